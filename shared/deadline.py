@@ -1,0 +1,275 @@
+"""The deadline (처리기한) of a processing period: receipt + period, under Act 19.
+
+Pure: the caller passes the calendar, the receipt instant, pauses and
+extensions; nothing here reads a clock.
+
+- Time-counted periods (hours, or 5 days or less; Act 19-1) run in working
+  time from the receipt instant; receipt outside working time starts at the
+  next working instant. Working time inside a pause does not count.
+- Day-counted periods (6 days or more; Act 19-2) count working days, the day
+  of receipt being day 1 when it is a working day, at whatever hour. A working
+  day d with pause-start date <= d < pause-end date does not count. The
+  deadline is 18:00 of the last counted day.
+- Pauses (Decree 20 -> 행정절차법 시행령 11; Decree 17-5, 7-2, 12-9): supplement
+  requests, field investigations, expert review. An open pause leaves no
+  deadline, only the time left.
+- Extensions (Decree 21) continue from the current deadline by the extension
+  period under the same rules: at most one without the petitioner's consent,
+  a second only with it, never a third, each no longer than the original period.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from shared.instants import require_aware, to_kst
+from shared.periods import CountingMode, Period
+from shared.working_time import AFTERNOON_END, WorkingCalendar
+
+INTERIM_NOTICE_INTERVAL = timedelta(days=30)  # Decree 23
+MAX_EXTENSIONS = 2  # Decree 21: one, and one more with consent
+
+
+class DeadlineInputError(ValueError):
+    """Input the law cannot count: names the field at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Time that does not count. ``end`` is None while the pause is still open."""
+
+    start: datetime
+    end: datetime | None = None
+    reason: str = "supplement_request"
+
+
+@dataclass(frozen=True)
+class Extension:
+    period: Period
+    consented: bool = False  # the petitioner's consent, required for a second extension
+
+
+@dataclass(frozen=True)
+class AppliedPause:
+    start: datetime
+    end: datetime | None
+    reason: str
+    working_seconds: int = 0  # time-counted periods: working time that did not count
+    working_days: int = 0  # day-counted periods: working days that did not count
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The result, with the working details an auditor needs to recompute it."""
+
+    received_at: datetime
+    period: Period
+    mode: CountingMode
+    due_at: datetime | None  # None while a pause is open
+    paused: bool
+    remaining_working_seconds: int | None  # when paused, time-counted
+    remaining_working_days: int | None  # when paused, day-counted
+    pauses_applied: tuple[AppliedPause, ...]
+    extensions: tuple[Extension, ...]
+    holidays_skipped: tuple[date, ...]
+    calendar_version: str
+    counted_working_seconds: int = 0  # working time from receipt to due_at, pauses excluded
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass
+class _Progress:
+    due_at: datetime | None = None
+    remaining_seconds: int | None = None
+    remaining_days: int | None = None
+    applied: list[AppliedPause] = field(default_factory=list)
+
+
+def _merge(pauses: Sequence[Pause]) -> list[Pause]:
+    """Overlapping pauses count once."""
+    ordered = sorted(pauses, key=lambda p: p.start)
+    merged: list[Pause] = []
+    for p in ordered:
+        if merged:
+            last = merged[-1]
+            if last.end is None or p.start <= last.end:
+                end = None if (last.end is None or p.end is None) else max(last.end, p.end)
+                reason = last.reason if p.reason == last.reason else f"{last.reason}+{p.reason}"
+                merged[-1] = Pause(last.start, end, reason)
+                continue
+        merged.append(p)
+    return merged
+
+
+def _advance_time(cal: WorkingCalendar, start: datetime, period: Period, pauses: list[Pause], out: _Progress) -> None:
+    target = cal.working_seconds_until(start) + period.working_seconds
+    for p in pauses:
+        if p.end is not None and p.end <= start:
+            continue
+        begin = max(p.start, start)
+        at = cal.working_seconds_until(begin)
+        if at >= target:  # the count was used up before the pause began
+            break
+        if p.end is None:
+            out.applied.append(AppliedPause(p.start, None, p.reason))
+            out.remaining_seconds = target - at
+            return
+        skipped = cal.working_seconds_until(p.end) - at
+        target += skipped
+        out.applied.append(AppliedPause(p.start, p.end, p.reason, working_seconds=skipped))
+    out.due_at = cal.instant_at(target)
+
+
+def _advance_days(
+    cal: WorkingCalendar, start: datetime, period: Period, pauses: list[Pause], out: _Progress, continuing: bool
+) -> None:
+    local = to_kst(start)
+    first_day = local.date()
+    if continuing and cal.is_working_day(first_day) and local >= cal.end_of_working_day(first_day):
+        # An extension continues from a deadline at 18:00: that day is used up.
+        first_day += timedelta(days=1)
+    first = cal.working_days_before(first_day)
+    last = first + period.amount - 1
+    covered = first  # ranks below this are already excluded or before the count
+    for p in pauses:
+        if p.end is not None and p.end <= start:
+            continue
+        lo = max(cal.working_days_before(to_kst(p.start).date()), covered)
+        if lo > last:
+            break
+        if p.end is None:
+            out.applied.append(AppliedPause(p.start, None, p.reason))
+            out.remaining_days = last - lo + 1
+            return
+        hi = cal.working_days_before(to_kst(p.end).date())
+        skipped = max(0, hi - lo)
+        last += skipped
+        covered = max(covered, hi)
+        out.applied.append(AppliedPause(p.start, p.end, p.reason, working_days=skipped))
+    out.due_at = cal.end_of_working_day(cal.working_day_at_rank(last))
+
+
+def _advance(
+    cal: WorkingCalendar, start: datetime, period: Period, pauses: list[Pause], continuing: bool
+) -> _Progress:
+    out = _Progress()
+    if period.mode is CountingMode.WORKING_TIME:
+        _advance_time(cal, start, period, pauses, out)
+    else:
+        _advance_days(cal, start, period, pauses, out, continuing)
+    return out
+
+
+def _validate(received_at: datetime, period: Period, pauses: Sequence[Pause], extensions: Sequence[Extension]) -> None:
+    for i, p in enumerate(pauses):
+        require_aware(p.start, f"pauses[{i}].start")
+        if p.end is not None:
+            require_aware(p.end, f"pauses[{i}].end")
+            if p.end < p.start:
+                raise DeadlineInputError(f"pauses[{i}]", f"ends ({p.end.isoformat()}) before it starts ({p.start.isoformat()})")
+        if p.start < received_at:
+            raise DeadlineInputError(
+                f"pauses[{i}]", f"starts ({p.start.isoformat()}) before the petition was received ({received_at.isoformat()})"
+            )
+    open_pauses = [i for i, p in enumerate(pauses) if p.end is None]
+    if len(open_pauses) > 1:
+        raise DeadlineInputError(f"pauses[{open_pauses[1]}]", "only one pause can be open at a time")
+    if len(extensions) > MAX_EXTENSIONS:
+        raise DeadlineInputError(
+            f"extensions[{MAX_EXTENSIONS}]", "Decree 21 allows one extension, and a second only with the petitioner's consent"
+        )
+    for i, ext in enumerate(extensions):
+        if i == 1 and not ext.consented:
+            raise DeadlineInputError("extensions[1]", "a second extension needs the petitioner's consent (Decree 21)")
+        if ext.period.working_seconds > period.working_seconds:
+            raise DeadlineInputError(
+                f"extensions[{i}]", f"{ext.period} is longer than the original period {period} (Decree 21)"
+            )
+
+
+def compute_deadline(
+    calendar: WorkingCalendar,
+    received_at: datetime,
+    period: Period,
+    pauses: Sequence[Pause] = (),
+    extensions: Sequence[Extension] = (),
+) -> Deadline:
+    """When ``period`` runs out for a petition received at ``received_at``."""
+    received_at = to_kst(received_at, "received_at")
+    _validate(received_at, period, pauses, extensions)
+    merged = _merge(pauses)
+    progress = _advance(calendar, received_at, period, merged, continuing=False)
+    applied = list(progress.applied)
+    notes: list[str] = []
+    for ext in extensions:
+        if progress.due_at is None:
+            notes.append("extension not applied while a pause is open")
+            break
+        progress = _advance(calendar, progress.due_at, ext.period, merged, continuing=True)
+        applied.extend(progress.applied)
+    due = progress.due_at
+    skipped = tuple(calendar.holidays_between(received_at.date(), due.date())) if due else ()
+    counted = 0
+    if due is not None:
+        counted = calendar.working_seconds_between(received_at, due) - sum(a.working_seconds for a in applied)
+    return Deadline(
+        received_at=received_at,
+        period=period,
+        mode=period.mode,
+        due_at=due,
+        paused=due is None,
+        remaining_working_seconds=progress.remaining_seconds,
+        remaining_working_days=progress.remaining_days,
+        pauses_applied=tuple(applied),
+        extensions=tuple(extensions),
+        holidays_skipped=skipped,
+        calendar_version=calendar.version,
+        counted_working_seconds=counted,
+        notes=tuple(notes),
+    )
+
+
+def interim_notice_due_dates(received_at: datetime, open_until: datetime) -> list[datetime]:
+    """Decree 23: an interim notice when 30 days have passed without completion, and every 30 days after.
+
+    Calendar days, not working days: the Decree speaks of days passed, not of
+    a processing period. Each is due at the receipt's clock time.
+    """
+    received_at = to_kst(received_at, "received_at")
+    dues: list[datetime] = []
+    due = received_at + INTERIM_NOTICE_INTERVAL
+    while due <= open_until:
+        dues.append(due)
+        due += INTERIM_NOTICE_INTERVAL
+    return dues
+
+
+def next_interim_notice_due(received_at: datetime, after: datetime) -> datetime:
+    """The first interim-notice due instant strictly after ``after``."""
+    received_at = to_kst(received_at, "received_at")
+    elapsed = max(timedelta(0), to_kst(after) - received_at)
+    n = elapsed // INTERIM_NOTICE_INTERVAL + 1
+    return received_at + n * INTERIM_NOTICE_INTERVAL
+
+
+def end_of_day(calendar: WorkingCalendar, d: date) -> datetime:
+    return calendar.end_of_working_day(d)
+
+
+__all__ = [
+    "AFTERNOON_END",
+    "AppliedPause",
+    "Deadline",
+    "DeadlineInputError",
+    "Extension",
+    "Pause",
+    "compute_deadline",
+    "interim_notice_due_dates",
+    "next_interim_notice_due",
+]

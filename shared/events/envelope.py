@@ -1,0 +1,142 @@
+"""The one event envelope every CharterWatch event travels in.
+
+Wire encoding (documented in docs/events/README.md): one UTF-8 JSON object,
+keys in a fixed order, instants as ISO 8601 with the +09:00 offset and
+microseconds when present, UUIDs as lowercase hex with dashes. The envelope
+itself is versioned (``envelope_version``) separately from each payload's
+``schema_version``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
+
+from shared.instants import require_aware, to_kst
+from shared.events.registry import UnknownEventType, payload_model, type_of, upcast
+
+ENVELOPE_VERSION = 1
+
+
+class EventDecodeError(ValueError):
+    """Bytes that are not a valid event: the reason names the field."""
+
+
+@dataclass(frozen=True)
+class CharterRef:
+    charter_id: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_id: UUID
+    case_id: str
+    occurred_at: datetime  # when it happened, as the caller says
+    recorded_at: datetime  # when CharterWatch recorded it
+    producer: str
+    payload: BaseModel
+    charter: CharterRef | None = None
+    event_type: str = field(default="")
+    schema_version: int = field(default=0)
+
+    def __post_init__(self) -> None:
+        require_aware(self.occurred_at, "occurred_at")
+        require_aware(self.recorded_at, "recorded_at")
+        if not self.case_id:
+            raise ValueError("case_id: must not be empty")
+        event_type, version = type_of(type(self.payload))
+        if self.event_type and (self.event_type, self.schema_version) != (event_type, version):
+            raise ValueError(f"event_type: payload is {event_type} v{version}, not {self.event_type} v{self.schema_version}")
+        object.__setattr__(self, "event_type", event_type)
+        object.__setattr__(self, "schema_version", version)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "envelope_version": ENVELOPE_VERSION,
+            "event_id": str(self.event_id),
+            "case_id": self.case_id,
+            "event_type": self.event_type,
+            "schema_version": self.schema_version,
+            "occurred_at": to_kst(self.occurred_at).isoformat(),
+            "recorded_at": to_kst(self.recorded_at).isoformat(),
+            "producer": self.producer,
+            "charter": None
+            if self.charter is None
+            else {"charter_id": self.charter.charter_id, "version": self.charter.version},
+            "payload": self.payload.model_dump(mode="json"),
+        }
+
+
+def encode(envelope: Envelope) -> bytes:
+    return json.dumps(envelope.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _field(data: dict[str, Any], name: str, kind: type) -> Any:
+    if name not in data:
+        raise EventDecodeError(f"{name}: missing")
+    value = data[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise EventDecodeError(f"{name}: expected {kind.__name__}")
+    return value
+
+
+def _instant(data: dict[str, Any], name: str) -> datetime:
+    raw = _field(data, name, str)
+    try:
+        return require_aware(datetime.fromisoformat(raw), name)
+    except ValueError as exc:
+        raise EventDecodeError(f"{name}: {exc}") from exc
+
+
+def from_dict(data: dict[str, Any]) -> Envelope:
+    version = _field(data, "envelope_version", int)
+    if version != ENVELOPE_VERSION:
+        raise EventDecodeError(f"envelope_version: {version} is not supported (expected {ENVELOPE_VERSION})")
+    event_type = _field(data, "event_type", str)
+    schema_version = _field(data, "schema_version", int)
+    try:
+        event_id = UUID(_field(data, "event_id", str))
+    except ValueError as exc:
+        raise EventDecodeError("event_id: not a UUID") from exc
+    raw_payload = _field(data, "payload", dict)
+    try:
+        schema_version, raw_payload = upcast(event_type, schema_version, raw_payload)
+        model = payload_model(event_type, schema_version)
+    except UnknownEventType as exc:
+        raise EventDecodeError(str(exc)) from exc
+    try:
+        payload = model.model_validate(raw_payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise EventDecodeError(f"payload.{loc}: {first['msg']}") from exc
+    charter_raw = data.get("charter")
+    charter = None
+    if charter_raw is not None:
+        if not isinstance(charter_raw, dict) or not {"charter_id", "version"} <= charter_raw.keys():
+            raise EventDecodeError("charter: expected {charter_id, version} or null")
+        charter = CharterRef(str(charter_raw["charter_id"]), str(charter_raw["version"]))
+    return Envelope(
+        event_id=event_id,
+        case_id=_field(data, "case_id", str),
+        occurred_at=_instant(data, "occurred_at"),
+        recorded_at=_instant(data, "recorded_at"),
+        producer=_field(data, "producer", str),
+        payload=payload,
+        charter=charter,
+    )
+
+
+def decode(raw: bytes) -> Envelope:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise EventDecodeError(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise EventDecodeError("an event must be a JSON object")
+    return from_dict(data)
