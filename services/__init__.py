@@ -1,0 +1,1 @@
+"""CharterWatch services: thin adapters (HTTP, Kafka, SQL, SMTP) around ``shared``."""

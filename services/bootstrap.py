@@ -1,0 +1,118 @@
+"""The composition root: the one place that builds I/O (log, database, keys) from settings."""
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from services.eventlog.deadletter import DeadLetters
+from services.eventlog.embedded import EmbeddedLog
+from services.eventlog.kafka import KafkaLog
+from services.eventlog.port import EventLog
+from services.eventlog.topics import Topics
+from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate
+from services.settings import Settings
+from shared.charters import CharterBook
+from shared.holiday_source import HolidayOverrides, korean_calendar
+from shared.sealing import Keyring
+from shared.working_time import WorkingCalendar
+
+Clock = Callable[[], datetime]
+
+
+def wall_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    log: EventLog
+    topics: Topics
+    calendar: WorkingCalendar
+    charters: CharterBook
+    keyring: Keyring
+    applicant_ref_key: bytes
+    clock: Clock = wall_clock
+    _engine: Engine | None = field(default=None, repr=False)
+    _sessions: sessionmaker | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.resolved_database_url())
+        return self._engine
+
+    @property
+    def sessions(self) -> sessionmaker:
+        if self._sessions is None:
+            self._sessions = make_sessionmaker(self.engine)
+        return self._sessions
+
+    def dead_letters(self, service: str) -> DeadLetters:
+        return DeadLetters(self.log, self.topics.dead_letter, service)
+
+    def close(self) -> None:
+        self.log.close()
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def make_log(settings: Settings) -> EventLog:
+    if settings.mode == "kafka":
+        return KafkaLog(settings.kafka_bootstrap_servers, timeout_s=settings.append_timeout_s)
+    return EmbeddedLog(settings.embedded_log_path)
+
+
+def load_keys(settings: Settings) -> tuple[Keyring, bytes]:
+    """The PII keyring and the applicant-reference key.
+
+    Without CHARTERWATCH_PII_KEYS (a first local run) a key is generated once
+    into data_dir/pii.keys (mode 0600) so data stays readable across restarts.
+    """
+    if settings.pii_keys:
+        keyring = Keyring.parse(settings.pii_keys)
+        ref_key = keyring.keys[next(iter(keyring.keys))]
+        return keyring, ref_key
+    path = settings.data_dir / "pii.keys"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        spec = "local1:" + base64.b64encode(os.urandom(32)).decode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(spec + "\n")
+    keyring = Keyring.parse(path.read_text().strip())
+    return keyring, keyring.keys[next(iter(keyring.keys))]
+
+
+def load_calendar(overrides_file: Path | None) -> WorkingCalendar:
+    if overrides_file is None:
+        return korean_calendar()
+    data = yaml.safe_load(overrides_file.read_text(encoding="utf-8")) or {}
+    return korean_calendar(HolidayOverrides.from_mapping(data))
+
+
+def bootstrap(settings: Settings | None = None, clock: Clock = wall_clock, log: EventLog | None = None,
+              migrate_db: bool = True) -> Container:
+    settings = settings or Settings()
+    keyring, ref_key = load_keys(settings)
+    container = Container(
+        settings=settings,
+        log=log or make_log(settings),
+        topics=Topics(settings.topic_prefix),
+        calendar=load_calendar(settings.holiday_overrides_file),
+        charters=CharterBook.bundled(),
+        keyring=keyring,
+        applicant_ref_key=ref_key,
+        clock=clock,
+    )
+    if migrate_db:
+        migrate(container.engine)
+    return container

@@ -1,0 +1,290 @@
+"""``charterwatch``: the single entry point (Typer)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from services.settings import Settings
+
+app = typer.Typer(help="CharterWatch: enforceable administrative service charters (행정서비스헌장).",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
+db_app = typer.Typer(help="Read-model database.", no_args_is_help=True)
+charters_app = typer.Typer(help="Charter files.", no_args_is_help=True)
+events_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
+app.add_typer(topics_app, name="topics")
+app.add_typer(db_app, name="db")
+app.add_typer(charters_app, name="charters")
+app.add_typer(events_app, name="events")
+
+Mode = Annotated[Optional[str], typer.Option(help="embedded (default) or kafka; overrides CHARTERWATCH_MODE")]
+
+
+def _settings(mode: str | None = None, **overrides: object) -> Settings:
+    from services.logs import configure
+
+    settings = Settings()
+    updates = {k: v for k, v in {"mode": mode, **overrides}.items() if v is not None}
+    if updates:
+        settings = Settings(**{**settings.model_dump(), **updates})
+    configure(settings.log_level)
+    return settings
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"charterwatch: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP port")] = None,
+       host: Annotated[Optional[str], typer.Option(help="HTTP host")] = None) -> None:
+    """Run the whole system: intake API, projection, sla_monitor, compensation, notify."""
+    import uvicorn
+
+    from services.bootstrap import bootstrap
+    from services.compensation import worker as compensation
+    from services.intake.api.app import create_app
+    from services.intake.readmodel.projection import PetitionProjection
+    from services.intake.readmodel.runner import ProjectionRunner
+    from services.notify import worker as notify
+    from services.runtime import Supervisor
+    from services.sla_monitor import embedded as sla_embedded
+
+    settings = _settings(mode, port=port, host=host)
+    c = bootstrap(settings)
+    c.log.create_topics(c.topics.specs())
+    server = uvicorn.Server(uvicorn.Config(create_app(c), host=settings.host, port=settings.port,
+                                           log_config=None, access_log=False))
+    supervisor = Supervisor(on_failure=lambda: setattr(server, "should_exit", True))
+    projection = PetitionProjection(c.calendar, c.charters)
+    supervisor.start("projection", ProjectionRunner(c.log, c.topics.petition_events, c.sessions, projection,
+                                                    c.dead_letters("projection")))
+    faust_worker: subprocess.Popen | None = None
+    if settings.mode == "kafka":
+        faust_worker = subprocess.Popen([sys.executable, "-m", "services.cli", "sla-monitor"], env=os.environ.copy())
+    else:
+        for loop in sla_embedded.loops(c):
+            supervisor.start("sla_monitor", loop)
+    for loop in compensation.loops(c):
+        supervisor.start("compensation", loop)
+    for loop in notify.loops(c):
+        supervisor.start("notify", loop)
+    typer.echo(f"CharterWatch is up ({settings.mode} mode): API on http://{settings.host}:{settings.port} "
+               f"(OpenAPI at http://{settings.host}:{settings.port}/docs). Ctrl-C stops it.", err=True)
+    try:
+        server.run()
+    finally:
+        supervisor.join()
+        if faust_worker is not None:
+            faust_worker.send_signal(signal.SIGTERM)
+            faust_worker.wait(30)
+        c.close()
+    if supervisor.failed.is_set() or not server.started:
+        raise typer.Exit(1)
+
+
+@app.command()
+def intake(mode: Mode = None) -> None:
+    """Run only the intake HTTP API."""
+    import uvicorn
+
+    from services.bootstrap import bootstrap
+    from services.intake.api.app import create_app
+
+    settings = _settings(mode)
+    c = bootstrap(settings)
+    uvicorn.run(create_app(c), host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+def _run_loops(name: str, loops: list) -> None:
+    from services.runtime import Supervisor
+
+    supervisor = Supervisor()
+    for loop in loops:
+        supervisor.start(name, loop)
+    try:
+        for t in supervisor.threads:
+            while t.is_alive():
+                t.join(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        supervisor.join()
+    if supervisor.failed.is_set():
+        raise typer.Exit(1)
+
+
+@app.command()
+def project(mode: Mode = None) -> None:
+    """Run only the read-model projection."""
+    from services.bootstrap import bootstrap
+    from services.intake.readmodel.projection import PetitionProjection
+    from services.intake.readmodel.runner import ProjectionRunner
+
+    c = bootstrap(_settings(mode))
+    _run_loops("projection", [ProjectionRunner(c.log, c.topics.petition_events, c.sessions,
+                                               PetitionProjection(c.calendar, c.charters), c.dead_letters("projection"))])
+
+
+@app.command("sla-monitor")
+def sla_monitor(mode: Mode = None) -> None:
+    """Run only the SLA monitor (faust worker on Kafka; a consumer loop in embedded mode)."""
+    settings = _settings(mode)
+    if settings.mode == "kafka":
+        import faust
+
+        from services.eventlog.topics import Topics
+        from services.sla_monitor.agents import register
+        from services.sla_monitor.app import create_app as create_faust_app
+
+        faust_app = create_faust_app(settings)
+        register(faust_app, Topics(settings.topic_prefix))
+        worker = faust.Worker(faust_app, loglevel="WARNING", quiet=True)
+        worker.execute_from_commandline()
+        return
+    from services.bootstrap import bootstrap
+    from services.sla_monitor import embedded
+
+    _run_loops("sla_monitor", embedded.loops(bootstrap(settings)))
+
+
+@app.command()
+def compensation(mode: Mode = None) -> None:
+    """Run only the compensation worker."""
+    from services.bootstrap import bootstrap
+    from services.compensation import worker
+
+    _run_loops("compensation", worker.loops(bootstrap(_settings(mode))))
+
+
+@app.command()
+def notify(mode: Mode = None) -> None:
+    """Run only the notify worker."""
+    from services.bootstrap import bootstrap
+    from services.notify import worker
+
+    _run_loops("notify", worker.loops(bootstrap(_settings(mode))))
+
+
+@topics_app.command("create")
+def topics_create(mode: Mode = None) -> None:
+    """Create every topic with its partitions and retention (idempotent)."""
+    from services.bootstrap import make_log
+    from services.eventlog.port import LogUnavailable
+    from services.eventlog.topics import Topics
+
+    settings = _settings(mode)
+    log = make_log(settings)
+    try:
+        created = log.create_topics(Topics(settings.topic_prefix).specs())
+    except LogUnavailable as exc:
+        _fail(str(exc), 1)
+    finally:
+        log.close()
+    typer.echo(f"created {len(created)} topic(s): {', '.join(created) or '(all existed)'}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the read-model migrations (Alembic) to CHARTERWATCH_DATABASE_URL."""
+    from services.intake.readmodel.db import make_engine, migrate
+
+    engine = make_engine(_settings().resolved_database_url())
+    migrate(engine)
+    engine.dispose()
+    typer.echo("read-model schema is at the newest migration")
+
+
+@app.command()
+def deadline(
+    received: Annotated[str, typer.Option(help="instant of receipt, ISO 8601 with an offset (Z allowed)")],
+    period: Annotated[str, typer.Option(help="Nh (working hours) or Nd (days; the law decides hours vs days)")],
+    pause: Annotated[Optional[list[str]], typer.Option(help="START/END (ISO 8601); repeatable")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the working details")] = False,
+) -> None:
+    """When a processing period runs out under Act 19 (to the second, +09:00)."""
+    from services.bootstrap import load_calendar
+    from shared.deadline import DeadlineInputError, Pause, compute_deadline
+    from shared.deadline_report import deadline_dict
+    from shared.instants import isoformat_kst, parse_instant
+    from shared.periods import Period
+    from shared.working_time import CalendarRangeError
+
+    settings = Settings()
+    try:
+        received_at = parse_instant(received, "--received")
+        p = Period.parse(period)
+        pauses = []
+        for i, raw in enumerate(pause or []):
+            start, sep, end = raw.partition("/")
+            if not sep:
+                raise ValueError(f"--pause[{i}]: {raw!r} is not START/END")
+            pauses.append(Pause(parse_instant(start, f"--pause[{i}] start"),
+                                parse_instant(end, f"--pause[{i}] end") if end.strip() else None))
+        result = compute_deadline(load_calendar(settings.holiday_overrides_file), received_at, p, pauses)
+    except (DeadlineInputError, CalendarRangeError, ValueError) as exc:
+        _fail(str(exc).replace("period:", "--period:", 1) if str(exc).startswith("period:") else str(exc))
+    if as_json:
+        typer.echo(json.dumps(deadline_dict(result), ensure_ascii=False, indent=2))
+    elif result.due_at is None:
+        typer.echo(f"paused: {result.remaining_working_days or 0} working day(s), "
+                   f"{result.remaining_working_seconds or 0} working second(s) left")
+    else:
+        typer.echo(isoformat_kst(result.due_at))
+
+
+@charters_app.command("list")
+def charters_list() -> None:
+    """The bundled charters and their versions."""
+    from shared.charters import CharterBook
+
+    book = CharterBook.bundled()
+    for cid in book.ids():
+        for c in book.versions(cid):
+            typer.echo(f"{c.id}\t{c.version}\tfrom {c.effective_from}\t{c.municipality} ({len(c.promises)} promises)")
+
+
+@charters_app.command("check")
+def charters_check(files: list[Path]) -> None:
+    """Validate charter files; every problem is printed with its path in the file."""
+    from shared.charters import CharterFileError, parse_charter
+
+    bad = 0
+    for f in files:
+        try:
+            c = parse_charter(f.read_text(encoding="utf-8"), str(f))
+            typer.echo(f"{f}: ok ({c.id} {c.version}, {len(c.promises)} promises)")
+        except CharterFileError as exc:
+            bad += 1
+            for problem in exc.problems:
+                typer.echo(f"{f}: {problem}", err=True)
+    if bad:
+        raise typer.Exit(1)
+
+
+@events_app.command("schemas")
+def events_schemas(out: Annotated[Path, typer.Option(help="folder for the JSON Schemas")] = Path("docs/events")) -> None:
+    """Export a JSON Schema for every (event type, version) and the envelope."""
+    from shared.events.schemas import all_schemas
+
+    out.mkdir(parents=True, exist_ok=True)
+    schemas = all_schemas()
+    for name, schema in schemas.items():
+        (out / name).write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {len(schemas)} schema(s) to {out}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Compensation: remedies (vouchers, apologies, retraining, referrals) under each charter's policy."""

@@ -1,0 +1,29 @@
+"""The dead-letter path: a record no handler can take is parked with its reason, never dropped."""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timezone
+
+from services.eventlog.port import EventLog, Record
+
+
+def dead_letter_entry(record: Record, reason: str, service: str, parked_at: datetime | None = None) -> bytes:
+    return json.dumps({
+        "service": service,
+        "reason": reason,
+        "source": {"topic": record.topic, "partition": record.partition, "offset": record.offset},
+        "key": record.key,
+        "value_b64": base64.b64encode(record.value).decode(),
+        "parked_at": (parked_at or datetime.now(timezone.utc)).isoformat(),
+    }, ensure_ascii=False).encode()
+
+
+class DeadLetters:
+    def __init__(self, log: EventLog, topic: str, service: str) -> None:
+        self._log = log
+        self._topic = topic
+        self._service = service
+
+    def park(self, record: Record, reason: str) -> None:
+        self._log.append(self._topic, record.key or "-", dead_letter_entry(record, reason, self._service))

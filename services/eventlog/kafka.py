@@ -1,0 +1,186 @@
+"""The Kafka adapter (kafka-python): the production log.
+
+Idempotent producer with acks=all, so a retried send never duplicates a record
+and ``append`` returns only after every in-sync replica has it. Keys are case
+ids: one case's events stay in one partition, in order.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+
+from services.eventlog.port import LogUnavailable, Position, Record, TopicSpec
+
+
+class KafkaLog:
+    def __init__(self, bootstrap_servers: str, client_id: str = "charterwatch", timeout_s: float = 10.0) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self._client_id = client_id
+        self._timeout_ms = int(timeout_s * 1000)
+        self._producer: KafkaProducer | None = None
+        self._meta: KafkaConsumer | None = None
+        self._lock = threading.Lock()
+
+    # -- clients (built on first use, never at import) ------------------------
+    def _common(self) -> dict[str, object]:
+        return {
+            "bootstrap_servers": self.bootstrap_servers.split(","),
+            "client_id": self._client_id,
+            "request_timeout_ms": self._timeout_ms,
+            "bootstrap_timeout_ms": self._timeout_ms,
+        }
+
+    def _get_producer(self) -> KafkaProducer:
+        with self._lock:
+            if self._producer is None:
+                try:
+                    self._producer = KafkaProducer(
+                        **self._common(),
+                        acks="all",
+                        enable_idempotence=True,
+                        linger_ms=2,
+                        max_block_ms=self._timeout_ms,
+                        delivery_timeout_ms=self._timeout_ms * 3,
+                    )
+                except KafkaError as exc:
+                    raise LogUnavailable(f"kafka at {self.bootstrap_servers}: {exc}") from exc
+            return self._producer
+
+    def _metadata(self) -> KafkaConsumer:
+        with self._lock:
+            if self._meta is None:
+                try:
+                    self._meta = KafkaConsumer(**self._common(), enable_auto_commit=False)
+                except KafkaError as exc:
+                    raise LogUnavailable(f"kafka at {self.bootstrap_servers}: {exc}") from exc
+            return self._meta
+
+    # -- topics ---------------------------------------------------------------
+    def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
+        try:
+            admin = KafkaAdminClient(**self._common())
+        except KafkaError as exc:
+            raise LogUnavailable(f"kafka at {self.bootstrap_servers}: {exc}") from exc
+        created = []
+        try:
+            existing = set(admin.list_topics())
+            for spec in specs:
+                if spec.name in existing:
+                    continue
+                topic = NewTopic(
+                    spec.name,
+                    spec.partitions,
+                    1,
+                    topic_configs={"retention.ms": str(spec.retention_ms), "cleanup.policy": spec.cleanup_policy},
+                )
+                try:
+                    admin.create_topics([topic])
+                    created.append(spec.name)
+                except TopicAlreadyExistsError:
+                    pass
+        finally:
+            admin.close()
+        return created
+
+    def partitions(self, topic: str) -> int:
+        meta = self._metadata()
+        parts = meta.partitions_for_topic(topic)
+        if not parts:
+            raise LogUnavailable(f"topic {topic} does not exist (run: charterwatch topics create)")
+        return len(parts)
+
+    # -- writing --------------------------------------------------------------
+    def append(self, topic: str, key: str, value: bytes) -> Position:
+        return self.append_many(topic, [(key, value)])[0]
+
+    def append_many(self, topic: str, items: Sequence[tuple[str, bytes]]) -> list[Position]:
+        producer = self._get_producer()
+        try:
+            futures = [producer.send(topic, key=key.encode(), value=value) for key, value in items]
+            producer.flush(timeout=self._timeout_ms / 1000 * 3)
+            metas = [f.get(timeout=self._timeout_ms / 1000) for f in futures]
+        except KafkaError as exc:
+            raise LogUnavailable(f"kafka at {self.bootstrap_servers} did not acknowledge: {exc}") from exc
+        return [Position(topic, m.partition, m.offset) for m in metas]
+
+    # -- reading --------------------------------------------------------------
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        n = self.partitions(topic)
+        ends = self._metadata().end_offsets([TopicPartition(topic, p) for p in range(n)])
+        return {tp.partition: int(o) for tp, o in ends.items()}
+
+    def reader(self, topic: str, positions: Mapping[int, int] | None = None) -> "KafkaReader":
+        return KafkaReader(self, topic, positions or {})
+
+    # -- consumer groups ------------------------------------------------------
+    def _group_client(self, group: str) -> KafkaConsumer:
+        try:
+            return KafkaConsumer(**self._common(), group_id=group, enable_auto_commit=False)
+        except KafkaError as exc:
+            raise LogUnavailable(f"kafka at {self.bootstrap_servers}: {exc}") from exc
+
+    def committed(self, group: str, topic: str) -> dict[int, int]:
+        client = self._group_client(group)
+        try:
+            out = {}
+            for p in range(self.partitions(topic)):
+                offset = client.committed(TopicPartition(topic, p))
+                if offset is not None:
+                    out[p] = int(offset)
+            return out
+        finally:
+            client.close()
+
+    def commit(self, group: str, topic: str, positions: Mapping[int, int]) -> None:
+        client = self._group_client(group)
+        try:
+            client.commit({TopicPartition(topic, p): OffsetAndMetadata(o, "", -1) for p, o in positions.items()})
+        except KafkaError as exc:
+            raise LogUnavailable(f"commit for group {group} failed: {exc}") from exc
+        finally:
+            client.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._producer is not None:
+                self._producer.close(timeout=5)
+                self._producer = None
+            if self._meta is not None:
+                self._meta.close()
+                self._meta = None
+
+
+class KafkaReader:
+    def __init__(self, log: KafkaLog, topic: str, positions: Mapping[int, int]) -> None:
+        self._topic = topic
+        n = log.partitions(topic)
+        self._consumer = KafkaConsumer(
+            **log._common(), enable_auto_commit=False, group_id=None, max_poll_records=2000, fetch_max_wait_ms=100
+        )
+        parts = [TopicPartition(topic, p) for p in range(n)]
+        self._consumer.assign(parts)
+        self._positions = {p: int(positions.get(p, 0)) for p in range(n)}
+        for tp in parts:
+            self._consumer.seek(tp, self._positions[tp.partition])
+
+    def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
+        batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        out: list[Record] = []
+        for tp, messages in batches.items():
+            for m in messages:
+                out.append(Record(self._topic, tp.partition, m.offset, (m.key or b"").decode(), m.value, m.timestamp))
+            if messages:
+                self._positions[tp.partition] = messages[-1].offset + 1
+        out.sort(key=lambda r: (r.partition, r.offset))
+        return out
+
+    def positions(self) -> dict[int, int]:
+        return dict(self._positions)
+
+    def close(self) -> None:
+        self._consumer.close()

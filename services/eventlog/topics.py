@@ -1,0 +1,46 @@
+"""CharterWatch's topics, with partition counts and retention set in code."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.eventlog.port import TopicSpec
+
+FOREVER = -1
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names under an optional prefix (tests take one per run so runs never share state)."""
+
+    prefix: str = ""
+
+    @property
+    def petition_events(self) -> str:
+        return self.prefix + "charterwatch.petition-events"  # the system of record
+
+    @property
+    def sla_events(self) -> str:
+        return self.prefix + "charterwatch.sla-events"
+
+    @property
+    def compensation_events(self) -> str:
+        return self.prefix + "charterwatch.compensation-events"
+
+    @property
+    def notice_events(self) -> str:
+        return self.prefix + "charterwatch.notice-events"
+
+    @property
+    def dead_letter(self) -> str:
+        return self.prefix + "charterwatch.dead-letter"
+
+    def specs(self) -> tuple[TopicSpec, ...]:
+        # Every event topic is kept forever: audit replay re-derives decisions years later.
+        return (
+            TopicSpec(self.petition_events, partitions=6, retention_ms=FOREVER),
+            TopicSpec(self.sla_events, partitions=6, retention_ms=FOREVER),
+            TopicSpec(self.compensation_events, partitions=6, retention_ms=FOREVER),
+            TopicSpec(self.notice_events, partitions=6, retention_ms=FOREVER),
+            TopicSpec(self.dead_letter, partitions=1, retention_ms=90 * DAY_MS),
+        )

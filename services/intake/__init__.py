@@ -1,0 +1,1 @@
+"""Intake: the HTTP API integrating systems call; each command becomes one event on the log."""

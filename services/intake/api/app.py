@@ -1,0 +1,22 @@
+"""The intake FastAPI application, built around a container (no globals, nothing at import)."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.bootstrap import Container
+from services.intake.api import problems
+from services.intake.api.body_limit import BodyLimit
+from services.intake.api.routes import router
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="CharterWatch intake",
+        version="1",
+        description="Petitions (민원) filed by integrating government systems; every change is an event on the log.",
+    )
+    app.state.container = container
+    problems.install(app)
+    app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)
+    return app

@@ -1,0 +1,72 @@
+"""RFC 9457 problem details (application/problem+json), each naming the field at fault."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.eventlog.port import LogUnavailable
+from services.intake.commands import CommandRejected
+from shared.deadline import DeadlineInputError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    kind: str | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": f"/problems/{kind or status}", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+        body["field"] = errors[0]["field"]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
+    return out or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            msg = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "")
+            return problem(400, "Malformed JSON", f"the request body is not valid JSON: {msg}".rstrip(": "),
+                           [{"field": "body", "message": "not valid JSON"}], kind="malformed-json")
+        listed = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in errors]
+        return problem(422, "Invalid request", "; ".join(f"{e['field']}: {e['message']}" for e in listed), listed,
+                       kind="validation")
+
+    @app.exception_handler(CommandRejected)
+    async def _rejected(_: Request, exc: CommandRejected) -> JSONResponse:
+        return problem(exc.status, "Command rejected", str(exc), [{"field": exc.field, "message": exc.message}],
+                       kind="rule")
+
+    @app.exception_handler(DeadlineInputError)
+    async def _deadline(_: Request, exc: DeadlineInputError) -> JSONResponse:
+        return problem(422, "Cannot count this period", str(exc), [{"field": exc.field, "message": exc.message}],
+                       kind="validation")
+
+    @app.exception_handler(LogUnavailable)
+    async def _unavailable(_: Request, exc: LogUnavailable) -> JSONResponse:
+        # Nothing was recorded: the caller must retry, never assume success.
+        return problem(503, "Event log unavailable", "the event was not recorded; retry later", headers={"Retry-After": "5"},
+                       kind="log-unavailable")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail) if exc.status_code != 404 else "Not found", str(exc.detail),
+                       headers=getattr(exc, "headers", None))

@@ -1,0 +1,30 @@
+"""Alembic environment: the connection comes from the caller (services.intake.readmodel.db.migrate)."""
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from services.intake.readmodel.orm import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        with engine.begin() as conn:
+            context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+            context.run_migrations()
+        return
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.run_migrations()
+
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run()

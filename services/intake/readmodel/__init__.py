@@ -1,0 +1,1 @@
+"""Read models: SQLAlchemy projections of the petition-event log."""

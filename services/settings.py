@@ -1,0 +1,44 @@
+"""Settings from the environment (pydantic-settings). Every variable is listed in README.md."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHARTERWATCH_", extra="ignore")
+
+    mode: Literal["embedded", "kafka"] = Field(
+        default="embedded", description="embedded: one process on a local SQLite log; kafka: the real broker"
+    )
+    data_dir: Path = Field(default=Path("var"), description="embedded log, SQLite read models, local state")
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("CHARTERWATCH_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    topic_prefix: str = Field(default="", description="prefix for every topic name")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the read models; default sqlite:///<data_dir>/readmodel.db"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    max_body_bytes: int = Field(default=256 * 1024, description="larger request bodies get 413")
+    append_timeout_s: float = Field(default=10.0, description="how long intake waits for the log before 503")
+    pii_keys: str | None = Field(
+        default=None,
+        description="kid:base64(32 bytes)[,kid:...]; the first encrypts. Default: a key generated into data_dir",
+    )
+    holiday_overrides_file: Path | None = Field(
+        default=None, description="YAML with version, add, remove: temporary holidays declared after release"
+    )
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'readmodel.db').resolve()}"
+
+    @property
+    def embedded_log_path(self) -> Path:
+        return self.data_dir / "eventlog.db"

@@ -1,0 +1,21 @@
+"""The faust application, alone in its module, built by a factory (nothing connects at import)."""
+from __future__ import annotations
+
+import faust
+
+from services.settings import Settings
+
+APP_ID = "charterwatch-sla-monitor"
+
+
+def create_app(settings: Settings) -> faust.App:
+    return faust.App(
+        APP_ID,
+        broker=[f"kafka://{s}" for s in settings.kafka_bootstrap_servers.split(",")],
+        store="memory://",
+        topic_partitions=6,
+        topic_replication_factor=1,
+        web_enabled=False,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+    )
