@@ -148,6 +148,7 @@ def sla_monitor(mode: Mode = None) -> None:
         faust_app = create_faust_app(settings)
         register(faust_app, Topics(settings.topic_prefix))
         worker = faust.Worker(faust_app, loglevel="WARNING", quiet=True)
+        worker.spinner = None  # a terminal spinner would interleave escape codes with the JSON log lines
         worker.execute_from_commandline()
         return
     from services.bootstrap import bootstrap

@@ -235,6 +235,17 @@ def compute_deadline(
     )
 
 
+def due_epoch(calendar: WorkingCalendar, received_epoch: int, period: Period) -> int:
+    """The deadline as a Unix epoch second, for a period with no pause or extension.
+
+    The SLA monitor's hot path: the same rules as ``compute_deadline`` (a
+    property test holds them equal) without building the audit details.
+    """
+    if period.mode is CountingMode.WORKING_TIME:
+        return calendar.epoch_at(calendar.working_seconds_at_epoch(received_epoch) + period.working_seconds)
+    return calendar.end_of_day_epoch_at_rank(calendar.working_days_before_epoch(received_epoch) + period.amount - 1)
+
+
 def interim_notice_due_dates(received_at: datetime, open_until: datetime) -> list[datetime]:
     """Decree 23: an interim notice when 30 days have passed without completion, and every 30 days after.
 
@@ -270,6 +281,7 @@ __all__ = [
     "Extension",
     "Pause",
     "compute_deadline",
+    "due_epoch",
     "interim_notice_due_dates",
     "next_interim_notice_due",
 ]

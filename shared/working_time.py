@@ -19,6 +19,7 @@ very same holidays years later.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left, bisect_right
 from array import array
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -76,6 +77,11 @@ class WorkingCalendar:
                 working.append(i)
                 count += 1
         before[days] = count
+        self._weekday_holidays = sorted(d for d in self.holidays if d.weekday() < 5)
+        # Epoch second of local midnight of each working day, by rank: turns a working-time
+        # count back into an instant with one lookup and one addition.
+        midnight0 = (self._origin - _UNIX_EPOCH_ORDINAL) * 86400 - KST_OFFSET_SECONDS
+        self._midnight_by_rank = array("q", (midnight0 + i * 86400 for i in working))
         self._before = before
         self._working = working
         self._days = days
@@ -112,25 +118,33 @@ class WorkingCalendar:
 
     def holidays_between(self, start: date, end: date) -> list[date]:
         """Public holidays on weekdays with start <= d <= end: the days a count skipped besides weekends."""
-        return sorted(d for d in self.holidays if start <= d <= end and d.weekday() < 5)
+        lo = bisect_left(self._weekday_holidays, start)
+        hi = bisect_right(self._weekday_holidays, end)
+        return self._weekday_holidays[lo:hi]
 
     # -- working time -------------------------------------------------------
     def working_seconds_until(self, instant: datetime) -> int:
         """Working seconds from the calendar's origin to ``instant`` (sub-second parts dropped)."""
-        local = int(require_aware(instant).timestamp()) + KST_OFFSET_SECONDS
-        day, second = divmod(local, 86400)
-        i = day + _UNIX_EPOCH_ORDINAL - self._origin
-        if not 0 <= i < self._days:
+        try:
+            return self.working_seconds_at_epoch(int(require_aware(instant).timestamp()))
+        except CalendarRangeError:
             raise CalendarRangeError(
                 f"{instant.isoformat()} is outside the calendar ({self.first_year}-{self.last_year})"
-            )
+            ) from None
+
+    def working_seconds_at_epoch(self, epoch: int) -> int:
+        """As ``working_seconds_until``, for a Unix epoch second: the hot path of the SLA monitor."""
+        day, second = divmod(epoch + KST_OFFSET_SECONDS, 86400)
+        i = day + _UNIX_EPOCH_ORDINAL - self._origin
+        if not 0 <= i < self._days:
+            raise CalendarRangeError(f"epoch {epoch} is outside the calendar ({self.first_year}-{self.last_year})")
         base = self._before[i]
         if self._before[i + 1] == base:
             return base * WORKING_DAY_SECONDS
         return base * WORKING_DAY_SECONDS + _working_seconds_into_day(second)
 
-    def instant_at(self, working_seconds: int) -> datetime:
-        """The earliest instant by which ``working_seconds`` of working time have elapsed.
+    def epoch_at(self, working_seconds: int) -> int:
+        """The earliest epoch second by which ``working_seconds`` of working time have elapsed.
 
         A count used up exactly at 12:00 or 18:00 ends there, not after lunch
         or on the next morning (Act 19 counts the working time, nothing more).
@@ -138,23 +152,36 @@ class WorkingCalendar:
         rank, into = divmod(working_seconds, WORKING_DAY_SECONDS)
         if into == 0:
             if rank == 0:
-                return self._local(self._origin, MORNING_START)
-            return self._local(self._origin + self._working_at(rank - 1), AFTERNOON_END)
-        ordinal = self._origin + self._working_at(rank)
+                return self._midnight_at(0) + MORNING_START
+            return self._midnight_at(rank - 1) + AFTERNOON_END
         if into <= MORNING_SECONDS:
-            return self._local(ordinal, MORNING_START + into)
-        return self._local(ordinal, AFTERNOON_START + into - MORNING_SECONDS)
+            return self._midnight_at(rank) + MORNING_START + into
+        return self._midnight_at(rank) + AFTERNOON_START + into - MORNING_SECONDS
+
+    def instant_at(self, working_seconds: int) -> datetime:
+        return datetime.fromtimestamp(self.epoch_at(working_seconds), KST)
+
+    def end_of_day_epoch_at_rank(self, rank: int) -> int:
+        """18:00 of the working day with this rank, as an epoch second."""
+        return self._midnight_at(rank) + AFTERNOON_END
+
+    def working_days_before_epoch(self, epoch: int) -> int:
+        day = (epoch + KST_OFFSET_SECONDS) // 86400
+        i = day + _UNIX_EPOCH_ORDINAL - self._origin
+        if not 0 <= i < self._days:
+            raise CalendarRangeError(f"epoch {epoch} is outside the calendar ({self.first_year}-{self.last_year})")
+        return self._before[i]
+
+    def _midnight_at(self, rank: int) -> int:
+        if not 0 <= rank < len(self._midnight_by_rank):
+            raise CalendarRangeError(f"the count runs past the calendar's end ({self.last_year})")
+        return self._midnight_by_rank[rank]
 
     def working_seconds_between(self, start: datetime, end: datetime) -> int:
         return self.working_seconds_until(end) - self.working_seconds_until(start)
 
     def end_of_working_day(self, d: date) -> datetime:
         return self._local(d.toordinal(), AFTERNOON_END)
-
-    def _working_at(self, rank: int) -> int:
-        if not 0 <= rank < len(self._working):
-            raise CalendarRangeError(f"the count runs past the calendar's end ({self.last_year})")
-        return self._working[rank]
 
     @staticmethod
     def _local(ordinal: int, second_of_day: int) -> datetime:

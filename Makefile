@@ -1,0 +1,14 @@
+.PHONY: up test bench schemas
+
+up:  ## install and run the whole system on the embedded log
+	python3 -m pip install -q -e . && charterwatch up
+
+test:  ## install, start Kafka and PostgreSQL, run every test, stop them
+	bash deploy/test.sh
+
+bench:  ## print the benchmark figures (needs a broker: deploy/kafka/kafka.sh start)
+	python3 bench/deadline_rate.py
+	python3 bench/producer_rate.py
+
+schemas:  ## regenerate docs/events/
+	charterwatch events schemas --out docs/events

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The test command (README: `make test`; CI: .ci/run calls it).
+# Installs the Python dependencies, starts a real Kafka (KRaft, from Maven jars) and a real
+# PostgreSQL (Debian packages) on private ports, runs pytest against them, and stops both.
+# Extra arguments go to pytest.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+python3 -m pip install -q --disable-pip-version-check -e ".[test,bench]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+
+work=$(mktemp -d -t charterwatch-test.XXXXXX)
+export KAFKA_PORT=${TEST_KAFKA_PORT:-29092}
+export KAFKA_DATA_DIR="$work/kafka"
+export PG_PORT=${TEST_PG_PORT:-55433}
+export PG_DATA_DIR="$work/pg"
+export PG_DATABASE=charterwatch_test
+
+cleanup() {
+  deploy/kafka/kafka.sh stop || true
+  deploy/postgres/postgres.sh stop || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+deploy/kafka/kafka.sh start
+deploy/postgres/postgres.sh start
+export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT"
+export CHARTERWATCH_TEST_POSTGRES_URL=$(deploy/postgres/postgres.sh url)
+
+set +e
+python3 -m pytest -ra "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "deploy/test.sh: pytest collected no tests: that is a failure" >&2
+  exit 1
+fi
+exit "$rc"

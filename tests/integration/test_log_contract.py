@@ -1,0 +1,129 @@
+"""One contract, two adapters: the embedded SQLite log and a real Kafka broker."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
+
+from services.eventlog.embedded import EmbeddedLog, partition_for
+from services.eventlog.kafka import KafkaLog
+from services.eventlog.port import EventLog, LogUnavailable, TopicSpec
+from services.eventlog.topics import Topics
+
+
+@pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventLog]:
+    if request.param == "embedded":
+        adapter: EventLog = EmbeddedLog(tmp_path / "log.db")
+    else:
+        adapter = KafkaLog(request.getfixturevalue("kafka_bootstrap"), timeout_s=10)
+    yield adapter
+    adapter.close()
+
+
+@pytest.fixture
+def topic(log: EventLog, topic_prefix: str) -> str:
+    name = topic_prefix + "contract"
+    assert log.create_topics([TopicSpec(name, 3, -1)]) == [name]
+    return name
+
+
+def read_all(log: EventLog, topic: str, positions: dict[int, int] | None = None, expect: int = 0):
+    reader = log.reader(topic, positions)
+    out = []
+    for _ in range(50):
+        out.extend(reader.poll(timeout=0.5))
+        if len(out) >= expect:
+            break
+    reader.close()
+    return out
+
+
+def test_create_topics_is_idempotent(log: EventLog, topic: str) -> None:
+    assert log.create_topics([TopicSpec(topic, 3, -1)]) == []
+    assert log.partitions(topic) == 3
+
+
+def test_same_key_same_partition_in_append_order(log: EventLog, topic: str) -> None:
+    positions = [log.append(topic, "case-a", f"a{i}".encode()) for i in range(5)]
+    positions += log.append_many(topic, [("case-b", b"b0"), ("case-a", b"a5"), ("case-b", b"b1")])
+    a_parts = {p.partition for p, k in zip(positions, ["case-a"] * 5 + ["case-b", "case-a", "case-b"]) if k == "case-a"}
+    assert len(a_parts) == 1
+    records = read_all(log, topic, expect=8)
+    a = [r.value for r in records if r.key == "case-a"]
+    b = [r.value for r in records if r.key == "case-b"]
+    assert a == [b"a0", b"a1", b"a2", b"a3", b"a4", b"a5"] and b == [b"b0", b"b1"]
+    for part in {r.partition for r in records}:
+        offsets = [r.offset for r in records if r.partition == part]
+        assert offsets == list(range(len(offsets)))  # gapless, from 0
+
+
+def test_partitioning_matches_kafkas_default(log: EventLog, topic: str) -> None:
+    for key in ["case-1", "case-2", "다른-사건", "x" * 40]:
+        assert log.append(topic, key, b"v").partition == partition_for(key, 3)
+
+
+def test_reader_resumes_from_positions_and_end_offsets(log: EventLog, topic: str) -> None:
+    for i in range(6):
+        log.append(topic, f"k{i}", str(i).encode())
+    ends = log.end_offsets(topic)
+    assert sum(ends.values()) == 6
+    assert read_all(log, topic, dict(ends), expect=0) == []
+    first = read_all(log, topic, expect=6)
+    skip_one = {p: 1 for p, e in ends.items() if e > 0}
+    assert len(read_all(log, topic, skip_one, expect=6 - len(skip_one))) == 6 - len(skip_one)
+    assert len(first) == 6
+
+
+def test_group_positions_survive(log: EventLog, topic: str, topic_prefix: str) -> None:
+    group = topic_prefix + "group"
+    assert log.committed(group, topic) == {}
+    log.commit(group, topic, {0: 3, 2: 1})
+    assert log.committed(group, topic) == {0: 3, 2: 1}
+    log.commit(group, topic, {0: 4})
+    assert log.committed(group, topic)[0] == 4
+
+
+def test_concurrent_appends_keep_offsets_unique(log: EventLog, topic: str) -> None:
+    def worker(n: int) -> None:
+        for i in range(20):
+            log.append(topic, "same-case", f"{n}-{i}".encode())
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    records = [r for r in read_all(log, topic, expect=80) if r.key == "same-case"]
+    assert len(records) == 80 and len({r.offset for r in records}) == 80
+    for n in range(4):  # each writer's own order is kept
+        mine = [r.value for r in records if r.value.startswith(f"{n}-".encode())]
+        assert mine == [f"{n}-{i}".encode() for i in range(20)]
+
+
+@pytest.mark.kafka
+def test_kafka_topics_are_provisioned_with_retention(kafka_bootstrap: str, topic_prefix: str) -> None:
+    topics = Topics(topic_prefix)
+    log = KafkaLog(kafka_bootstrap)
+    created = log.create_topics(topics.specs())
+    assert len(created) == 5
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        result = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topics.petition_events)])
+        configs = result["topic"][topics.petition_events]
+        assert configs["retention.ms"]["value"] == "-1"
+        assert log.partitions(topics.petition_events) == 6
+    finally:
+        admin.close()
+        log.close()
+
+
+@pytest.mark.kafka
+def test_kafka_down_is_log_unavailable() -> None:
+    log = KafkaLog("127.0.0.1:1", timeout_s=1)
+    with pytest.raises(LogUnavailable):
+        log.append("any", "k", b"v")
