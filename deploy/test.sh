@@ -10,6 +10,7 @@ cd "$root"
 python3 -m pip install -q --disable-pip-version-check -e ".[test,bench]" 2>&1 | grep -v "Running pip as the 'root' user" || true
 
 work=$(mktemp -d -t charterwatch-test.XXXXXX)
+chmod 755 "$work"  # PostgreSQL runs as the postgres user and must reach its data dir
 export KAFKA_PORT=${TEST_KAFKA_PORT:-29092}
 export KAFKA_DATA_DIR="$work/kafka"
 export PG_PORT=${TEST_PG_PORT:-55433}

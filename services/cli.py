@@ -209,11 +209,13 @@ def deadline(
     received: Annotated[str, typer.Option(help="instant of receipt, ISO 8601 with an offset (Z allowed)")],
     period: Annotated[str, typer.Option(help="Nh (working hours) or Nd (days; the law decides hours vs days)")],
     pause: Annotated[Optional[list[str]], typer.Option(help="START/END (ISO 8601); repeatable")] = None,
+    extend: Annotated[Optional[list[str]], typer.Option(help="extension period (Decree 21); repeatable")] = None,
+    consent: Annotated[bool, typer.Option(help="the petitioner consented to a second extension")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the working details")] = False,
 ) -> None:
     """When a processing period runs out under Act 19 (to the second, +09:00)."""
     from services.bootstrap import load_calendar
-    from shared.deadline import DeadlineInputError, Pause, compute_deadline
+    from shared.deadline import DeadlineInputError, Extension, Pause, compute_deadline
     from shared.deadline_report import deadline_dict
     from shared.instants import isoformat_kst, parse_instant
     from shared.periods import Period
@@ -230,7 +232,8 @@ def deadline(
                 raise ValueError(f"--pause[{i}]: {raw!r} is not START/END")
             pauses.append(Pause(parse_instant(start, f"--pause[{i}] start"),
                                 parse_instant(end, f"--pause[{i}] end") if end.strip() else None))
-        result = compute_deadline(load_calendar(settings.holiday_overrides_file), received_at, p, pauses)
+        extensions = [Extension(Period.parse(e), consented=consent and i == 1) for i, e in enumerate(extend or [])]
+        result = compute_deadline(load_calendar(settings.holiday_overrides_file), received_at, p, pauses, extensions)
     except (DeadlineInputError, CalendarRangeError, ValueError) as exc:
         _fail(str(exc).replace("period:", "--period:", 1) if str(exc).startswith("period:") else str(exc))
     if as_json:

@@ -23,6 +23,15 @@ def test_deadline_converts_other_offsets_and_takes_pauses() -> None:
     assert r.stdout.strip() == "2026-12-01T16:00:00+09:00"
 
 
+def test_deadline_with_extensions() -> None:
+    base = ("deadline", "--received", "2026-03-03T10:00:00+09:00", "--period", "7d",
+            "--pause", "2026-03-05T10:00:00+09:00/2026-03-09T15:00:00+09:00")
+    assert run(*base, "--extend", "7d").stdout.strip() == "2026-03-24T18:00:00+09:00"
+    r = run(*base, "--extend", "7d", "--extend", "3d")
+    assert r.returncode != 0 and "consent" in r.stderr
+    assert run(*base, "--extend", "7d", "--extend", "3d", "--consent").returncode == 0
+
+
 def test_deadline_json_details() -> None:
     r = run("deadline", "--received", "2026-09-21T09:00:00+09:00", "--period", "14d", "--json")
     data = json.loads(r.stdout)
