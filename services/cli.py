@@ -7,11 +7,14 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    from services.bootstrap import Container
 
 app = typer.Typer(help="CharterWatch: enforceable administrative service charters (행정서비스헌장).",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -19,10 +22,12 @@ topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
 db_app = typer.Typer(help="Read-model database.", no_args_is_help=True)
 charters_app = typer.Typer(help="Charter files.", no_args_is_help=True)
 events_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
+keys_app = typer.Typer(help="Integrating agencies' API keys.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(db_app, name="db")
 app.add_typer(charters_app, name="charters")
 app.add_typer(events_app, name="events")
+app.add_typer(keys_app, name="keys")
 
 Mode = Annotated[Optional[str], typer.Option(help="embedded (default) or kafka; overrides CHARTERWATCH_MODE")]
 
@@ -61,6 +66,7 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     settings = _settings(mode, port=port, host=host)
     c = bootstrap(settings)
     c.log.create_topics(c.topics.specs())
+    key_note = _local_key(c)
     server = uvicorn.Server(uvicorn.Config(create_app(c), host=settings.host, port=settings.port,
                                            log_config=None, access_log=False))
     supervisor = Supervisor(on_failure=lambda: setattr(server, "should_exit", True))
@@ -78,7 +84,7 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     for loop in notify.loops(c):
         supervisor.start("notify", loop)
     typer.echo(f"CharterWatch is up ({settings.mode} mode): API on http://{settings.host}:{settings.port} "
-               f"(OpenAPI at http://{settings.host}:{settings.port}/docs). Ctrl-C stops it.", err=True)
+               f"(OpenAPI at http://{settings.host}:{settings.port}/docs). {key_note} Ctrl-C stops it.", err=True)
     try:
         server.run()
     finally:
@@ -89,6 +95,21 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
         c.close()
     if supervisor.failed.is_set() or not server.started:
         raise typer.Exit(1)
+
+
+def _local_key(c: Container) -> str:
+    """A first run has no API keys: issue one for the agency 'local' and keep it in the data dir."""
+    from services.intake.auth import issue_key, list_keys
+
+    path = c.settings.data_dir / "local-api-key"
+    with c.sessions.begin() as session:
+        if list_keys(session):
+            return f"API key for agency 'local': see {path}." if path.exists() else "Use an agency's API key."
+        issued = issue_key(session, "local", c.clock(), label="created by charterwatch up")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(issued.token + "\n")
+    return f"API key for agency 'local' (also in {path}): {issued.token}"
 
 
 @app.command()
@@ -284,6 +305,45 @@ def events_schemas(out: Annotated[Path, typer.Option(help="folder for the JSON S
     for name, schema in schemas.items():
         (out / name).write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     typer.echo(f"wrote {len(schemas)} schema(s) to {out}")
+
+
+@keys_app.command("create")
+def keys_create(agency: Annotated[str, typer.Option(help="the integrating agency's id")],
+                label: Annotated[str, typer.Option(help="what the key is for")] = "") -> None:
+    """Issue an API key; the token is printed once and only its hash is kept."""
+    from services.bootstrap import bootstrap
+    from services.intake.auth import issue_key
+
+    c = bootstrap(_settings())
+    with c.sessions.begin() as session:
+        issued = issue_key(session, agency, c.clock(), label)
+    typer.echo(issued.token)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Key ids, agencies and states (never the secrets)."""
+    from services.bootstrap import bootstrap
+    from services.intake.auth import list_keys
+
+    c = bootstrap(_settings())
+    with c.sessions() as session:
+        for k in list_keys(session):
+            state = f"revoked {k.revoked_at.isoformat()}" if k.revoked_at else "active"
+            typer.echo(f"{k.key_id}\t{k.agency_id}\t{state}\t{k.label}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key at once."""
+    from services.bootstrap import bootstrap
+    from services.intake.auth import revoke_key
+
+    c = bootstrap(_settings())
+    with c.sessions.begin() as session:
+        if not revoke_key(session, key_id, c.clock()):
+            _fail(f"no active key {key_id}", 1)
+    typer.echo(f"revoked {key_id}")
 
 
 def main() -> None:

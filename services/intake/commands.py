@@ -1,6 +1,9 @@
-"""Intake's command handlers: validate against the rules, build the event, append it.
+"""Intake's command handlers: fold the case, check the rules, append exactly one event.
 
-Plain functions over the container's ports; the HTTP layer only translates.
+Plain functions over the container and a session the caller owns: the caller
+(the HTTP layer) commits, so the idempotency record, the case-stream row and
+the append succeed or fail together. The log append is the last step before
+commit: a failed append leaves nothing behind.
 """
 from __future__ import annotations
 
@@ -11,16 +14,23 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
 from services.bootstrap import Container
 from services.eventlog.port import Position
+from services.intake.store.orm import StreamEventRow
 from shared.charters import NoCharterInForce
-from shared.deadline import Deadline
-from shared.events import Envelope, encode
+from shared.deadline import Deadline, DeadlineInputError
+from shared.events import Envelope, decode, encode
 from shared.events.envelope import CharterRef
 from shared.events.petition import Channel, NoticeChannel, PetitionReceived
 from shared.instants import to_kst
 from shared.periods import PetitionType, UnknownPetitionKind
-from shared.petition_clock import statutory_deadline
+from shared.petition_case import CaseState, RuleViolation, apply, check, fold
+from shared.petition_clock import case_deadlines, statutory_deadline
 from shared.sealing import seal
 from shared.working_time import CalendarRangeError
 
@@ -28,13 +38,14 @@ CLOCK_SKEW = timedelta(minutes=5)  # a caller's clock may run slightly ahead of 
 
 
 class CommandRejected(ValueError):
-    """The command breaks a rule: ``field`` is what the caller must fix."""
+    """The command cannot be accepted: ``field`` is what the caller must fix; ``status`` the HTTP answer."""
 
-    def __init__(self, field: str, message: str, status: int = 422) -> None:
+    def __init__(self, field: str, message: str, status: int = 422, rule: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
         self.status = status
+        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -63,9 +74,10 @@ class FilePetition:
 
 
 @dataclass(frozen=True)
-class Filed:
+class Recorded:
     envelope: Envelope
-    deadline: Deadline
+    state: CaseState
+    deadline: Deadline | None
     position: Position
 
 
@@ -86,12 +98,38 @@ def _check_reachable(cmd: FilePetition) -> None:
             raise CommandRejected(f"notice_channels[{i}]", f"{channel.value} needs applicant.{needed}")
 
 
-def file_petition(cmd: FilePetition, c: Container) -> Filed:
-    now = c.clock()
+def _check_instant(c: Container, at: datetime, field: str, not_before: datetime | None = None) -> datetime:
+    at = to_kst(at, field)
+    if at > c.clock() + CLOCK_SKEW:
+        raise CommandRejected(field, "is in the future")
+    if not_before is not None and at < not_before:
+        raise CommandRejected(field, f"is before the petition arrived ({not_before.isoformat()})")
+    return at
+
+
+def load_case(session: Session, case_id: str) -> CaseState:
+    rows = session.execute(
+        select(StreamEventRow.envelope).where(StreamEventRow.case_id == case_id).order_by(StreamEventRow.version)
+    ).scalars()
+    return fold(case_id, (decode(r.encode()) for r in rows))
+
+
+def _commit_event(session: Session, c: Container, env: Envelope) -> Position:
+    """Claim the case version, then append. A lost race on the version is a 409, with nothing appended."""
+    raw = encode(env)
+    session.add(StreamEventRow(case_id=env.case_id, version=env.case_version, event_id=str(env.event_id),
+                               envelope=raw.decode()))
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise CommandRejected("case_id", "the case changed concurrently; read it again and retry", 409,
+                              rule="concurrent-change") from exc
+    return c.log.append(c.topics.petition_events, env.case_id, raw)
+
+
+def file_petition(session: Session, cmd: FilePetition, c: Container) -> Recorded:
     _check_reachable(cmd)
-    received_at = to_kst(cmd.received_at, "received_at")
-    if received_at > now + CLOCK_SKEW:
-        raise CommandRejected("received_at", "is in the future")
+    received_at = _check_instant(c, cmd.received_at, "received_at")
     try:
         charter = c.charters.in_force(cmd.municipality_id, received_at)
     except NoCharterInForce as exc:
@@ -105,26 +143,43 @@ def file_petition(cmd: FilePetition, c: Container) -> Filed:
     case_id = str(uuid.uuid4())
     personal = {k: v for k, v in vars(cmd.applicant).items() if v is not None}
     payload = PetitionReceived(
-        municipality_id=cmd.municipality_id,
-        agency_id=cmd.agency_id,
-        petition_type=cmd.petition_type,
-        petition_kind=cmd.petition_kind,
-        channel=cmd.channel,
-        title=cmd.title,
-        body=cmd.body,
-        applicant=seal(c.keyring, personal, case_id),
-        applicant_ref=applicant_ref(c.applicant_ref_key, cmd.applicant),
-        notice_channels=cmd.notice_channels,
-        electronic_consent=cmd.electronic_consent,
+        municipality_id=cmd.municipality_id, agency_id=cmd.agency_id, petition_type=cmd.petition_type,
+        petition_kind=cmd.petition_kind, channel=cmd.channel, title=cmd.title, body=cmd.body,
+        applicant=seal(c.keyring, personal, case_id), applicant_ref=applicant_ref(c.applicant_ref_key, cmd.applicant),
+        notice_channels=cmd.notice_channels, electronic_consent=cmd.electronic_consent,
     )
-    envelope = Envelope(
-        event_id=uuid.uuid4(),
-        case_id=case_id,
-        occurred_at=received_at,
-        recorded_at=now,
-        producer="intake",
-        payload=payload,
-        charter=CharterRef(charter.id, charter.version),
-    )
-    position = c.log.append(c.topics.petition_events, case_id, encode(envelope))
-    return Filed(envelope, deadline, position)
+    env = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=1, occurred_at=received_at,
+                   recorded_at=c.clock(), producer="intake", payload=payload,
+                   charter=CharterRef(charter.id, charter.version))
+    position = _commit_event(session, c, env)
+    state = apply(CaseState(case_id), env)
+    # An electronic petition's clock starts at formal receipt; until then this is the earliest possible deadline.
+    return Recorded(env, state, deadline, position)
+
+
+def record_fact(session: Session, c: Container, case_id: str, payload: BaseModel, occurred_at: datetime,
+                agency_id: str, if_match: int | None) -> Recorded:
+    """Record one fact on an existing case, under the rules of shared.petition_case."""
+    state = load_case(session, case_id)
+    if not state.exists or not state.can_be_seen_by(agency_id):
+        raise CommandRejected("case_id", f"no petition {case_id}", 404)  # another agency's case does not exist for you
+    if if_match is not None and if_match != state.version:
+        raise CommandRejected("If-Match", f"the case is at version {state.version}, not {if_match}", 412,
+                              rule="stale-version")
+    at = _check_instant(c, occurred_at, "occurred_at", not_before=state.arrived_at)
+    try:
+        check(state, payload, at)
+    except RuleViolation as exc:
+        raise CommandRejected("case_id", exc.message, 409, rule=exc.rule) from exc
+    first = decode(session.execute(select(StreamEventRow.envelope).where(
+        StreamEventRow.case_id == case_id, StreamEventRow.version == 1)).scalar_one().encode())
+    env = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=state.version + 1, occurred_at=at,
+                   recorded_at=c.clock(), producer="intake", payload=payload, charter=first.charter)
+    new_state = apply(state, env)
+    charter = c.charters.get(first.charter.charter_id, first.charter.version) if first.charter else None
+    try:
+        deadlines = case_deadlines(new_state, charter, c.calendar)
+    except DeadlineInputError as exc:
+        raise CommandRejected(exc.field, exc.message, 409, rule="Decree 21" if "xtension" in exc.field else None) from exc
+    position = _commit_event(session, c, env)
+    return Recorded(env, new_state, deadlines.statutory if deadlines else None, position)

@@ -41,6 +41,9 @@ class Envelope:
     producer: str
     payload: BaseModel
     charter: CharterRef | None = None
+    # Position of this event in its case's petition stream (1, 2, ...), gapless: the
+    # optimistic-concurrency version. Derived events carry the version they were made from.
+    case_version: int = 0
     event_type: str = field(default="")
     schema_version: int = field(default=0)
 
@@ -49,6 +52,8 @@ class Envelope:
         require_aware(self.recorded_at, "recorded_at")
         if not self.case_id:
             raise ValueError("case_id: must not be empty")
+        if self.case_version < 0:
+            raise ValueError("case_version: must not be negative")
         event_type, version = type_of(type(self.payload))
         if self.event_type and (self.event_type, self.schema_version) != (event_type, version):
             raise ValueError(f"event_type: payload is {event_type} v{version}, not {self.event_type} v{self.schema_version}")
@@ -60,6 +65,7 @@ class Envelope:
             "envelope_version": ENVELOPE_VERSION,
             "event_id": str(self.event_id),
             "case_id": self.case_id,
+            "case_version": self.case_version,
             "event_type": self.event_type,
             "schema_version": self.schema_version,
             "occurred_at": to_kst(self.occurred_at).isoformat(),
@@ -124,6 +130,7 @@ def from_dict(data: dict[str, Any]) -> Envelope:
     return Envelope(
         event_id=event_id,
         case_id=_field(data, "case_id", str),
+        case_version=_field(data, "case_version", int),
         occurred_at=_instant(data, "occurred_at"),
         recorded_at=_instant(data, "recorded_at"),
         producer=_field(data, "producer", str),

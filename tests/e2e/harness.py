@@ -30,6 +30,9 @@ class RunningSystem:
                                      stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
         self.wait_for(self._healthy, 60, "the API to answer /healthz")
+        # A first run issues an API key for the agency 'local' and keeps it in the data dir.
+        token = (workdir / "var" / "local-api-key").read_text().strip()
+        self.http.headers["Authorization"] = f"Bearer {token}"
 
     def _healthy(self) -> bool:
         if self.proc.poll() is not None:

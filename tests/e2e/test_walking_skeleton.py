@@ -11,7 +11,7 @@ APPLICANT = {"name": "김민원", "phone": "010-9876-5432", "email": "minwon@exa
 PETITION = {
     "municipality_id": "yeonje-gu",
     "petition_type": "question_system",
-    "channel": "api",
+    "channel": "post",
     "title": "제도 문의",
     "received_at": "2026-11-24T10:00:00+09:00",
     "applicant": APPLICANT,
@@ -28,7 +28,7 @@ def walk(system: RunningSystem, consumer_timeout: float) -> None:
 
     system.wait_for(lambda: system.http.get(f"/v1/petitions/{case_id}").status_code == 200, 30, "the projection")
     row = system.http.get(f"/v1/petitions/{case_id}").json()
-    assert row["state"] == "received" and row["charter_id"] == "yeonje-gu"
+    assert row["status"] == "received" and row["charter_id"] == "yeonje-gu"
 
     def seen_by_all() -> bool:
         seen = {e.get("service") for e in system.log_events()

@@ -59,3 +59,20 @@ def container(tmp_path: Path, database_url: str, log_lines: io.StringIO) -> Iter
     c = make_container(tmp_path, database_url)
     yield c
     c.close()
+
+
+def api_token(c: Container, agency_id: str) -> str:
+    from services.intake.auth import issue_key
+
+    with c.sessions.begin() as session:
+        return issue_key(session, agency_id, c.clock()).token
+
+
+def http_client(c: Container, agency_id: str = "agency-a"):
+    from fastapi.testclient import TestClient
+
+    from services.intake.api.app import create_app
+
+    client = TestClient(create_app(c))
+    client.headers["Authorization"] = f"Bearer {api_token(c, agency_id)}"
+    return client

@@ -15,13 +15,13 @@ from services.intake.readmodel.projection import PetitionProjection
 from services.intake.readmodel.runner import ProjectionRunner
 from shared.events import decode
 from shared.sealing import unseal
-from tests.integration.conftest import make_container
+from tests.integration.conftest import http_client, make_container
 
 APPLICANT = {"name": "홍길동", "phone": "010-2345-6789", "email": "hong@example.kr", "address": "충남 당진시 시청1로 1"}
 PETITION = {
     "municipality_id": "dangjin",
     "petition_type": "grievance",
-    "channel": "internet",
+    "channel": "visit",
     "title": "가로등이 꺼져 있습니다",
     "body": "시청 앞 가로등",
     "received_at": "2026-11-25T10:00:00+09:00",
@@ -31,8 +31,8 @@ PETITION = {
 }
 
 
-def client(c: Container) -> TestClient:
-    return TestClient(create_app(c))
+def client(c: Container, agency_id: str = "agency-a") -> TestClient:
+    return http_client(c, agency_id)
 
 
 def project(c: Container) -> int:
@@ -59,7 +59,7 @@ def test_file_then_read_back(container: Container, log_lines: io.StringIO) -> No
     assert http.get(f"/v1/petitions/{case_id}").status_code == 404  # not projected yet
     assert project(container) == 1
     got = http.get(f"/v1/petitions/{case_id}").json()
-    assert got["state"] == "received" and got["version"] == 1
+    assert got["status"] == "received" and got["version"] == 1
     assert got["received_at"] == "2026-11-25T10:00:00+09:00"
     assert got["statutory_due_at"] == "2026-12-03T18:00:00+09:00"
     timeline = http.get(f"/v1/petitions/{case_id}/timeline").json()

@@ -20,7 +20,7 @@ def received(**over: object) -> Envelope:
         municipality_id="dangjin", agency_id="a1", petition_type="grievance", channel="visit", title="제목",
         applicant=Sealed(kid="k", nonce="bm9uY2U=", ciphertext="Y3Q="), applicant_ref="r" * 32,
     )
-    fields = dict(event_id=uuid.UUID(int=1), case_id="case-1", occurred_at=NOW, recorded_at=NOW,
+    fields = dict(event_id=uuid.UUID(int=1), case_id="case-1", case_version=1, occurred_at=NOW, recorded_at=NOW,
                   producer="intake", payload=payload, charter=CharterRef("dangjin", "2024.1"))
     fields.update(over)
     return Envelope(**fields)  # type: ignore[arg-type]
@@ -31,7 +31,8 @@ def test_round_trip_and_stable_encoding() -> None:
     raw = encode(env)
     assert decode(raw) == env
     data = json.loads(raw)
-    assert list(data)[:6] == ["envelope_version", "event_id", "case_id", "event_type", "schema_version", "occurred_at"]
+    assert list(data)[:7] == ["envelope_version", "event_id", "case_id", "case_version", "event_type",
+                              "schema_version", "occurred_at"]
     assert data["occurred_at"] == "2026-11-25T10:02:03.456789+09:00"
     assert data["event_type"] == "PetitionReceived" and data["schema_version"] == 1
     assert "제목" in raw.decode()  # UTF-8, not \\u escapes

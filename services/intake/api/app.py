@@ -7,6 +7,7 @@ from services.bootstrap import Container
 from services.intake.api import problems
 from services.intake.api.body_limit import BodyLimit
 from services.intake.api.routes import router
+from services.intake.metrics import IntakeMetrics, MetricsMiddleware
 
 
 def create_app(container: Container) -> FastAPI:
@@ -16,7 +17,9 @@ def create_app(container: Container) -> FastAPI:
         description="Petitions (민원) filed by integrating government systems; every change is an event on the log.",
     )
     app.state.container = container
+    app.state.metrics = IntakeMetrics()
     problems.install(app)
     app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

@@ -1,6 +1,8 @@
 """RFC 9457 problem details (application/problem+json), each naming the field at fault."""
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,7 +32,13 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _field(loc: tuple[Any, ...]) -> str:
+_NAMED = re.compile(r"^Value error, ([A-Za-z_][A-Za-z0-9_.\[\]]*): ")
+
+
+def _field(loc: tuple[Any, ...], msg: str = "") -> str:
+    named = _NAMED.match(msg)
+    if named and len([p for p in loc if p not in ("body", "query", "path", "header")]) == 0:
+        return named.group(1)  # a model-level check that names its field ("refusal_reasons: ...")
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     out = ""
     for p in parts:
@@ -46,14 +54,21 @@ def install(app: FastAPI) -> None:
             msg = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "")
             return problem(400, "Malformed JSON", f"the request body is not valid JSON: {msg}".rstrip(": "),
                            [{"field": "body", "message": "not valid JSON"}], kind="malformed-json")
-        listed = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in errors]
+        listed = [{"field": _field(tuple(e["loc"]), e["msg"]), "message": e["msg"]} for e in errors]
         return problem(422, "Invalid request", "; ".join(f"{e['field']}: {e['message']}" for e in listed), listed,
                        kind="validation")
 
     @app.exception_handler(CommandRejected)
     async def _rejected(_: Request, exc: CommandRejected) -> JSONResponse:
-        return problem(exc.status, "Command rejected", str(exc), [{"field": exc.field, "message": exc.message}],
-                       kind="rule")
+        title = {404: "Not found", 409: "Forbidden by the rules", 412: "Precondition failed"}.get(
+            exc.status, "Command rejected")
+        kind = {404: "not-found", 409: "rule-violation", 412: "stale-version"}.get(exc.status, "validation")
+        response = problem(exc.status, title, str(exc), [{"field": exc.field, "message": exc.message}], kind=kind)
+        if exc.rule:
+            body = json.loads(response.body)
+            body["rule"] = exc.rule
+            response = JSONResponse(body, status_code=exc.status, media_type=PROBLEM_JSON)
+        return response
 
     @app.exception_handler(DeadlineInputError)
     async def _deadline(_: Request, exc: DeadlineInputError) -> JSONResponse:

@@ -1,21 +1,46 @@
-"""Intake's HTTP routes (v1)."""
+"""Intake's HTTP routes (v1): commands that append one event each, and read models."""
 from __future__ import annotations
 
-from typing import Annotated
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select, text
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import AwareDatetime, BaseModel, Field, create_model
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from services.bootstrap import Container
-from shared.deadline_report import deadline_dict
-from services.intake.api.schemas import PetitionFiledOut, PetitionIn, PetitionOut, TimelineEntryOut
-from services.intake.commands import Applicant, CommandRejected, FilePetition, file_petition
-from services.intake.readmodel.orm import PetitionRow, TimelineRow
+from services.eventlog.port import LogUnavailable
+from services.intake.api.schemas import (
+    ApplicantOut,
+    PetitionFiledOut,
+    PetitionIn,
+    PetitionOut,
+    PetitionPage,
+    RecordedOut,
+    TimelineEntryOut,
+)
+from services.intake.auth import Unauthorized, authenticate
+from services.intake.metrics import IntakeMetrics
+from services.intake.commands import Applicant, CommandRejected, FilePetition, Recorded, file_petition, record_fact
+from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
+from services.intake.store.orm import IdempotencyRow
 from services.logs import get_logger
 from shared.deadline import DeadlineInputError, Pause, compute_deadline
+from shared.deadline_report import deadline_dict
+from shared.events import petition as ev
 from shared.instants import parse_instant
 from shared.periods import Period
+from shared.petition_case import OPEN
+from shared.sealing import Sealed, unseal
 
 router = APIRouter()
 log = get_logger("intake")
@@ -25,67 +50,264 @@ def container(request: Request) -> Container:
     return request.app.state.container
 
 
-def agency(request: Request) -> str:
-    """The calling agency. Until per-agency API keys exist, every caller is the local agency."""
-    return "local"
-
-
 Deps = Annotated[Container, Depends(container)]
 
 
-@router.post("/v1/petitions", status_code=201, response_model=PetitionFiledOut, tags=["petitions"],
-             summary="File a petition: appends PetitionReceived; 201 only once the log has it")
-async def post_petition(body: PetitionIn, response: Response, c: Deps,
-                        agency_id: Annotated[str, Depends(agency)]) -> dict:
-    cmd = FilePetition(
-        agency_id=agency_id,
-        municipality_id=body.municipality_id,
-        petition_type=body.petition_type,
-        petition_kind=body.petition_kind,
-        channel=body.channel,
-        title=body.title,
-        body=body.body,
-        received_at=body.received_at,
-        applicant=Applicant(**body.applicant.model_dump()),
-        notice_channels=tuple(body.notice_channels),
-        electronic_consent=body.electronic_consent,
-    )
-    filed = await run_in_threadpool(file_petition, cmd, c)
-    env = filed.envelope
-    log.info("petition_received", case_id=env.case_id, event_id=str(env.event_id),
-             partition=filed.position.partition, offset=filed.position.offset)
-    response.headers["Location"] = f"/v1/petitions/{env.case_id}"
+def metrics(request: Request) -> IntakeMetrics:
+    return request.app.state.metrics
+
+
+Metrics = Annotated[IntakeMetrics, Depends(metrics)]
+
+
+def agency(request: Request, c: Deps,
+           authorization: Annotated[str | None, Header(description="Bearer cw_<key id>.<secret>")] = None) -> str:
+    """The calling agency, from its API key."""
+    with c.sessions() as session:
+        try:
+            return authenticate(session, authorization)
+        except Unauthorized as exc:
+            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+
+
+Agency = Annotated[str, Depends(agency)]
+IdempotencyKey = Annotated[str | None, Header(max_length=200, description="a retry with the same key returns the first answer")]
+IfMatch = Annotated[str | None, Header(description="the case version you read (ETag); a stale one is 412")]
+
+
+def _recorded_body(r: Recorded) -> dict[str, Any]:
+    env = r.envelope
     return {
-        "case_id": env.case_id,
-        "event_id": str(env.event_id),
-        "state": "received",
-        "charter_id": env.charter.charter_id if env.charter else "",
-        "charter_version": env.charter.version if env.charter else "",
-        "statutory_deadline": deadline_dict(filed.deadline),
-        "position": {"partition": filed.position.partition, "offset": filed.position.offset},
+        "case_id": env.case_id, "event_id": str(env.event_id), "event_type": env.event_type,
+        "case_version": env.case_version, "status": r.state.status.value if r.state.status else "unknown",
+        "occurred_at": env.occurred_at.isoformat(),
+        "statutory_deadline": deadline_dict(r.deadline) if r.deadline else None,
+        "position": {"partition": r.position.partition, "offset": r.position.offset},
     }
 
 
-def _row(c: Container, case_id: str) -> PetitionRow:
+def _execute(c: Container, m: IntakeMetrics, agency_id: str, idem_key: str | None, request_body: Any,
+             action: Callable[[Session], tuple[dict[str, Any], Recorded]]) -> JSONResponse:
+    """Run one command in one transaction: idempotency slot, case-stream row, append, answer."""
+    digest = hashlib.sha256(json.dumps(request_body, sort_keys=True, default=str).encode()).hexdigest()
     with c.sessions() as session:
-        row = session.get(PetitionRow, case_id)
+        if idem_key:
+            existing = session.get(IdempotencyRow, (agency_id, idem_key))
+            if existing is not None:
+                return _replay(existing, digest)
+            session.add(IdempotencyRow(agency_id=agency_id, key=idem_key, request_hash=digest, status_code=0,
+                                       response={}, headers={}, created_at=c.clock()))
+            try:
+                session.flush()  # claims the key before anything is appended
+            except IntegrityError:
+                session.rollback()
+                with c.sessions() as fresh:
+                    return _replay(fresh.get(IdempotencyRow, (agency_id, idem_key)), digest)  # type: ignore[arg-type]
+        try:
+            body, recorded = action(session)
+        except LogUnavailable:
+            session.rollback()
+            m.append_failures.inc()
+            raise
+        headers = {"ETag": f'"{recorded.envelope.case_version}"',
+                   "Location": f"/v1/petitions/{recorded.envelope.case_id}"}
+        if idem_key:
+            row = session.get(IdempotencyRow, (agency_id, idem_key))
+            assert row is not None
+            row.status_code, row.response, row.headers = 201, body, headers
+        session.commit()
+    m.events_appended.labels(recorded.envelope.event_type).inc()
+    log.info("event_recorded", case_id=recorded.envelope.case_id, event_type=recorded.envelope.event_type,
+             case_version=recorded.envelope.case_version, partition=recorded.position.partition,
+             offset=recorded.position.offset, agency_id=agency_id)
+    return JSONResponse(body, status_code=201, headers=headers)
+
+
+def _replay(row: IdempotencyRow, digest: str) -> JSONResponse:
+    if row.request_hash != digest:
+        raise CommandRejected("Idempotency-Key", "was used before with a different request", 422)
+    if row.status_code == 0:
+        raise CommandRejected("Idempotency-Key", "the first request with this key is still in progress", 409)
+    return JSONResponse(row.response, status_code=row.status_code, headers={**row.headers, "Idempotent-Replay": "true"})
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise CommandRejected("If-Match", "must be the case version from the ETag, e.g. \"3\"", 400)
+    return int(raw)
+
+
+@router.post("/v1/petitions", status_code=201, response_model=PetitionFiledOut, tags=["petitions"],
+             summary="File a petition (appends PetitionReceived; 201 only once the log has it)")
+async def post_petition(body: PetitionIn, c: Deps, m: Metrics, agency_id: Agency,
+                        idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    cmd = FilePetition(
+        agency_id=agency_id, municipality_id=body.municipality_id, petition_type=body.petition_type,
+        petition_kind=body.petition_kind, channel=body.channel, title=body.title, body=body.body,
+        received_at=body.received_at, applicant=Applicant(**body.applicant.model_dump()),
+        notice_channels=tuple(body.notice_channels), electronic_consent=body.electronic_consent,
+    )
+
+    def action(session: Session) -> tuple[dict[str, Any], Recorded]:
+        recorded = file_petition(session, cmd, c)
+        assert recorded.envelope.charter is not None
+        return {**_recorded_body(recorded), "charter_id": recorded.envelope.charter.charter_id,
+                "charter_version": recorded.envelope.charter.version}, recorded
+
+    return await run_in_threadpool(_execute, c, m, agency_id, idempotency_key, body.model_dump(mode="json"), action)
+
+
+COMMANDS: list[tuple[str, type[BaseModel], str]] = [
+    ("receipt", ev.ReceiptRecorded, "Record formal receipt of an electronic petition (Decree 6-7)"),
+    ("assignment", ev.OfficialAssigned, "Assign a department, official and guardian official (후견인)"),
+    ("transfers", ev.PetitionTransferred, "Transfer (이송) within the agency or to another agency (Decree 13)"),
+    ("supplement-requests", ev.SupplementRequested, "Request a supplement (보완): the clock pauses (Act 22)"),
+    ("supplements", ev.SupplementReceived, "Record the supplement's arrival: the clock resumes"),
+    ("field-investigation/start", ev.FieldInvestigationStarted, "Start a field investigation of a grievance (Decree 17)"),
+    ("field-investigation/end", ev.FieldInvestigationEnded, "End the field investigation"),
+    ("extensions", ev.ProcessingExtended, "Extend the processing period (Decree 21)"),
+    ("interim-notices", ev.InterimNoticeRecorded, "Record an interim notice (Decree 23)"),
+    ("resolution", ev.PetitionResolved, "Resolve: outcome and plain explanation; a refusal states reasons and remedies"),
+    ("closure", ev.PetitionClosed, "Close a resolved case"),
+    ("objections", ev.ObjectionFiled, "Reopen on objection (이의신청), within 60 days of the result (Act 35)"),
+    ("evaluations", ev.ResultEvaluated, "The applicant's evaluation of the result: 1-5, once per result (D12)"),
+    ("callback-promises", ev.CallbackPromised, "Promise a callback for an absent official (Yeonje-gu Y1)"),
+    ("callbacks", ev.CallbackMade, "Record a promised callback as made"),
+    ("opinions", ev.OpinionRecorded, "Record an opinion or complaint with its answer class (Yeonje-gu Y2)"),
+    ("opinion-acknowledgements", ev.OpinionAcknowledged, "Record that the expected answer date was given"),
+    ("opinion-answers", ev.OpinionAnswered, "Record the answer to an opinion"),
+    ("repeat-visits", ev.RepeatVisitRecorded, "Record a repeat visit caused by an official (Y3, D10)"),
+    ("administrative-errors", ev.AdministrativeErrorConfirmed, "Confirm an administrative error (Y3)"),
+    ("discourtesy-findings", ev.DiscourtesyConfirmed, "Confirm discourtesy by an official (D11, Y4)"),
+    ("insincere-handling-findings", ev.InsincereHandlingConfirmed, "Confirm insincere handling (D10)"),
+    ("disclosure-steps", ev.DisclosureStepRecorded, "Record the next information-disclosure step (D7)"),
+]
+
+
+def _command_route(path: str, payload_type: type[BaseModel], summary: str) -> None:
+    body_model = create_model(  # the fact's fields plus when it happened
+        f"{payload_type.__name__}Command", __base__=payload_type,
+        occurred_at=(AwareDatetime, Field(description="when it happened, with its UTC offset")),
+    )
+
+    async def endpoint(case_id: str, body: body_model, c: Deps, m: Metrics, agency_id: Agency,  # type: ignore[valid-type]
+                       idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> JSONResponse:
+        data = body.model_dump()  # type: ignore[attr-defined]
+        occurred_at: datetime = data.pop("occurred_at")
+        payload = payload_type.model_validate(data)
+        expected = _if_match(if_match)
+
+        def action(session: Session) -> tuple[dict[str, Any], Recorded]:
+            recorded = record_fact(session, c, case_id, payload, occurred_at, agency_id, expected)
+            return _recorded_body(recorded), recorded
+
+        request_body = {"case_id": case_id, "path": path, **body.model_dump(mode="json")}  # type: ignore[attr-defined]
+        return await run_in_threadpool(_execute, c, m, agency_id, idempotency_key, request_body, action)
+
+    endpoint.__name__ = f"record_{payload_type.__name__}"
+    endpoint.__annotations__["body"] = body_model  # a local class: the string annotation would not resolve
+    router.add_api_route(f"/v1/petitions/{{case_id}}/{path}", endpoint, methods=["POST"], status_code=201,
+                         response_model=RecordedOut, tags=["commands"], summary=summary,
+                         responses={404: {"description": "no such case for this agency"},
+                                    409: {"description": "the rules forbid it now"},
+                                    412: {"description": "stale If-Match"}})
+
+
+for _path, _payload, _summary in COMMANDS:
+    _command_route(_path, _payload, _summary)
+
+
+def _visible(c: Container, session: Session, case_id: str, agency_id: str) -> PetitionRow:
+    row = session.execute(
+        select(PetitionRow).join(PetitionAccessRow, PetitionAccessRow.case_id == PetitionRow.case_id)
+        .where(PetitionRow.case_id == case_id, PetitionAccessRow.agency_id == agency_id)
+    ).scalar_one_or_none()
     if row is None:
         raise HTTPException(404, f"no petition {case_id} (a case just filed appears once it is projected)")
     return row
 
 
-@router.get("/v1/petitions/{case_id}", response_model=PetitionOut, tags=["petitions"])
-def get_petition(case_id: str, c: Deps) -> PetitionRow:
-    return _row(c, case_id)
+@router.get("/v1/petitions/{case_id}", response_model=PetitionOut, tags=["petitions"],
+            summary="A case as projected: state, deadlines known so far, responsible official")
+def get_petition(case_id: str, c: Deps, agency_id: Agency, response: Response) -> PetitionRow:
+    with c.sessions() as session:
+        row = _visible(c, session, case_id, agency_id)
+    response.headers["ETag"] = f'"{row.version}"'
+    return row
+
+
+@router.get("/v1/petitions/{case_id}/applicant", response_model=ApplicantOut, tags=["petitions"],
+            summary="The applicant's personal data, decrypted for the agencies that handle the case")
+def get_applicant(case_id: str, c: Deps, agency_id: Agency) -> dict:
+    with c.sessions() as session:
+        row = _visible(c, session, case_id, agency_id)
+    log.info("applicant_read", case_id=case_id, agency_id=agency_id)  # an access trail, without the data
+    return unseal(c.keyring, Sealed.model_validate(row.applicant_sealed), case_id)
 
 
 @router.get("/v1/petitions/{case_id}/timeline", response_model=list[TimelineEntryOut], tags=["petitions"])
-def get_timeline(case_id: str, c: Deps) -> list[TimelineRow]:
-    _row(c, case_id)
+def get_timeline(case_id: str, c: Deps, agency_id: Agency) -> list[TimelineRow]:
     with c.sessions() as session:
+        _visible(c, session, case_id, agency_id)
         return list(session.execute(
-            select(TimelineRow).where(TimelineRow.case_id == case_id).order_by(TimelineRow.version)
-        ).scalars())
+            select(TimelineRow).where(TimelineRow.case_id == case_id).order_by(TimelineRow.version)).scalars())
+
+
+def _cursor(row: PetitionRow) -> str:
+    return base64.urlsafe_b64encode(f"{row.arrived_at.isoformat()}|{row.case_id}".encode()).decode()
+
+
+def _uncursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(at), case_id
+    except ValueError as exc:
+        raise CommandRejected("cursor", "is not a cursor this API returned", 400) from exc
+
+
+@router.get("/v1/petitions", response_model=PetitionPage, tags=["petitions"],
+            summary="Cases this agency can see, oldest arrival first, filtered, with cursor pagination")
+def list_petitions(
+    c: Deps, agency_id: Agency,
+    status: Annotated[str | None, Query(pattern="^(filed|received|resolved|closed|reopened)$")] = None,
+    department: Annotated[str | None, Query(max_length=100)] = None,
+    official_id: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: Annotated[bool | None, Query(description="open and past the statutory deadline")] = None,
+    received_from: Annotated[AwareDatetime | None, Query()] = None,
+    received_to: Annotated[AwareDatetime | None, Query()] = None,
+    duplicates: Annotated[bool | None, Query(description="only cases linked to an earlier duplicate")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> dict:
+    q = select(PetitionRow).join(PetitionAccessRow, PetitionAccessRow.case_id == PetitionRow.case_id).where(
+        PetitionAccessRow.agency_id == agency_id)
+    if status:
+        q = q.where(PetitionRow.status == status)
+    if department:
+        q = q.where(PetitionRow.department == department)
+    if official_id:
+        q = q.where(PetitionRow.official_id == official_id)
+    if overdue is not None:
+        late = and_(PetitionRow.status.in_([s.value for s in OPEN]), PetitionRow.statutory_due_at < c.clock())
+        q = q.where(late if overdue else ~late)
+    if received_from:
+        q = q.where(PetitionRow.received_at >= received_from)
+    if received_to:
+        q = q.where(PetitionRow.received_at < received_to)
+    if duplicates is not None:
+        q = q.where(PetitionRow.duplicate_of.is_not(None) if duplicates else PetitionRow.duplicate_of.is_(None))
+    if cursor:
+        at, case_id = _uncursor(cursor)
+        q = q.where(or_(PetitionRow.arrived_at > at, and_(PetitionRow.arrived_at == at, PetitionRow.case_id > case_id)))
+    q = q.order_by(PetitionRow.arrived_at, PetitionRow.case_id).limit(limit + 1)
+    with c.sessions() as session:
+        rows = list(session.execute(q).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": _cursor(rows[-1]) if more and rows else None}
 
 
 @router.get("/v1/deadline", tags=["legal clock"],
@@ -120,6 +342,11 @@ def parse_pause(raw: str, field: str) -> Pause:
     return Pause(start, end)
 
 
+@router.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
+def get_metrics(m: Metrics) -> Response:
+    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+
+
 @router.get("/healthz", tags=["operations"], summary="The process is up")
 def healthz() -> dict:
     return {"status": "ok"}
@@ -140,6 +367,3 @@ def readyz(c: Deps) -> Response:
     if problems:
         raise HTTPException(503, f"not ready: {problems}", headers={"Retry-After": "5"})
     return Response('{"status":"ready"}', media_type="application/json")
-
-
-__all__ = ["router", "CommandRejected"]

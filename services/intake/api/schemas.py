@@ -70,20 +70,36 @@ class PositionOut(BaseModel):
     offset: int
 
 
-class PetitionFiledOut(BaseModel):
+class RecordedOut(BaseModel):
+    """The answer to every command: the event it appended."""
+
     case_id: str
     event_id: str
-    state: str
+    event_type: str
+    case_version: int
+    status: str
+    occurred_at: datetime
+    statutory_deadline: DeadlineOut | None = None
+    position: PositionOut
+
+
+class PetitionFiledOut(RecordedOut):
     charter_id: str
     charter_version: str
-    statutory_deadline: DeadlineOut
-    position: PositionOut
+
+
+class OfficialOut(BaseModel):
+    official_id: str
+    name: str
+    department: str
+    phone: str
+    email: str
 
 
 class PetitionOut(BaseModel):
     case_id: str
     version: int
-    state: str
+    status: str
     municipality_id: str
     agency_id: str
     charter_id: str | None
@@ -92,11 +108,36 @@ class PetitionOut(BaseModel):
     petition_kind: str | None
     channel: str
     title: str
-    received_at: datetime
+    arrived_at: datetime
+    received_at: datetime | None
+    department: str | None
+    official: OfficialOut | None
+    guardian: OfficialOut | None
+    paused: bool
+    extensions: int
     statutory_due_at: datetime | None
+    target_due_at: datetime | None
+    remaining_working_seconds: int | None
+    remaining_working_days: int | None
+    outcome: str | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    duplicate_of: str | None
     calendar_version: str | None
     notice_channels: list[str]
     updated_at: datetime
+
+
+class PetitionPage(BaseModel):
+    items: list[PetitionOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+
+
+class ApplicantOut(BaseModel):
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
 
 
 class TimelineEntryOut(BaseModel):

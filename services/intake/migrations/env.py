@@ -4,7 +4,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from services.intake.readmodel.orm import Base
+from services.intake.dbtypes import Base
+import services.intake.readmodel.orm  # noqa: F401  (registers tables)
+import services.intake.store.orm  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata

@@ -3,48 +3,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from datetime import timezone
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
-
-from shared.instants import KST
-
-
-class Instant(TypeDecorator[datetime]):
-    """An aware instant: stored in UTC, read back in KST. SQLite keeps no offset, so UTC is implied there."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to an Instant column")
-        utc = value.astimezone(timezone.utc)
-        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(KST)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: Instant}
+from services.intake.dbtypes import Base, Instant
 
 
 class PetitionRow(Base):
     __tablename__ = "petitions"
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, nullable=False)  # events applied to this case
-    state: Mapped[str] = mapped_column(String(32), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)  # events applied: the case version
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
     municipality_id: Mapped[str] = mapped_column(String(64), nullable=False)
     agency_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     charter_id: Mapped[str | None] = mapped_column(String(64))
@@ -55,12 +25,36 @@ class PetitionRow(Base):
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     applicant_sealed: Mapped[dict] = mapped_column(JSON, nullable=False)  # encrypted; see shared.sealing
     applicant_ref: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    content_fingerprint: Mapped[str] = mapped_column(Text, nullable=False, default="")  # normalised title+body
     notice_channels: Mapped[list] = mapped_column(JSON, nullable=False)
-    received_at: Mapped[datetime] = mapped_column(Instant, nullable=False, index=True)
-    statutory_due_at: Mapped[datetime | None] = mapped_column(Instant)
+    arrived_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
+    received_at: Mapped[datetime | None] = mapped_column(Instant, index=True)
+    department: Mapped[str | None] = mapped_column(String(100), index=True)
+    official_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    official: Mapped[dict | None] = mapped_column(JSON)
+    guardian: Mapped[dict | None] = mapped_column(JSON)
+    paused: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    extensions: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    statutory_due_at: Mapped[datetime | None] = mapped_column(Instant, index=True)
+    target_due_at: Mapped[datetime | None] = mapped_column(Instant)
+    remaining_working_seconds: Mapped[int | None] = mapped_column(Integer)
+    remaining_working_days: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    resolved_at: Mapped[datetime | None] = mapped_column(Instant)
+    closed_at: Mapped[datetime | None] = mapped_column(Instant)
+    duplicate_of: Mapped[str | None] = mapped_column(String(64), index=True)
     calendar_version: Mapped[str | None] = mapped_column(String(120))
     last_event_id: Mapped[str] = mapped_column(String(36), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
+
+
+class PetitionAccessRow(Base):
+    """Which agencies may see a case: its own, and any agency it was transferred to."""
+
+    __tablename__ = "petition_access"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class TimelineRow(Base):
@@ -75,6 +69,7 @@ class TimelineRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
     producer: Mapped[str] = mapped_column(String(64), nullable=False)
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    envelope: Mapped[str] = mapped_column(Text, nullable=False)  # the event as on the log, for re-folding
 
 
 class ProjectionPosition(Base):
@@ -88,4 +83,5 @@ class ProjectionPosition(Base):
     next_offset: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
-Index("ix_petitions_state_received", PetitionRow.state, PetitionRow.received_at)
+Index("ix_petitions_status_received", PetitionRow.status, PetitionRow.received_at)
+Index("ix_petitions_arrived_case", PetitionRow.arrived_at, PetitionRow.case_id)

@@ -1,95 +1,149 @@
-"""The petition projection: one mutator per event type, applied inside the caller's transaction.
+"""The petition projection: folds each case's events (shared.petition_case) into query rows.
 
-Idempotent by event id, so a redelivered record changes nothing.
+Applied inside the runner's transaction; idempotent by event id, and strict on
+case versions: an event whose version is not the next one is refused (the
+runner dead-letters it) rather than silently corrupting the row.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+import difflib
+import re
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.intake.readmodel.orm import PetitionRow, TimelineRow
+from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
 from shared.charters import CharterBook
-from shared.events import Envelope
-from shared.events.petition import PetitionReceived
-from shared.instants import to_kst
+from shared.charters.model import Charter
+from shared.deadline import DeadlineInputError
+from shared.events import Envelope, decode
+from shared.events import petition as ev
+from shared.petition_case import CaseState, apply, fold, handles
+from shared.petition_clock import case_deadlines
 from shared.periods import UnknownPetitionKind
-from shared.petition_clock import statutory_deadline
 from shared.working_time import CalendarRangeError, WorkingCalendar
 
-Mutator = Callable[[Session, Envelope, "PetitionProjection"], str]
+SIMILARITY = 0.85  # normalised title+body ratio above which a petition is a duplicate (D14)
 
 
-def _received(session: Session, env: Envelope, proj: "PetitionProjection") -> str:
-    p: PetitionReceived = env.payload  # type: ignore[assignment]
-    charter = proj.charters.get(env.charter.charter_id, env.charter.version) if env.charter else None
-    due: datetime | None = None
-    try:
-        due = statutory_deadline(proj.calendar, charter, p.petition_type, p.petition_kind, env.occurred_at).due_at
-    except (UnknownPetitionKind, CalendarRangeError):
-        due = None  # intake rejects these; an old event stays readable without a deadline
-    session.add(
-        PetitionRow(
-            case_id=env.case_id,
-            version=1,
-            state="received",
-            municipality_id=p.municipality_id,
-            agency_id=p.agency_id,
-            charter_id=env.charter.charter_id if env.charter else None,
-            charter_version=env.charter.version if env.charter else None,
-            petition_type=p.petition_type.value,
-            petition_kind=p.petition_kind,
-            channel=p.channel.value,
-            title=p.title,
-            applicant_sealed=p.applicant.model_dump(),
-            applicant_ref=p.applicant_ref,
-            notice_channels=[c.value for c in p.notice_channels],
-            received_at=env.occurred_at,
-            statutory_due_at=due,
-            calendar_version=proj.calendar.version,
-            last_event_id=str(env.event_id),
-            updated_at=env.recorded_at,
-        )
-    )
-    return f"{p.petition_type.value} via {p.channel.value}"
+class VersionConflict(ValueError):
+    pass
+
+
+def fingerprint(title: str, body: str) -> str:
+    return re.sub(r"\W+", " ", f"{title} {body}".lower()).strip()[:2000]
 
 
 class PetitionProjection:
     name = "petitions"
 
-    def __init__(self, calendar: WorkingCalendar, charters: CharterBook) -> None:
+    def __init__(self, calendar: WorkingCalendar, charters: CharterBook,
+                 duplicate_window: timedelta = timedelta(days=30)) -> None:
         self.calendar = calendar
         self.charters = charters
-        self._mutators: dict[type, Mutator] = {PetitionReceived: _received}
+        self.duplicate_window = duplicate_window
 
-    def apply(self, session: Session, env: Envelope) -> bool:
-        """Apply one event; False when it was applied before (redelivery) or is not ours."""
-        mutator = self._mutators.get(type(env.payload))
-        if mutator is None:
+    def _prior(self, session: Session, case_id: str) -> CaseState:
+        rows = session.execute(
+            select(TimelineRow.envelope).where(TimelineRow.case_id == case_id).order_by(TimelineRow.version)
+        ).scalars()
+        return fold(case_id, (decode(r.encode()) for r in rows))
+
+    def apply(self, session: Session, env: Envelope, raw: bytes) -> bool:
+        """Apply one event; False when it was applied before (redelivery) or is not a petition fact."""
+        if not handles(type(env.payload)):
             return False
-        seen = session.execute(select(TimelineRow.case_id).where(TimelineRow.event_id == str(env.event_id))).first()
-        if seen:
+        if session.execute(select(TimelineRow.case_id).where(TimelineRow.event_id == str(env.event_id))).first():
             return False
+        before = self._prior(session, env.case_id)
+        if env.case_version != before.version + 1:
+            raise VersionConflict(
+                f"case {env.case_id}: event version {env.case_version} does not follow version {before.version}")
+        state = apply(before, env)
+        session.add(TimelineRow(
+            case_id=env.case_id, version=state.version, event_id=str(env.event_id), event_type=env.event_type,
+            schema_version=env.schema_version, occurred_at=env.occurred_at, recorded_at=env.recorded_at,
+            producer=env.producer, summary=_summary(env), envelope=raw.decode()))
+        charter = self.charters.get(env.charter.charter_id, env.charter.version) if env.charter else None
         row = session.get(PetitionRow, env.case_id)
-        version = 1 if row is None else row.version + 1
-        summary = mutator(session, env, self)
-        if row is not None:
-            row.version = version
-            row.last_event_id = str(env.event_id)
-            row.updated_at = env.recorded_at
-        session.add(
-            TimelineRow(
-                case_id=env.case_id,
-                version=version,
-                event_id=str(env.event_id),
-                event_type=env.event_type,
-                schema_version=env.schema_version,
-                occurred_at=to_kst(env.occurred_at),
-                recorded_at=to_kst(env.recorded_at),
-                producer=env.producer,
-                summary=summary,
-            )
-        )
+        if row is None:
+            p: ev.PetitionReceived = env.payload  # type: ignore[assignment]
+            row = PetitionRow(case_id=env.case_id, applicant_sealed=p.applicant.model_dump(),
+                              content_fingerprint=fingerprint(p.title, p.body),
+                              charter_id=charter.id if charter else None,
+                              charter_version=charter.version if charter else None)
+            session.add(row)
+        elif row.charter_id:
+            charter = self.charters.get(row.charter_id, row.charter_version or "")
+        self._fill(row, state, charter, env)
+        for agency in {state.agency_id, *state.shared_with}:
+            session.merge(PetitionAccessRow(case_id=env.case_id, agency_id=agency))
+        if isinstance(env.payload, ev.PetitionReceived):
+            session.flush()
+            self._link_duplicates(session, row)
         return True
+
+    def _fill(self, row: PetitionRow, s: CaseState, charter: Charter | None, env: Envelope) -> None:
+        row.version = s.version
+        row.status = s.status.value if s.status else "unknown"
+        row.municipality_id = s.municipality_id
+        row.agency_id = s.agency_id
+        row.petition_type = s.petition_type.value if s.petition_type else ""
+        row.petition_kind = s.petition_kind
+        row.channel = s.channel.value if s.channel else ""
+        row.title = s.title
+        row.applicant_ref = s.applicant_ref
+        row.notice_channels = list(s.notice_channels)
+        row.arrived_at = s.arrived_at  # type: ignore[assignment]
+        row.received_at = s.received_at
+        row.department = s.department
+        row.official_id = s.official.official_id if s.official else None
+        row.official = s.official.model_dump() if s.official else None
+        row.guardian = s.guardian.model_dump() if s.guardian else None
+        row.paused = s.open_pause is not None
+        row.extensions = len(s.extensions)
+        row.outcome = s.outcome.value if s.outcome else None
+        row.resolved_at = s.resolved_at
+        row.closed_at = s.closed_at
+        row.last_event_id = str(env.event_id)
+        row.updated_at = env.recorded_at
+        row.statutory_due_at = row.target_due_at = None
+        row.remaining_working_seconds = row.remaining_working_days = None
+        row.calendar_version = self.calendar.version
+        try:
+            deadlines = case_deadlines(s, charter, self.calendar)
+        except (UnknownPetitionKind, CalendarRangeError, DeadlineInputError):
+            deadlines = None  # intake refuses these; an old event stays readable without a deadline
+        if deadlines is not None:
+            row.statutory_due_at = deadlines.statutory.due_at
+            row.remaining_working_seconds = deadlines.statutory.remaining_working_seconds
+            row.remaining_working_days = deadlines.statutory.remaining_working_days
+            row.target_due_at = deadlines.target.due_at if deadlines.target else None
+
+    def _link_duplicates(self, session: Session, row: PetitionRow) -> None:
+        """Link to the earliest similar petition of the same applicant within the window (D14); never reject."""
+        lo, hi = row.arrived_at - self.duplicate_window, row.arrived_at + self.duplicate_window
+        candidates = session.execute(
+            select(PetitionRow).where(PetitionRow.applicant_ref == row.applicant_ref,
+                                      PetitionRow.case_id != row.case_id,
+                                      PetitionRow.arrived_at >= lo, PetitionRow.arrived_at <= hi)
+        ).scalars().all()
+        similar = [c for c in candidates
+                   if difflib.SequenceMatcher(None, c.content_fingerprint, row.content_fingerprint).ratio() >= SIMILARITY]
+        group = sorted([row, *similar], key=lambda r: (r.arrived_at, r.case_id))
+        for r in group:
+            earlier = [c for c in group if (c.arrived_at, c.case_id) < (r.arrived_at, r.case_id)
+                       and r.arrived_at - c.arrived_at <= self.duplicate_window]
+            r.duplicate_of = earlier[0].case_id if earlier else r.duplicate_of if r is not row else None
+
+
+def _summary(env: Envelope) -> str:
+    p = env.payload
+    for attr in ("outcome", "scope", "step", "kind", "period"):
+        value = getattr(p, attr, None)
+        if value is not None:
+            return f"{attr}: {getattr(value, 'value', value)}"
+    return ""
+
+

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.eventlog.deadletter import DeadLetters
 from services.eventlog.port import EventLog
 from services.intake.readmodel.orm import ProjectionPosition
-from services.intake.readmodel.projection import PetitionProjection
+from services.intake.readmodel.projection import PetitionProjection, VersionConflict
 from services.logs import get_logger
 from shared.events import EventDecodeError, decode
 
@@ -58,12 +58,14 @@ class ProjectionRunner:
                     for record in records:
                         try:
                             env = decode(record.value)
-                        except EventDecodeError as exc:
+                            with session.begin_nested():
+                                changed = self._projection.apply(session, env, record.value)
+                        except (EventDecodeError, VersionConflict) as exc:
                             self._dead.park(record, str(exc))
                             log.warning("event_dead_lettered", topic=record.topic, partition=record.partition,
                                         offset=record.offset, reason=str(exc))
                             continue
-                        if self._projection.apply(session, env):
+                        if changed:
                             applied += 1
                             log.info("event_projected", case_id=env.case_id, event_type=env.event_type,
                                      partition=record.partition, offset=record.offset)

@@ -1,0 +1,1 @@
+"""Intake's command side: case streams for optimistic concurrency, idempotency keys, API keys."""

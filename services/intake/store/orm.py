@@ -1,0 +1,48 @@
+"""Command-side tables. Written by intake only, in the transaction that appends the event."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.intake.dbtypes import Base, Instant
+
+
+class StreamEventRow(Base):
+    """Each case's events in version order. The primary key (case_id, version) is the concurrency guard:
+    two writers deciding on the same version cannot both insert."""
+
+    __tablename__ = "case_streams"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
+    envelope: Mapped[str] = mapped_column(Text, nullable=False)  # the encoded event, as on the log
+
+
+class IdempotencyRow(Base):
+    """The first answer to a command sent with an Idempotency-Key, replayed to any retry."""
+
+    __tablename__ = "idempotency_keys"
+
+    agency_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_code: Mapped[int] = mapped_column(Integer, nullable=False)
+    response: Mapped[dict] = mapped_column(JSON, nullable=False)
+    headers: Mapped[dict] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
+
+
+class ApiKeyRow(Base):
+    """An integrating agency's API key; only a hash of the secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    label: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(Instant)
