@@ -57,8 +57,7 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     from services.bootstrap import bootstrap
     from services.compensation import worker as compensation
     from services.intake.api.app import create_app
-    from services.intake.readmodel.projection import PetitionProjection
-    from services.intake.readmodel.runner import ProjectionRunner
+    from services.intake.readmodel.runner import petition_projection_runner
     from services.notify import worker as notify
     from services.runtime import Supervisor
     from services.sla_monitor import embedded as sla_embedded
@@ -70,9 +69,7 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     server = uvicorn.Server(uvicorn.Config(create_app(c), host=settings.host, port=settings.port,
                                            log_config=None, access_log=False))
     supervisor = Supervisor(on_failure=lambda: setattr(server, "should_exit", True))
-    projection = PetitionProjection(c.calendar, c.charters)
-    supervisor.start("projection", ProjectionRunner(c.log, c.topics.petition_events, c.sessions, projection,
-                                                    c.dead_letters("projection")))
+    supervisor.start("projection", petition_projection_runner(c))
     faust_worker: subprocess.Popen | None = None
     if settings.mode == "kafka":
         faust_worker = subprocess.Popen([sys.executable, "-m", "services.cli", "sla-monitor"], env=os.environ.copy())
@@ -147,12 +144,10 @@ def _run_loops(name: str, loops: list) -> None:
 def project(mode: Mode = None) -> None:
     """Run only the read-model projection."""
     from services.bootstrap import bootstrap
-    from services.intake.readmodel.projection import PetitionProjection
-    from services.intake.readmodel.runner import ProjectionRunner
+    from services.intake.readmodel.runner import petition_projection_runner
 
     c = bootstrap(_settings(mode))
-    _run_loops("projection", [ProjectionRunner(c.log, c.topics.petition_events, c.sessions,
-                                               PetitionProjection(c.calendar, c.charters), c.dead_letters("projection"))])
+    _run_loops("projection", [petition_projection_runner(c)])
 
 
 @app.command("sla-monitor")

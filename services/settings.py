@@ -32,6 +32,8 @@ class Settings(BaseSettings):
         default=None,
         description="kid:base64(32 bytes)[,kid:...]; the first encrypts. Default: a key generated into data_dir",
     )
+    duplicate_window_days: int = Field(default=30, ge=0, le=3650,
+                                       description="same applicant, near-identical content within this window: linked as a duplicate")
     holiday_overrides_file: Path | None = Field(
         default=None, description="YAML with version, add, remove: temporary holidays declared after release"
     )

@@ -43,7 +43,7 @@ class KafkaLog:
                         **self._common(),
                         acks="all",
                         enable_idempotence=True,
-                        linger_ms=2,
+                        linger_ms=0,  # appends are acknowledged one request at a time: do not wait to batch
                         max_block_ms=self._timeout_ms,
                         delivery_timeout_ms=self._timeout_ms * 3,
                     )
@@ -101,9 +101,9 @@ class KafkaLog:
     def append_many(self, topic: str, items: Sequence[tuple[str, bytes]]) -> list[Position]:
         producer = self._get_producer()
         try:
+            # No flush(): it would wait for every thread's records; each caller waits for its own.
             futures = [producer.send(topic, key=key.encode(), value=value) for key, value in items]
-            producer.flush(timeout=self._timeout_ms / 1000 * 3)
-            metas = [f.get(timeout=self._timeout_ms / 1000) for f in futures]
+            metas = [f.get(timeout=self._timeout_ms / 1000 * 3) for f in futures]
         except KafkaError as exc:
             raise LogUnavailable(f"kafka at {self.bootstrap_servers} did not acknowledge: {exc}") from exc
         return [Position(topic, m.partition, m.offset) for m in metas]

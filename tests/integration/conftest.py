@@ -54,9 +54,18 @@ def make_container(tmp_path: Path, database_url: str, log: EventLog | None = Non
     return c
 
 
-@pytest.fixture
-def container(tmp_path: Path, database_url: str, log_lines: io.StringIO) -> Iterator[Container]:
-    c = make_container(tmp_path, database_url)
+@pytest.fixture(params=["embedded-log", pytest.param("kafka-log", marks=pytest.mark.kafka)])
+def container(request: pytest.FixtureRequest, tmp_path: Path, database_url: str,
+              log_lines: io.StringIO) -> Iterator[Container]:
+    """A container on each log (embedded, real Kafka) and each database (SQLite, PostgreSQL)."""
+    if request.param == "kafka-log":
+        from services.eventlog.kafka import KafkaLog
+
+        prefix = request.getfixturevalue("topic_prefix")
+        c = make_container(tmp_path, database_url, log=KafkaLog(request.getfixturevalue("kafka_bootstrap")),
+                           topic_prefix=prefix)
+    else:
+        c = make_container(tmp_path, database_url)
     yield c
     c.close()
 

@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from services.bootstrap import Container
 from services.eventlog.kafka import KafkaLog
 from services.intake.api.app import create_app
-from services.intake.readmodel.projection import PetitionProjection
-from services.intake.readmodel.runner import ProjectionRunner
+from services.intake.readmodel.runner import petition_projection_runner
 from shared.events import decode
 from shared.sealing import unseal
 from tests.integration.conftest import http_client, make_container
@@ -36,8 +35,7 @@ def client(c: Container, agency_id: str = "agency-a") -> TestClient:
 
 
 def project(c: Container) -> int:
-    runner = ProjectionRunner(c.log, c.topics.petition_events, c.sessions, PetitionProjection(c.calendar, c.charters),
-                              c.dead_letters("projection"))
+    runner = petition_projection_runner(c)
     return runner.run(poll_timeout=0.2, until_caught_up=True)
 
 

@@ -8,8 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.bootstrap import Container
-from services.intake.readmodel.projection import PetitionProjection
-from services.intake.readmodel.runner import ProjectionRunner
+from services.intake.readmodel.runner import petition_projection_runner
 from tests.integration.conftest import http_client
 
 APPLICANT = {"name": "이민원", "phone": "010-1111-2222", "email": "lee@example.kr"}
@@ -34,8 +33,7 @@ def do(http: TestClient, case_id: str, path: str, at: str, expect: int = 201, he
 
 
 def project(c: Container) -> None:
-    ProjectionRunner(c.log, c.topics.petition_events, c.sessions, PetitionProjection(c.calendar, c.charters),
-                     c.dead_letters("projection")).run(poll_timeout=0.2, until_caught_up=True)
+    petition_projection_runner(c).run(poll_timeout=0.2, until_caught_up=True)
 
 
 def case(http: TestClient, c: Container, case_id: str) -> dict:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,6 +14,9 @@ from services.intake.readmodel.orm import ProjectionPosition
 from services.intake.readmodel.projection import PetitionProjection, VersionConflict
 from services.logs import get_logger
 from shared.events import EventDecodeError, decode
+
+if TYPE_CHECKING:
+    from services.bootstrap import Container
 
 log = get_logger("projection")
 
@@ -78,3 +83,9 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+def petition_projection_runner(c: Container) -> ProjectionRunner:
+    """The petition projection over the petition-event topic, configured from the container's settings."""
+    projection = PetitionProjection(c.calendar, c.charters, timedelta(days=c.settings.duplicate_window_days))
+    return ProjectionRunner(c.log, c.topics.petition_events, c.sessions, projection, c.dead_letters("projection"))
