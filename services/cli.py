@@ -157,12 +157,15 @@ def sla_monitor(mode: Mode = None) -> None:
     if settings.mode == "kafka":
         import faust
 
+        from services.bootstrap import load_calendar, wall_clock
         from services.eventlog.topics import Topics
         from services.sla_monitor.agents import register
         from services.sla_monitor.app import create_app as create_faust_app
+        from shared.charters import CharterBook
 
         faust_app = create_faust_app(settings)
-        register(faust_app, Topics(settings.topic_prefix))
+        register(faust_app, Topics(settings.topic_prefix), settings.kafka_bootstrap_servers,
+                 load_calendar(settings.holiday_overrides_file), CharterBook.bundled(), wall_clock)
         worker = faust.Worker(faust_app, loglevel="WARNING", quiet=True)
         worker.spinner = None  # a terminal spinner would interleave escape codes with the JSON log lines
         worker.execute_from_commandline()

@@ -7,6 +7,7 @@ ids: one case's events stay in one partition, in order.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -90,6 +91,13 @@ class KafkaLog:
     def partitions(self, topic: str) -> int:
         meta = self._metadata()
         parts = meta.partitions_for_topic(topic)
+        deadline = time.monotonic() + self._timeout_ms / 1000
+        while not parts and time.monotonic() < deadline:
+            # A topic created a moment ago may not be in the cached metadata yet: refresh and look again.
+            meta.topics()
+            parts = meta.partitions_for_topic(topic)
+            if not parts:
+                time.sleep(0.1)
         if not parts:
             raise LogUnavailable(f"topic {topic} does not exist (run: charterwatch topics create)")
         return len(parts)

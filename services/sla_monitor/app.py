@@ -10,7 +10,7 @@ APP_ID = "charterwatch-sla-monitor"
 
 def create_app(settings: Settings) -> faust.App:
     return faust.App(
-        APP_ID,
+        f"{settings.topic_prefix}{APP_ID}",  # the consumer group: one per topic namespace
         broker=[f"kafka://{s}" for s in settings.kafka_bootstrap_servers.split(",")],
         store="memory://",
         topic_partitions=6,

@@ -1,12 +1,10 @@
-"""The SLA monitor in the embedded single-process mode: the same core on a plain consumer loop."""
+"""The SLA monitor in the embedded single-process mode: the obligation core on a plain log loop."""
 from __future__ import annotations
 
 from services.bootstrap import Container
-from services.eventlog.consumer import ConsumerLoop
-from services.eventlog.observe import observer
-
-GROUP = "charterwatch.sla-monitor"
+from services.sla_monitor.runner import MonitorLoop
 
 
-def loops(c: Container) -> list[ConsumerLoop]:
-    return [ConsumerLoop(c.log, c.topics.petition_events, GROUP, observer("sla_monitor"), c.dead_letters("sla_monitor"))]
+def loops(c: Container) -> list[MonitorLoop]:
+    return [MonitorLoop(c.log, c.topics.petition_events, c.topics.sla_events, c.dead_letters("sla_monitor"),
+                        c.calendar, c.charters, c.clock)]

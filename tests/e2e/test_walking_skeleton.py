@@ -32,7 +32,7 @@ def walk(system: RunningSystem, consumer_timeout: float) -> None:
 
     def seen_by_all() -> bool:
         seen = {e.get("service") for e in system.log_events()
-                if e.get("event") == "event_seen" and e.get("case_id") == case_id}
+                if e.get("event") in ("event_seen", "obligation_event") and e.get("case_id") == case_id}
         return {"sla_monitor", "compensation", "notify"} <= seen
 
     system.wait_for(seen_by_all, consumer_timeout, "sla_monitor, compensation and notify to log the event")

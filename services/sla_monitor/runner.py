@@ -1,0 +1,107 @@
+"""The monitor loop on the log port: consume petition events, fire timers, append obligation events.
+
+Used in the embedded single-process mode (and runnable over Kafka through the
+same port). On start it rebuilds its state from the log: the petition events
+replayed silently, the SLA events it already emitted marked as done. So a
+restart emits, once, whatever fell due while it was down.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from services.eventlog.deadletter import DeadLetters
+from services.eventlog.port import EventLog, Record
+from services.logs import get_logger
+from shared.charters import CharterBook
+from shared.events import Envelope, EventDecodeError, decode, encode
+from shared.obligations import ObligationBook
+from shared.working_time import WorkingCalendar
+
+log = get_logger("sla_monitor")
+Clock = Callable[[], datetime]
+
+
+def read_all(event_log: EventLog, topic: str) -> tuple[list[Record], dict[int, int]]:
+    """Every record now in the topic, and the positions after them."""
+    ends = event_log.end_offsets(topic)
+    reader = event_log.reader(topic)
+    records: list[Record] = []
+    try:
+        while any(reader.positions().get(p, 0) < e for p, e in ends.items()):
+            records.extend(reader.poll(max_records=5000, timeout=0.5))
+    finally:
+        reader.close()
+    return records, ends
+
+
+class MonitorLoop:
+    def __init__(self, event_log: EventLog, petition_topic: str, sla_topic: str, dead_letters: DeadLetters,
+                 calendar: WorkingCalendar, charters: CharterBook, clock: Clock, at_risk: float = 0.75,
+                 max_sleep: float = 0.5) -> None:
+        self._log = event_log
+        self._petitions = petition_topic
+        self._sla = sla_topic
+        self._dead = dead_letters
+        self._clock = clock
+        self._max_sleep = max_sleep
+        self.book = ObligationBook(calendar, charters, at_risk)
+        self.stopping = threading.Event()
+        self.emitted = 0
+
+    def _decoded(self, records: list[Record]) -> list[Envelope]:
+        out = []
+        for r in records:
+            try:
+                out.append(decode(r.value))
+            except EventDecodeError as exc:
+                self._dead.park(r, str(exc))
+        return out
+
+    def restore(self) -> dict[int, int]:
+        petition_records, positions = read_all(self._log, self._petitions)
+        emitted_records, _ = read_all(self._log, self._sla)
+        petitions = sorted(self._decoded(petition_records), key=lambda e: (e.case_id, e.case_version))
+        emitted = [decode(r.value) for r in emitted_records]
+        missing = self.book.restore(petitions, emitted, self._clock())
+        log.info("monitor_restored", petition_events=len(petitions), emitted_events=len(emitted),
+                 open_obligations=self.book.open_count(), catching_up=len(missing))
+        self._emit(missing)
+        return positions
+
+    def _emit(self, events: list[Envelope]) -> None:
+        if events:
+            self._log.append_many(self._sla, [(e.case_id, encode(e)) for e in events])
+            self.emitted += len(events)
+            for e in events:
+                log.info("obligation_event", case_id=e.case_id, event_type=e.event_type,
+                         obligation_id=getattr(e.payload, "obligation_id", None),
+                         due_at=getattr(e.payload, "due_at").isoformat())
+
+    def step(self, records: list[Record]) -> None:
+        """Handle a batch of petition records, then fire whatever is due now."""
+        for record in records:
+            try:
+                env = decode(record.value)
+            except EventDecodeError as exc:
+                self._dead.park(record, str(exc))
+                log.warning("event_dead_lettered", partition=record.partition, offset=record.offset, reason=str(exc))
+                continue
+            self._emit(self.book.observe(env, self._clock()))
+        self._emit(self.book.due(self._clock()))
+
+    def run(self) -> None:
+        reader = self._log.reader(self._petitions, self.restore())
+        try:
+            while not self.stopping.is_set():
+                self.step([])
+                nxt = self.book.next_due_epoch()
+                now = self._clock().timestamp()
+                wait = self._max_sleep if nxt is None else min(self._max_sleep, max(0.0, nxt - now))
+                self.step(reader.poll(timeout=max(wait, 0.01)))
+        finally:
+            reader.close()
+
+    def stop(self) -> None:
+        self.stopping.set()

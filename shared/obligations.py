@@ -1,0 +1,326 @@
+"""Obligations (의무): the duties a case owes at each moment, derived from its folded state.
+
+``derive`` lists the open obligations of a case as its events stand. The
+``ObligationBook`` keeps every case's obligations, diffs them after each
+petition event (opened, moved, suspended, discharged) and, when asked at a
+wall-clock instant, emits at-risk and breach events for what fell due. Pure:
+the caller passes every instant in; event ids are derived from (case,
+obligation, due instant, event type), so a replay or redelivery produces the
+same events, never a second breach.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from shared.charters import CharterBook
+from shared.charters.model import Callback, Charter, OpinionResponse
+from shared.deadline import Deadline
+from shared.events import Envelope
+from shared.events import petition as ev
+from shared.events import sla
+from shared.instants import KST
+from shared.petition_case import OPEN, CaseState, Status, apply
+from shared.petition_clock import case_deadlines
+from shared.periods import Period, PetitionType
+from shared.working_time import HOUR, WorkingCalendar
+
+PRODUCER = "sla_monitor"
+EVENT_NAMESPACE = uuid.UUID("6f1c2b9e-4a57-4e0f-9a8c-2c1d7e0b5a31")
+FORMAL_RECEIPT = Period(8, "h")  # Decree 6-7
+INTERIM_INTERVAL = timedelta(days=30)  # Decree 23
+TRANSFER_LIMITS = {"other_agency": Period(8, "h"), "misrouted": Period(3, "h"), "within_agency": Period(1, "h")}  # Decree 13
+STATUTORY_RULES = {
+    PetitionType.QUESTION_STATUTE: "Decree 14", PetitionType.QUESTION_SYSTEM: "Decree 14",
+    PetitionType.SUGGESTION: "Decree 15", PetitionType.GRIEVANCE: "Decree 17", PetitionType.OTHER: "Decree 16, 19",
+    PetitionType.STATUTORY: "Act 17, 36", PetitionType.PRE_REVIEW: "Act 30", PetitionType.DISCLOSURE: "정보공개법 11",
+    PetitionType.OBJECTION: "Act 35",
+}
+
+
+@dataclass(frozen=True)
+class Obligation:
+    obligation_id: str
+    kind: str
+    due_at: datetime
+    started_at: datetime
+    citizen_facing: bool
+    rule: str
+    promise_id: str | None = None
+    period: str | None = None
+    counting: str = "working_time"
+    deadline: Deadline | None = None  # the full computation, for statutory and target obligations
+
+    @property
+    def due_epoch(self) -> int:
+        return int(self.due_at.timestamp())
+
+
+def _after(cal: WorkingCalendar, start: datetime, period: Period) -> datetime:
+    return datetime.fromtimestamp(cal.epoch_at(cal.working_seconds_until(start) + period.working_seconds), KST) \
+        if period.mode.value == "working_time" else _days_after(cal, start, period)
+
+
+def _days_after(cal: WorkingCalendar, start: datetime, period: Period) -> datetime:
+    from shared.deadline import compute_deadline
+
+    due = compute_deadline(cal, start, period).due_at
+    assert due is not None
+    return due
+
+
+def derive(s: CaseState, charter: Charter | None, cal: WorkingCalendar) -> dict[str, Obligation]:
+    """The obligations open on this case now."""
+    out: dict[str, Obligation] = {}
+
+    def add(ob: Obligation) -> None:
+        out[ob.obligation_id] = ob
+
+    if s.status is Status.FILED and s.arrived_at is not None:
+        add(Obligation("formal_receipt", "formal_receipt", _after(cal, s.arrived_at, FORMAL_RECEIPT), s.arrived_at,
+                       True, "Decree 6-7", period=str(FORMAL_RECEIPT)))
+    if s.status in OPEN and s.received_at is not None:
+        deadlines = case_deadlines(s, charter, cal)
+        if deadlines is not None and deadlines.statutory.due_at is not None:
+            assert s.petition_type is not None
+            rule = "Act 35" if s.status is Status.REOPENED else STATUTORY_RULES[s.petition_type]
+            add(Obligation("statutory_deadline", "statutory_deadline", deadlines.statutory.due_at, s.received_at, True,
+                           f"Act 19; {rule}", period=str(deadlines.period), counting=deadlines.statutory.mode.value,
+                           deadline=deadlines.statutory))
+        if deadlines is not None and deadlines.target is not None and deadlines.target.due_at is not None:
+            add(Obligation("charter_target", "charter_target", deadlines.target.due_at, s.received_at, False,
+                           f"charter {charter.id if charter else '?'} {deadlines.target_promise}",
+                           promise_id=deadlines.target_promise, period=str(deadlines.target.period),
+                           counting=deadlines.target.mode.value, deadline=deadlines.target))
+        n = len(s.interim_notices)
+        add(Obligation(f"interim_notice:{n + 1}", "interim_notice", s.received_at + INTERIM_INTERVAL * (n + 1),
+                       s.received_at, True, "Decree 23", promise_id=_promise_id(charter, "interim_notice"),
+                       period=f"{30 * (n + 1)} calendar days", counting="calendar_days"))
+    if s.status is not Status.CLOSED:
+        callback = _first(charter, Callback)
+        for cid, promised, requested, made in s.callbacks:
+            if made is None:
+                within = callback.within if callback else Period(3, "h")
+                due = requested or _after(cal, promised, within)
+                add(Obligation(f"callback:{cid}", "callback", due, promised, True, "charter Y1",
+                               promise_id=callback.id if callback else None, period=str(within)))
+        opinion = _first(charter, OpinionResponse)
+        for oid, o in s.opinions:
+            if o.acknowledged_at is None:
+                within = opinion.acknowledge_within if opinion else Period(3, "h")
+                add(Obligation(f"opinion_acknowledgement:{oid}", "opinion_acknowledgement",
+                               _after(cal, o.recorded_at, within), o.recorded_at, True, "charter Y2",
+                               promise_id=opinion.id if opinion else None, period=str(within)))
+            if o.answered_at is None and opinion is not None and o.opinion_class in opinion.answer_within:
+                within = opinion.answer_within[o.opinion_class]
+                add(Obligation(f"opinion_answer:{oid}", "opinion_answer", _after(cal, o.recorded_at, within),
+                               o.recorded_at, True, "charter Y2", promise_id=opinion.id, period=str(within),
+                               counting=within.mode.value))
+    return out
+
+
+def _first(charter: Charter | None, kind: type) -> object | None:
+    if charter is None:
+        return None
+    found = charter.promises_of(kind)
+    return found[0] if found else None
+
+
+def _promise_id(charter: Charter | None, kind: str) -> str | None:
+    if charter is None:
+        return None
+    return next((p.id for p in charter.promises if getattr(p, "kind", None) == kind), None)
+
+
+@dataclass
+class _Case:
+    state: CaseState
+    charter: Charter | None
+    open: dict[str, Obligation] = field(default_factory=dict)
+    at_risk_sent: set[tuple[str, int]] = field(default_factory=set)
+    breached: dict[tuple[str, int], Obligation] = field(default_factory=dict)
+    basis_event_id: str = ""
+
+
+class ObligationBook:
+    """Every case's obligations, with a timer heap of at-risk and due instants."""
+
+    def __init__(self, calendar: WorkingCalendar, charters: CharterBook, at_risk: float = 0.75) -> None:
+        self.calendar = calendar
+        self.charters = charters
+        self.at_risk = at_risk
+        self._cases: dict[str, _Case] = {}
+        self._heap: list[tuple[int, int, str, str, int, bool]] = []  # epoch, seq, case, obligation, due, is_breach
+        self._seq = 0
+
+    # -- state -----------------------------------------------------------------
+    def open_by_kind(self) -> Counter[str]:
+        return Counter(ob.kind for case in self._cases.values() for ob in case.open.values())
+
+    def open_count(self) -> int:
+        return sum(len(case.open) for case in self._cases.values())
+
+    def next_due_epoch(self) -> int | None:
+        return self._heap[0][0] if self._heap else None
+
+    # -- petition events -------------------------------------------------------
+    def observe(self, env: Envelope, now: datetime) -> list[Envelope]:
+        """Apply one petition event; return the obligation events it causes."""
+        case = self._cases.get(env.case_id)
+        if case is None:
+            if not isinstance(env.payload, ev.PetitionReceived):
+                return []  # a case whose start we never saw: nothing can be derived
+            charter = self.charters.get(env.charter.charter_id, env.charter.version) if env.charter else None
+            case = self._cases[env.case_id] = _Case(CaseState(env.case_id), charter)
+        if env.case_version and env.case_version <= case.state.version:
+            return []  # redelivered
+        case.state = apply(case.state, env)
+        case.basis_event_id = str(env.event_id)
+        out: list[Envelope] = []
+        if isinstance(env.payload, ev.PetitionTransferred):
+            out.extend(self._transfer(case, env, now))
+        new = derive(case.state, case.charter, self.calendar)
+        for oid, old in case.open.items():
+            if oid in new:
+                if new[oid].due_at != old.due_at:
+                    out.append(self._opened(case, new[oid], env, now, replaces=old.due_at))
+                continue
+            if case.state.open_pause and old.kind in ("statutory_deadline", "charter_target"):
+                out.append(self._suspended(case, old, env, now))
+            else:
+                out.append(self._discharged(case, old, env, now, voids=False))
+        for oid, ob in new.items():
+            if oid not in case.open and (oid, ob.due_epoch) not in case.breached:
+                out.append(self._opened(case, ob, env, now))
+        # A backdated fact can show that an obligation already reported breached was met in time.
+        for key, ob in list(case.breached.items()):
+            if ob.obligation_id not in new and env.occurred_at <= ob.due_at:
+                out.append(self._discharged(case, ob, env, now, voids=True))
+                del case.breached[key]
+        case.open = {oid: ob for oid, ob in new.items() if (oid, ob.due_epoch) not in case.breached}
+        return out
+
+    def _transfer(self, case: _Case, env: Envelope, now: datetime) -> list[Envelope]:
+        p: ev.PetitionTransferred = env.payload  # type: ignore[assignment]
+        limit = TRANSFER_LIMITS["misrouted" if p.misrouted else p.scope]
+        start = case.state.received_at or case.state.arrived_at
+        assert start is not None
+        ob = Obligation(f"transfer:{case.state.transfers}", "transfer", _after(self.calendar, start, limit), start,
+                        True, "Decree 13", period=str(limit))
+        if env.occurred_at <= ob.due_at:
+            return [self._discharged(case, ob, env, now, voids=False)]
+        case.breached[(ob.obligation_id, ob.due_epoch)] = ob
+        return [self._breached(case, ob, now)]
+
+    # -- wall-clock triggers ---------------------------------------------------
+    def due(self, now: datetime) -> list[Envelope]:
+        """Everything that fell due by ``now``: at-risk warnings and breaches, each once."""
+        limit = int(now.timestamp())
+        out: list[Envelope] = []
+        while self._heap and self._heap[0][0] <= limit:
+            _, _, case_id, oid, due_epoch, is_breach = heapq.heappop(self._heap)
+            case = self._cases.get(case_id)
+            ob = case.open.get(oid) if case else None
+            if case is None or ob is None or ob.due_epoch != due_epoch:
+                continue  # discharged, moved or suspended since it was scheduled
+            if is_breach:
+                del case.open[oid]
+                case.breached[(oid, due_epoch)] = ob
+                out.append(self._breached(case, ob, now))
+            elif (oid, due_epoch) not in case.at_risk_sent:
+                case.at_risk_sent.add((oid, due_epoch))
+                out.append(self._envelope(case, sla.ObligationAtRisk(
+                    obligation_id=oid, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
+                    threshold=self.at_risk), self._at_risk_instant(ob), now))
+        return out
+
+    def _schedule(self, case_id: str, ob: Obligation) -> None:
+        for epoch, is_breach in ((int(self._at_risk_instant(ob).timestamp()), False), (ob.due_epoch, True)):
+            self._seq += 1
+            heapq.heappush(self._heap, (epoch, self._seq, case_id, ob.obligation_id, ob.due_epoch, is_breach))
+
+    def _at_risk_instant(self, ob: Obligation) -> datetime:
+        if ob.counting == "calendar_days":
+            return ob.started_at + (ob.due_at - ob.started_at) * self.at_risk
+        start = self.calendar.working_seconds_until(ob.started_at)
+        end = self.calendar.working_seconds_until(ob.due_at)
+        return datetime.fromtimestamp(self.calendar.epoch_at(start + math.ceil((end - start) * self.at_risk)), KST)
+
+    # -- event construction ------------------------------------------------------
+    def _envelope(self, case: _Case, payload: BaseModel, occurred_at: datetime, now: datetime) -> Envelope:
+        from shared.events.registry import type_of
+
+        event_type, _ = type_of(type(payload))
+        due = getattr(payload, "due_at")
+        key = f"{case.state.case_id}|{getattr(payload, 'obligation_id')}|{int(due.timestamp())}|{event_type}"
+        charter = case.charter
+        from shared.events.envelope import CharterRef
+
+        return Envelope(event_id=uuid.uuid5(EVENT_NAMESPACE, key), case_id=case.state.case_id,
+                        case_version=case.state.version, occurred_at=occurred_at, recorded_at=now, producer=PRODUCER,
+                        payload=payload, charter=CharterRef(charter.id, charter.version) if charter else None)
+
+    def _proof(self, case: _Case, ob: Obligation) -> sla.Proof:
+        d = ob.deadline
+        return sla.Proof(
+            rule=ob.rule, promise_id=ob.promise_id, started_at=ob.started_at, period=ob.period, counting=ob.counting,
+            pauses=tuple(sla.PauseProof(start=p.start, end=p.end, reason=p.reason) for p in (d.pauses_applied if d else ())),
+            extensions=tuple(str(e.period) for e in (d.extensions if d else ())),
+            working_seconds_counted=d.counted_working_seconds if d else None,
+            calendar_version=self.calendar.version, basis_event_id=case.basis_event_id)
+
+    def _opened(self, case: _Case, ob: Obligation, env: Envelope, now: datetime,
+                replaces: datetime | None = None) -> Envelope:
+        self._schedule(case.state.case_id, ob)
+        return self._envelope(case, sla.ObligationOpened(
+            obligation_id=ob.obligation_id, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
+            proof=self._proof(case, ob), replaces_due_at=replaces), env.occurred_at, now)
+
+    def _breached(self, case: _Case, ob: Obligation, now: datetime) -> Envelope:
+        return self._envelope(case, sla.ObligationBreached(
+            obligation_id=ob.obligation_id, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
+            severity="breach" if ob.citizen_facing else "warning", proof=self._proof(case, ob)), ob.due_at, now)
+
+    def _discharged(self, case: _Case, ob: Obligation, env: Envelope, now: datetime, voids: bool) -> Envelope:
+        return self._envelope(case, sla.ObligationDischarged(
+            obligation_id=ob.obligation_id, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
+            discharged_by_event_id=str(env.event_id), on_time=env.occurred_at <= ob.due_at, voids_breach=voids),
+            env.occurred_at, now)
+
+    def _suspended(self, case: _Case, ob: Obligation, env: Envelope, now: datetime) -> Envelope:
+        deadlines = case_deadlines(case.state, case.charter, self.calendar)
+        d = deadlines.statutory if deadlines and ob.kind == "statutory_deadline" else (deadlines.target if deadlines else None)
+        return self._envelope(case, sla.ObligationSuspended(
+            obligation_id=ob.obligation_id, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
+            reason=case.state.open_pause or "pause",
+            remaining_working_seconds=d.remaining_working_seconds if d else None,
+            remaining_working_days=d.remaining_working_days if d else None), env.occurred_at, now)
+
+    # -- recovery ----------------------------------------------------------------
+    def restore(self, petition_events: Iterable[Envelope], emitted: Iterable[Envelope], now: datetime) -> list[Envelope]:
+        """Rebuild from the log after a restart: replay the petition events, mark what was already
+        emitted (breaches, at-risk warnings) so it is not emitted again, and return the events the
+        replay derived that were never emitted (petitions that arrived while the monitor was down)."""
+        emitted = list(emitted)
+        done = {e.event_id for e in emitted}
+        missing = [e for env in petition_events for e in self.observe(env, now) if e.event_id not in done]
+        for env in emitted:
+            case = self._cases.get(env.case_id)
+            p = env.payload
+            if case is None:
+                continue
+            key = (getattr(p, "obligation_id", ""), int(getattr(p, "due_at").timestamp()))
+            if isinstance(p, sla.ObligationBreached):
+                ob = case.open.pop(key[0], None)
+                if ob is not None and ob.due_epoch == key[1]:
+                    case.breached[key] = ob
+            elif isinstance(p, sla.ObligationAtRisk):
+                case.at_risk_sent.add(key)
+        return missing

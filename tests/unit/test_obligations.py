@@ -1,0 +1,196 @@
+"""The obligation core with a driven clock: opened, at risk, breached once, discharged, suspended, moved."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import pytest
+
+from shared.charters import CharterBook
+from shared.events import Envelope
+from shared.events import petition as ev
+from shared.events import sla
+from shared.events.envelope import CharterRef
+from shared.instants import KST
+from shared.obligations import ObligationBook
+from shared.sealing import Sealed
+from shared.working_time import WorkingCalendar
+
+CHARTERS = CharterBook.bundled()
+OFFICIAL = ev.Official(official_id="o-1", name="박주무관", department="도로과", phone="041-350-1234", email="p@x.kr")
+
+
+def kst(*a: int) -> datetime:
+    return datetime(*a, tzinfo=KST)
+
+
+class Case:
+    """Builds a case's petition events with consecutive versions."""
+
+    def __init__(self, municipality: str = "dangjin", channel: str = "visit", petition_type: str = "grievance",
+                 at: datetime = kst(2026, 11, 2, 10)) -> None:
+        self.case_id = str(uuid.uuid4())
+        self.version = 0
+        self.charter = CHARTERS.in_force(municipality, at)
+        self.received = self.event(ev.PetitionReceived(
+            municipality_id=municipality, agency_id="a", petition_type=petition_type, channel=channel, title="t",
+            applicant=Sealed(kid="k", nonce="bg==", ciphertext="Yw=="), applicant_ref="r" * 32), at)
+
+    def event(self, payload, at: datetime) -> Envelope:
+        self.version += 1
+        return Envelope(event_id=uuid.uuid4(), case_id=self.case_id, case_version=self.version, occurred_at=at,
+                        recorded_at=at, producer="test", payload=payload,
+                        charter=CharterRef(self.charter.id, self.charter.version))
+
+
+def kinds(events: list[Envelope]) -> list[tuple[str, str]]:
+    return [(e.event_type, e.payload.obligation_id) for e in events]
+
+
+@pytest.fixture
+def book(calendar: WorkingCalendar) -> ObligationBook:
+    return ObligationBook(calendar, CHARTERS)
+
+
+def test_a_dangjin_grievance_opens_three_obligations(book: ObligationBook) -> None:
+    case = Case()
+    opened = book.observe(case.received, kst(2026, 11, 2, 10))
+    assert kinds(opened) == [("ObligationOpened", "statutory_deadline"), ("ObligationOpened", "charter_target"),
+                             ("ObligationOpened", "interim_notice:1")]
+    due = {e.payload.obligation_id: e.payload.due_at for e in opened}
+    assert due["statutory_deadline"] == kst(2026, 11, 10, 18)  # 7 days from Mon 11/2 (Decree 17)
+    assert due["charter_target"] == kst(2026, 11, 9, 10)  # D4: 5 days = 40 working hours
+    assert due["interim_notice:1"] == kst(2026, 12, 2, 10)  # Decree 23: 30 days
+    proof = opened[0].payload.proof
+    assert proof.rule == "Act 19; Decree 17" and proof.period == "7d" and proof.counting == "working_days"
+    assert opened[0].case_version == 1 and opened[0].charter.version == "2024.1"
+
+
+def test_breaches_fire_once_at_their_due_instant(book: ObligationBook) -> None:
+    case = Case()
+    book.observe(case.received, kst(2026, 11, 2, 10))
+    assert book.due(kst(2026, 11, 6, 9)) != []  # at-risk warnings (75% used) come first
+    at_risk = [e for e in book.due(kst(2026, 11, 9, 9, 59)) if e.event_type == "ObligationAtRisk"]
+    assert at_risk == []  # each warning only once
+    warning = book.due(kst(2026, 11, 9, 10))
+    assert kinds(warning) == [("ObligationBreached", "charter_target")]
+    assert warning[0].payload.severity == "warning" and not warning[0].payload.citizen_facing
+    late = book.due(kst(2026, 11, 12, 9))  # detected two days late: still stamped with the due instant
+    breach = [e for e in late if e.event_type == "ObligationBreached"]
+    assert kinds(breach) == [("ObligationBreached", "statutory_deadline")]
+    assert breach[0].occurred_at == kst(2026, 11, 10, 18) and breach[0].recorded_at == kst(2026, 11, 12, 9)
+    assert breach[0].payload.severity == "breach" and breach[0].payload.proof.calendar_version == book.calendar.version
+    assert [e for e in book.due(kst(2026, 11, 13)) if e.event_type == "ObligationBreached"] == []
+
+
+def test_resolution_discharges(book: ObligationBook) -> None:
+    case = Case()
+    book.observe(case.received, kst(2026, 11, 2, 10))
+    out = book.observe(case.event(ev.PetitionResolved(outcome="accepted", explanation="done"), kst(2026, 11, 5, 10)),
+                       kst(2026, 11, 5, 10))
+    assert sorted(kinds(out)) == [("ObligationDischarged", "charter_target"), ("ObligationDischarged", "interim_notice:1"),
+                                  ("ObligationDischarged", "statutory_deadline")]
+    assert all(e.payload.on_time for e in out)
+    assert book.due(kst(2027, 1, 1)) == [] and book.open_count() == 0
+
+
+def test_pause_suspends_and_resume_reopens(book: ObligationBook) -> None:
+    case = Case()
+    book.observe(case.received, kst(2026, 11, 2, 10))
+    out = book.observe(case.event(ev.SupplementRequested(items="사진"), kst(2026, 11, 4, 10)), kst(2026, 11, 4, 10))
+    suspended = {e.payload.obligation_id: e for e in out if e.event_type == "ObligationSuspended"}
+    assert set(suspended) == {"statutory_deadline", "charter_target"}
+    assert suspended["statutory_deadline"].payload.remaining_working_days == 5
+    assert [e for e in book.due(kst(2026, 11, 20)) if e.event_type == "ObligationBreached"] == []  # paused: no breach
+    out = book.observe(case.event(ev.SupplementReceived(), kst(2026, 11, 6, 15)), kst(2026, 11, 6, 15))
+    reopened = {e.payload.obligation_id: e.payload.due_at for e in out if e.event_type == "ObligationOpened"}
+    assert reopened["statutory_deadline"] == kst(2026, 11, 12, 18)
+
+
+def test_extension_moves_the_deadline(book: ObligationBook) -> None:
+    case = Case()
+    book.observe(case.received, kst(2026, 11, 2, 10))
+    out = book.observe(case.event(ev.ProcessingExtended(period="7d", reason="협의",
+                                                        expected_completion=kst(2026, 11, 19, 18)), kst(2026, 11, 9, 10)),
+                       kst(2026, 11, 9, 10))
+    moved = [e for e in out if e.payload.obligation_id == "statutory_deadline"]
+    assert moved[0].event_type == "ObligationOpened"
+    assert moved[0].payload.replaces_due_at == kst(2026, 11, 10, 18)
+    assert moved[0].payload.due_at == kst(2026, 11, 19, 18)  # +7 working days from 11/11
+    assert moved[0].payload.proof.extensions == ("7d",)
+
+
+def test_event_ids_are_deterministic(calendar: WorkingCalendar) -> None:
+    case = Case()
+    a, b = ObligationBook(calendar, CHARTERS), ObligationBook(calendar, CHARTERS)
+    assert [e.event_id for e in a.observe(case.received, kst(2026, 11, 2, 10))] == \
+        [e.event_id for e in b.observe(case.received, kst(2026, 11, 2, 11))]
+    assert [e.event_id for e in a.due(kst(2026, 11, 11))] == [e.event_id for e in b.due(kst(2026, 11, 12))]
+
+
+def test_restart_emits_what_fell_due_while_down_once(calendar: WorkingCalendar) -> None:
+    case = Case()
+    live = ObligationBook(calendar, CHARTERS)
+    live_opened = live.observe(case.received, kst(2026, 11, 2, 10))
+    emitted = live.due(kst(2026, 11, 9, 12))  # the target warning and some at-risk events were emitted
+    # the monitor is down past the statutory deadline; it restarts from the log
+    restarted = ObligationBook(calendar, CHARTERS)
+    opened = live_opened
+    assert restarted.restore([case.received], opened + emitted, kst(2026, 11, 11, 9)) == []
+    after = restarted.due(kst(2026, 11, 11, 9))
+    assert [e.payload.obligation_id for e in after if e.event_type == "ObligationBreached"] == ["statutory_deadline"]
+    assert not {e.event_id for e in after} & {e.event_id for e in emitted}
+    again = ObligationBook(calendar, CHARTERS)
+    again.restore([case.received], live_opened + emitted + after, kst(2026, 11, 11, 10))
+    assert again.due(kst(2026, 11, 11, 10)) == []
+    # a monitor that never saw the case derives its openings on restore, with the same ids
+    fresh = ObligationBook(calendar, CHARTERS)
+    assert [e.event_id for e in fresh.restore([case.received], [], kst(2026, 11, 2, 11))] == \
+        [e.event_id for e in live_opened]
+
+
+def test_backdated_resolution_voids_an_emitted_breach(book: ObligationBook) -> None:
+    case = Case()
+    book.observe(case.received, kst(2026, 11, 2, 10))
+    book.due(kst(2026, 11, 11, 9))  # statutory breach emitted at wall time
+    out = book.observe(case.event(ev.PetitionResolved(outcome="accepted", explanation="x"), kst(2026, 11, 10, 17)),
+                       kst(2026, 11, 11, 10))
+    voided = [e for e in out if e.payload.obligation_id == "statutory_deadline"]
+    assert voided[0].event_type == "ObligationDischarged" and voided[0].payload.voids_breach
+
+
+def test_electronic_receipt_and_late_transfer(book: ObligationBook) -> None:
+    case = Case(channel="internet", at=kst(2026, 11, 2, 16))
+    opened = book.observe(case.received, kst(2026, 11, 2, 16))
+    assert kinds(opened) == [("ObligationOpened", "formal_receipt")]
+    assert opened[0].payload.due_at == kst(2026, 11, 3, 16)  # 8 working hours: Mon 2h, Tue 3h + 3h (Decree 6-7)
+    out = book.observe(case.event(ev.ReceiptRecorded(), kst(2026, 11, 3, 16, 30)), kst(2026, 11, 3, 16, 30))
+    assert ("ObligationDischarged", "formal_receipt") in kinds(out)
+    assert not [e for e in out if e.payload.obligation_id == "formal_receipt"][0].payload.on_time
+    out = book.observe(case.event(ev.PetitionTransferred(scope="other_agency", to_agency_id="b", reason="소관"),
+                                  kst(2026, 11, 5, 10)), kst(2026, 11, 5, 10))
+    transfer = [e for e in out if e.payload.obligation_id.startswith("transfer")]
+    assert transfer[0].event_type == "ObligationBreached"  # 8 working hours from receipt ran out 11/4 16:30
+    assert transfer[0].occurred_at == kst(2026, 11, 4, 16, 30)
+
+
+def test_yeonje_gu_callback_and_opinion(book: ObligationBook) -> None:
+    case = Case(municipality="yeonje-gu", petition_type="other", channel="phone")
+    book.observe(case.received, kst(2026, 11, 2, 10))
+    out = book.observe(case.event(ev.CallbackPromised(callback_id="cb1"), kst(2026, 11, 2, 17)), kst(2026, 11, 2, 17))
+    cb = [e for e in out if e.payload.obligation_id == "callback:cb1"][0]
+    assert cb.payload.due_at == kst(2026, 11, 3, 11)  # 3 working hours: 17-18, then 9-11
+    out = book.observe(case.event(ev.OpinionRecorded(opinion_id="op", kind="complaint", opinion_class="complex"),
+                                  kst(2026, 11, 2, 17)), kst(2026, 11, 2, 17))
+    assert {e.payload.obligation_id: e.payload.due_at for e in out} == {
+        "opinion_acknowledgement:op": kst(2026, 11, 3, 11), "opinion_answer:op": kst(2026, 11, 10, 18)}
+    out = book.observe(case.event(ev.CallbackMade(callback_id="cb1"), kst(2026, 11, 3, 10)), kst(2026, 11, 3, 10))
+    assert ("ObligationDischarged", "callback:cb1") in kinds(out)
+
+
+def test_payload_types_are_registered() -> None:
+    for model in (sla.ObligationOpened, sla.ObligationAtRisk, sla.ObligationBreached, sla.ObligationDischarged,
+                  sla.ObligationSuspended):
+        from shared.events.registry import type_of
+
+        assert type_of(model)[1] == 1
