@@ -15,7 +15,7 @@ import math
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -204,7 +204,10 @@ class ObligationBook:
             if ob.obligation_id not in new and env.occurred_at <= ob.due_at:
                 out.append(self._discharged(case, ob, env, now, voids=True))
                 del case.breached[key]
-        case.open = {oid: ob for oid, ob in new.items() if (oid, ob.due_epoch) not in case.breached}
+        # Kept without the full Deadline computation (it is recomputed for a proof when needed):
+        # a million open obligations must fit one worker.
+        case.open = {oid: replace(ob, deadline=None) for oid, ob in new.items()
+                     if (oid, ob.due_epoch) not in case.breached}
         return out
 
     def _transfer(self, case: _Case, env: Envelope, now: datetime) -> list[Envelope]:
@@ -269,6 +272,9 @@ class ObligationBook:
 
     def _proof(self, case: _Case, ob: Obligation) -> sla.Proof:
         d = ob.deadline
+        if d is None and ob.kind in ("statutory_deadline", "charter_target"):
+            current = derive(case.state, case.charter, self.calendar).get(ob.obligation_id)
+            d = current.deadline if current is not None and current.due_at == ob.due_at else None
         return sla.Proof(
             rule=ob.rule, promise_id=ob.promise_id, started_at=ob.started_at, period=ob.period, counting=ob.counting,
             pauses=tuple(sla.PauseProof(start=p.start, end=p.end, reason=p.reason) for p in (d.pauses_applied if d else ())),
