@@ -66,7 +66,8 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     c = bootstrap(settings)
     c.log.create_topics(c.topics.specs())
     key_note = _local_key(c)
-    server = uvicorn.Server(uvicorn.Config(create_app(c), host=settings.host, port=settings.port,
+    api = create_app(c)
+    server = uvicorn.Server(uvicorn.Config(api, host=settings.host, port=settings.port,
                                            log_config=None, access_log=False))
     supervisor = Supervisor(on_failure=lambda: setattr(server, "should_exit", True))
     supervisor.start("projection", petition_projection_runner(c))
@@ -74,7 +75,7 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     if settings.mode == "kafka":
         faust_worker = subprocess.Popen([sys.executable, "-m", "services.cli", "sla-monitor"], env=os.environ.copy())
     else:
-        for loop in sla_embedded.loops(c):
+        for loop in sla_embedded.loops(c, api.state.metrics.registry):  # served on the API's /metrics
             supervisor.start("sla_monitor", loop)
     for loop in compensation.loops(c):
         supervisor.start("compensation", loop)
@@ -164,8 +165,12 @@ def sla_monitor(mode: Mode = None) -> None:
         from shared.charters import CharterBook
 
         faust_app = create_faust_app(settings)
-        register(faust_app, Topics(settings.topic_prefix), settings.kafka_bootstrap_servers,
+        monitor = register(faust_app, Topics(settings.topic_prefix), settings.kafka_bootstrap_servers,
                  load_calendar(settings.holiday_overrides_file), CharterBook.bundled(), wall_clock)
+        if settings.monitor_metrics_port:
+            from prometheus_client import start_http_server
+
+            start_http_server(settings.monitor_metrics_port, addr=settings.host, registry=monitor.metrics.registry)
         worker = faust.Worker(faust_app, loglevel="WARNING", quiet=True)
         worker.spinner = None  # a terminal spinner would interleave escape codes with the JSON log lines
         worker.execute_from_commandline()

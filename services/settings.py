@@ -32,6 +32,7 @@ class Settings(BaseSettings):
         default=None,
         description="kid:base64(32 bytes)[,kid:...]; the first encrypts. Default: a key generated into data_dir",
     )
+    monitor_metrics_port: int | None = Field(default=None, description="the faust SLA worker serves /metrics here")
     duplicate_window_days: int = Field(default=30, ge=0, le=3650,
                                        description="same applicant, near-identical content within this window: linked as a duplicate")
     holiday_overrides_file: Path | None = Field(

@@ -34,6 +34,10 @@ from shared.working_time import HOUR, WorkingCalendar
 
 PRODUCER = "sla_monitor"
 EVENT_NAMESPACE = uuid.UUID("6f1c2b9e-4a57-4e0f-9a8c-2c1d7e0b5a31")
+# Breach events are built this long before their due instant and only stamped and sent at it,
+# so ten thousand obligations falling due in one second go out within it.
+PREPARE_AHEAD_SECONDS = 5
+AT_RISK, PREPARE, BREACH = 0, 1, 2
 FORMAL_RECEIPT = Period(8, "h")  # Decree 6-7
 INTERIM_INTERVAL = timedelta(days=30)  # Decree 23
 TRANSFER_LIMITS = {"other_agency": Period(8, "h"), "misrouted": Period(3, "h"), "within_agency": Period(1, "h")}  # Decree 13
@@ -157,15 +161,22 @@ class ObligationBook:
         self.charters = charters
         self.at_risk = at_risk
         self._cases: dict[str, _Case] = {}
-        self._heap: list[tuple[int, int, str, str, int, bool]] = []  # epoch, seq, case, obligation, due, is_breach
+        self._heap: list[tuple[int, int, str, str, int, int]] = []  # epoch, seq, case, obligation, due, timer
+        self._prepared: dict[tuple[str, str, int], Envelope] = {}
         self._seq = 0
+        self._open_counts: Counter[str] = Counter()  # kept incrementally: counting a million on demand is too slow
 
     # -- state -----------------------------------------------------------------
     def open_by_kind(self) -> Counter[str]:
-        return Counter(ob.kind for case in self._cases.values() for ob in case.open.values())
+        return +self._open_counts
 
     def open_count(self) -> int:
-        return sum(len(case.open) for case in self._cases.values())
+        return sum(self._open_counts.values())
+
+    def _set_open(self, case: _Case, new_open: dict[str, Obligation]) -> None:
+        self._open_counts.subtract(ob.kind for ob in case.open.values())
+        self._open_counts.update(ob.kind for ob in new_open.values())
+        case.open = new_open
 
     def next_due_epoch(self) -> int | None:
         return self._heap[0][0] if self._heap else None
@@ -206,8 +217,8 @@ class ObligationBook:
                 del case.breached[key]
         # Kept without the full Deadline computation (it is recomputed for a proof when needed):
         # a million open obligations must fit one worker.
-        case.open = {oid: replace(ob, deadline=None) for oid, ob in new.items()
-                     if (oid, ob.due_epoch) not in case.breached}
+        self._set_open(case, {oid: replace(ob, deadline=None) for oid, ob in new.items()
+                              if (oid, ob.due_epoch) not in case.breached})
         return out
 
     def _transfer(self, case: _Case, env: Envelope, now: datetime) -> list[Envelope]:
@@ -228,15 +239,21 @@ class ObligationBook:
         limit = int(now.timestamp())
         out: list[Envelope] = []
         while self._heap and self._heap[0][0] <= limit:
-            _, _, case_id, oid, due_epoch, is_breach = heapq.heappop(self._heap)
+            _, _, case_id, oid, due_epoch, timer = heapq.heappop(self._heap)
             case = self._cases.get(case_id)
             ob = case.open.get(oid) if case else None
             if case is None or ob is None or ob.due_epoch != due_epoch:
+                self._prepared.pop((case_id, oid, due_epoch), None)
                 continue  # discharged, moved or suspended since it was scheduled
-            if is_breach:
-                del case.open[oid]
+            if timer == PREPARE:
+                prepared = self._breached(case, ob, now)
+                prepared.to_dict()  # computes the payload data once, ahead of the due instant
+                self._prepared[(case_id, oid, due_epoch)] = prepared
+            elif timer == BREACH:
+                self._set_open(case, {k: v for k, v in case.open.items() if k != oid})
                 case.breached[(oid, due_epoch)] = ob
-                out.append(self._breached(case, ob, now))
+                prepared = self._prepared.pop((case_id, oid, due_epoch), None)
+                out.append(replace(prepared, recorded_at=now) if prepared else self._breached(case, ob, now))
             elif (oid, due_epoch) not in case.at_risk_sent:
                 case.at_risk_sent.add((oid, due_epoch))
                 out.append(self._envelope(case, sla.ObligationAtRisk(
@@ -245,9 +262,11 @@ class ObligationBook:
         return out
 
     def _schedule(self, case_id: str, ob: Obligation) -> None:
-        for epoch, is_breach in ((int(self._at_risk_instant(ob).timestamp()), False), (ob.due_epoch, True)):
+        timers = ((int(self._at_risk_instant(ob).timestamp()), AT_RISK),
+                  (ob.due_epoch - PREPARE_AHEAD_SECONDS, PREPARE), (ob.due_epoch, BREACH))
+        for epoch, timer in timers:
             self._seq += 1
-            heapq.heappush(self._heap, (epoch, self._seq, case_id, ob.obligation_id, ob.due_epoch, is_breach))
+            heapq.heappush(self._heap, (epoch, self._seq, case_id, ob.obligation_id, ob.due_epoch, timer))
 
     def _at_risk_instant(self, ob: Obligation) -> datetime:
         if ob.counting == "calendar_days":
@@ -324,8 +343,9 @@ class ObligationBook:
                 continue
             key = (getattr(p, "obligation_id", ""), int(getattr(p, "due_at").timestamp()))
             if isinstance(p, sla.ObligationBreached):
-                ob = case.open.pop(key[0], None)
+                ob = case.open.get(key[0])
                 if ob is not None and ob.due_epoch == key[1]:
+                    self._set_open(case, {k: v for k, v in case.open.items() if k != key[0]})
                     case.breached[key] = ob
             elif isinstance(p, sla.ObligationAtRisk):
                 case.at_risk_sent.add(key)

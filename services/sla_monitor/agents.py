@@ -20,6 +20,7 @@ from services.eventlog.kafka import KafkaLog
 from services.eventlog.port import Record
 from services.eventlog.topics import Topics
 from services.logs import get_logger
+from services.sla_monitor.metrics import MonitorMetrics
 from services.sla_monitor.runner import read_all
 from services.sla_monitor.topics import petition_events
 from shared.charters import CharterBook
@@ -42,6 +43,7 @@ class FaustMonitor:
         self.clock = clock
         self.partitions = partitions
         self.book = ObligationBook(calendar, charters)
+        self.metrics = MonitorMetrics()
         self.assigned: set[int] = set()
         self.ready = asyncio.Event()
         self.sla = app.topic(topics.sla_events, key_type=bytes, value_type=bytes, key_serializer="raw",
@@ -78,6 +80,7 @@ class FaustMonitor:
         return missing
 
     async def emit(self, events: list[Envelope]) -> None:
+        self.metrics.emitted(events, self.clock())
         for e in events:
             await self.sla.send(key=e.case_id.encode(), value=encode(e))
             log.info("obligation_event", case_id=e.case_id, event_type=e.event_type,
@@ -122,6 +125,7 @@ def register(app: faust.App, topics: Topics, bootstrap: str, calendar: WorkingCa
         while True:
             await monitor.ready.wait()
             await monitor.emit(monitor.book.due(monitor.clock()))
+            monitor.metrics.refresh(monitor.book, 0)  # lag is faust's own: its consumer reports it
             nxt = monitor.book.next_due_epoch()
             now = monitor.clock().timestamp()
             await asyncio.sleep(0.5 if nxt is None else min(0.5, max(0.0, nxt - now)))

@@ -8,12 +8,14 @@ restart emits, once, whatever fell due while it was down.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 from services.eventlog.deadletter import DeadLetters
 from services.eventlog.port import EventLog, Record
 from services.logs import get_logger
+from services.sla_monitor.metrics import MonitorMetrics
 from shared.charters import CharterBook
 from shared.events import Envelope, EventDecodeError, decode, encode
 from shared.obligations import ObligationBook
@@ -39,7 +41,7 @@ def read_all(event_log: EventLog, topic: str) -> tuple[list[Record], dict[int, i
 class MonitorLoop:
     def __init__(self, event_log: EventLog, petition_topic: str, sla_topic: str, dead_letters: DeadLetters,
                  calendar: WorkingCalendar, charters: CharterBook, clock: Clock, at_risk: float = 0.75,
-                 max_sleep: float = 0.5) -> None:
+                 max_sleep: float = 0.5, metrics: MonitorMetrics | None = None) -> None:
         self._log = event_log
         self._petitions = petition_topic
         self._sla = sla_topic
@@ -49,6 +51,7 @@ class MonitorLoop:
         self.book = ObligationBook(calendar, charters, at_risk)
         self.stopping = threading.Event()
         self.emitted = 0
+        self.metrics = metrics or MonitorMetrics()
 
     def _decoded(self, records: list[Record]) -> list[Envelope]:
         out = []
@@ -74,6 +77,7 @@ class MonitorLoop:
         if events:
             self._log.append_many(self._sla, [(e.case_id, encode(e)) for e in events])
             self.emitted += len(events)
+            self.metrics.emitted(events, self._clock())
             for e in events:
                 log.info("obligation_event", case_id=e.case_id, event_type=e.event_type,
                          obligation_id=getattr(e.payload, "obligation_id", None),
@@ -93,8 +97,14 @@ class MonitorLoop:
 
     def run(self) -> None:
         reader = self._log.reader(self._petitions, self.restore())
+        refreshed = 0.0
         try:
             while not self.stopping.is_set():
+                if time.monotonic() - refreshed > 5:
+                    ends = self._log.end_offsets(self._petitions)
+                    at = reader.positions()
+                    self.metrics.refresh(self.book, sum(e - at.get(p, 0) for p, e in ends.items()))
+                    refreshed = time.monotonic()
                 self.step([])
                 nxt = self.book.next_due_epoch()
                 now = self._clock().timestamp()

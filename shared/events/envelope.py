@@ -46,6 +46,9 @@ class Envelope:
     case_version: int = 0
     event_type: str = field(default="")
     schema_version: int = field(default=0)
+    # The payload as JSON-ready data, computed once: payloads are frozen, and a copy made with
+    # dataclasses.replace (say, a new recorded_at) keeps it, so re-encoding skips the model dump.
+    payload_data: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         require_aware(self.occurred_at, "occurred_at")
@@ -74,8 +77,14 @@ class Envelope:
             "charter": None
             if self.charter is None
             else {"charter_id": self.charter.charter_id, "version": self.charter.version},
-            "payload": self.payload.model_dump(mode="json"),
+            "payload": self._payload_data(),
         }
+
+    def _payload_data(self) -> dict[str, Any]:
+        if self.payload_data is None:
+            object.__setattr__(self, "payload_data", self.payload.model_dump(mode="json"))
+        assert self.payload_data is not None
+        return self.payload_data
 
 
 def encode(envelope: Envelope) -> bytes:

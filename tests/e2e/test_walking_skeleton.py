@@ -51,6 +51,9 @@ def test_embedded_mode(tmp_path: Path) -> None:
     system = RunningSystem(tmp_path, {"CHARTERWATCH_MODE": "embedded"})
     try:
         walk(system, consumer_timeout=30)
+        # the monitor's metrics are served on the API's /metrics in the embedded mode
+        system.wait_for(lambda: 'charterwatch_obligations_open{kind="statutory_deadline"} 1.0'
+                        in system.http.get("/metrics").text, 15, "the monitor's metrics")
     finally:
         stopped_cleanly(system)
 
