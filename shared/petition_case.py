@@ -377,22 +377,15 @@ def _opinion_new(s: CaseState, p: ev.OpinionRecorded, at: datetime) -> None:  # 
         raise RuleViolation("Y2", f"opinion {p.opinion_id} was already recorded")
 
 
-@rule(ev.OpinionAcknowledged)
-def _opinion_ack_once(s: CaseState, p: ev.OpinionAcknowledged, at: datetime) -> None:  # type: ignore[override]
-    o = s.opinion(p.opinion_id)
+@rule(ev.OpinionAcknowledged, ev.OpinionAnswered)
+def _opinion_step_once(s: CaseState, p: BaseModel, at: datetime) -> None:
+    opinion_id = getattr(p, "opinion_id")
+    o = s.opinion(opinion_id)
     if o is None:
-        raise RuleViolation("Y2", f"no opinion {p.opinion_id}")
-    if o.acknowledged_at:
-        raise RuleViolation("Y2", f"opinion {p.opinion_id} was already acknowledged")
-
-
-@rule(ev.OpinionAnswered)
-def _opinion_answer_once(s: CaseState, p: ev.OpinionAnswered, at: datetime) -> None:  # type: ignore[override]
-    o = s.opinion(p.opinion_id)
-    if o is None:
-        raise RuleViolation("Y2", f"no opinion {p.opinion_id}")
-    if o.answered_at:
-        raise RuleViolation("Y2", f"opinion {p.opinion_id} was already answered")
+        raise RuleViolation("Y2", f"no opinion {opinion_id}")
+    done, what = (o.acknowledged_at, "acknowledged") if isinstance(p, ev.OpinionAcknowledged) else (o.answered_at, "answered")
+    if done:
+        raise RuleViolation("Y2", f"opinion {opinion_id} was already {what}")
 
 
 @rule(ev.DisclosureStepRecorded)

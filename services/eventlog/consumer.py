@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from services.eventlog.deadletter import DeadLetters
 from services.eventlog.port import EventLog, Record
-from shared.events import Envelope, EventDecodeError, decode
+from shared.events import Envelope
 
 Handler = Callable[[Envelope, Record], None]
 
@@ -43,12 +43,9 @@ class ConsumerLoop:
                 if not records:
                     continue
                 for record in records:
-                    try:
-                        envelope = decode(record.value)
-                    except EventDecodeError as exc:
-                        self._dead.park(record, str(exc))
-                        continue
-                    self._handler(envelope, record)
+                    envelope = self._dead.decode(record)
+                    if envelope is not None:
+                        self._handler(envelope, record)
                 self._log.commit(self._group, self._topic, reader.positions())
         finally:
             reader.close()

@@ -6,6 +6,8 @@ import json
 from datetime import datetime, timezone
 
 from services.eventlog.port import EventLog, Record
+from services.logs import get_logger
+from shared.events import Envelope, EventDecodeError, decode
 
 
 def dead_letter_entry(record: Record, reason: str, service: str, parked_at: datetime | None = None) -> bytes:
@@ -27,3 +29,13 @@ class DeadLetters:
 
     def park(self, record: Record, reason: str) -> None:
         self._log.append(self._topic, record.key or "-", dead_letter_entry(record, reason, self._service))
+        get_logger(self._service).warning("event_dead_lettered", topic=record.topic, partition=record.partition,
+                                          offset=record.offset, reason=reason)
+
+    def decode(self, record: Record) -> Envelope | None:
+        """The record's event, or None after parking a record that is not a valid event."""
+        try:
+            return decode(record.value)
+        except EventDecodeError as exc:
+            self.park(record, str(exc))
+            return None

@@ -21,7 +21,7 @@ from services.eventlog.port import Record
 from services.eventlog.topics import Topics
 from services.logs import get_logger
 from services.sla_monitor.metrics import MonitorMetrics
-from services.sla_monitor.runner import read_all
+from services.sla_monitor.runner import log_emitted, read_all
 from services.sla_monitor.topics import petition_events
 from shared.charters import CharterBook
 from shared.events import Envelope, EventDecodeError, decode, encode
@@ -83,9 +83,7 @@ class FaustMonitor:
         self.metrics.emitted(events, self.clock())
         for e in events:
             await self.sla.send(key=e.case_id.encode(), value=encode(e))
-            log.info("obligation_event", case_id=e.case_id, event_type=e.event_type,
-                     obligation_id=getattr(e.payload, "obligation_id", None),
-                     due_at=getattr(e.payload, "due_at").isoformat())
+        log_emitted(events)
 
     async def park(self, message: faust.types.Message, reason: str) -> None:
         record = Record(message.topic, message.partition, message.offset,

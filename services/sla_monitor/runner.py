@@ -17,7 +17,7 @@ from services.eventlog.port import EventLog, Record
 from services.logs import get_logger
 from services.sla_monitor.metrics import MonitorMetrics
 from shared.charters import CharterBook
-from shared.events import Envelope, EventDecodeError, decode, encode
+from shared.events import Envelope, decode, encode
 from shared.obligations import ObligationBook
 from shared.working_time import WorkingCalendar
 
@@ -38,6 +38,12 @@ def read_all(event_log: EventLog, topic: str) -> tuple[list[Record], dict[int, i
     return records, ends
 
 
+def log_emitted(events: list[Envelope]) -> None:
+    for e in events:
+        log.info("obligation_event", case_id=e.case_id, event_type=e.event_type,
+                 obligation_id=getattr(e.payload, "obligation_id", None), due_at=getattr(e.payload, "due_at").isoformat())
+
+
 class MonitorLoop:
     def __init__(self, event_log: EventLog, petition_topic: str, sla_topic: str, dead_letters: DeadLetters,
                  calendar: WorkingCalendar, charters: CharterBook, clock: Clock, at_risk: float = 0.75,
@@ -54,13 +60,7 @@ class MonitorLoop:
         self.metrics = metrics or MonitorMetrics()
 
     def _decoded(self, records: list[Record]) -> list[Envelope]:
-        out = []
-        for r in records:
-            try:
-                out.append(decode(r.value))
-            except EventDecodeError as exc:
-                self._dead.park(r, str(exc))
-        return out
+        return [env for env in map(self._dead.decode, records) if env is not None]
 
     def restore(self) -> dict[int, int]:
         petition_records, positions = read_all(self._log, self._petitions)
@@ -78,20 +78,11 @@ class MonitorLoop:
             self._log.append_many(self._sla, [(e.case_id, encode(e)) for e in events])
             self.emitted += len(events)
             self.metrics.emitted(events, self._clock())
-            for e in events:
-                log.info("obligation_event", case_id=e.case_id, event_type=e.event_type,
-                         obligation_id=getattr(e.payload, "obligation_id", None),
-                         due_at=getattr(e.payload, "due_at").isoformat())
+            log_emitted(events)
 
     def step(self, records: list[Record]) -> None:
         """Handle a batch of petition records, then fire whatever is due now."""
-        for record in records:
-            try:
-                env = decode(record.value)
-            except EventDecodeError as exc:
-                self._dead.park(record, str(exc))
-                log.warning("event_dead_lettered", partition=record.partition, offset=record.offset, reason=str(exc))
-                continue
+        for env in self._decoded(records):
             self._emit(self.book.observe(env, self._clock()))
         self._emit(self.book.due(self._clock()))
 

@@ -262,20 +262,19 @@ class AdministrativeErrorConfirmed(Payload):
     official_id: str | None = Field(default=None, max_length=64)
 
 
-@event("DiscourtesyConfirmed", 1)
-class DiscourtesyConfirmed(Payload):
-    """Discourtesy (불친절) by an official was confirmed (D9, D11, Y4)."""
-
+class _Finding(Payload):
     official_id: str = Id
     finding: str = Text
+
+
+@event("DiscourtesyConfirmed", 1)
+class DiscourtesyConfirmed(_Finding):
+    """Discourtesy (불친절) by an official was confirmed (D9, D11, Y4)."""
 
 
 @event("InsincereHandlingConfirmed", 1)
-class InsincereHandlingConfirmed(Payload):
+class InsincereHandlingConfirmed(_Finding):
     """Insincere handling (불성실) was confirmed after a complaint (D10)."""
-
-    official_id: str = Id
-    finding: str = Text
 
 
 DISCLOSURE_STEPS = ("submit", "receive", "route", "decide", "notify_decision", "applicant_confirms", "fee", "disclose")

@@ -67,8 +67,6 @@ class ProjectionRunner:
                                 changed = self._projection.apply(session, env, record.value)
                         except (EventDecodeError, VersionConflict) as exc:
                             self._dead.park(record, str(exc))
-                            log.warning("event_dead_lettered", topic=record.topic, partition=record.partition,
-                                        offset=record.offset, reason=str(exc))
                             continue
                         if changed:
                             applied += 1
