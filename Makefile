@@ -7,8 +7,7 @@ test:  ## install, start Kafka and PostgreSQL, run every test, stop them
 	bash deploy/test.sh
 
 bench:  ## print the benchmark figures (needs a broker: deploy/kafka/kafka.sh start)
-	python3 bench/deadline_rate.py
-	python3 bench/producer_rate.py
+	bash bench/run_all.sh
 
 schemas:  ## regenerate docs/events/
 	charterwatch events schemas --out docs/events

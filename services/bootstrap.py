@@ -43,6 +43,7 @@ class Container:
     clock: Clock = wall_clock
     _engine: Engine | None = field(default=None, repr=False)
     _sessions: sessionmaker | None = field(default=None, repr=False)
+    _readers: sessionmaker | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
@@ -55,6 +56,13 @@ class Container:
         if self._sessions is None:
             self._sessions = make_sessionmaker(self.engine)
         return self._sessions
+
+    @property
+    def readers(self) -> sessionmaker:
+        """Sessions for queries only (API reads, authentication)."""
+        if self._readers is None:
+            self._readers = make_sessionmaker(self.engine, read_only=True)
+        return self._readers
 
     def dead_letters(self, service: str) -> DeadLetters:
         return DeadLetters(self.log, self.topics.dead_letter, service)

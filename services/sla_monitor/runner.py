@@ -39,8 +39,9 @@ def read_all(event_log: EventLog, topic: str) -> tuple[list[Record], dict[int, i
 
 
 def log_emitted(events: list[Envelope]) -> None:
+    bound = log.bind()  # resolve the lazy logger once per batch, not once per event
     for e in events:
-        log.info("obligation_event", case_id=e.case_id, event_type=e.event_type,
+        bound.info("obligation_event", case_id=e.case_id, event_type=e.event_type,
                  obligation_id=getattr(e.payload, "obligation_id", None), due_at=getattr(e.payload, "due_at").isoformat())
 
 

@@ -9,6 +9,8 @@ itself is versioned (``envelope_version``) separately from each payload's
 from __future__ import annotations
 
 import json
+
+import orjson
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -88,7 +90,9 @@ class Envelope:
 
 
 def encode(envelope: Envelope) -> bytes:
-    return json.dumps(envelope.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+    # orjson writes the same compact UTF-8 JSON as json.dumps(ensure_ascii=False, separators=(",", ":")),
+    # keys in insertion order, several times faster (a burst of breaches is encoded at once).
+    return orjson.dumps(envelope.to_dict())
 
 
 def _field(data: dict[str, Any], name: str, kind: type) -> Any:

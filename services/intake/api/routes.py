@@ -63,7 +63,7 @@ Metrics = Annotated[IntakeMetrics, Depends(metrics)]
 def agency(request: Request, c: Deps,
            authorization: Annotated[str | None, Header(description="Bearer cw_<key id>.<secret>")] = None) -> str:
     """The calling agency, from its API key."""
-    with c.sessions() as session:
+    with c.readers() as session:
         try:
             return authenticate(session, authorization)
         except Unauthorized as exc:
@@ -233,7 +233,7 @@ def _visible(c: Container, session: Session, case_id: str, agency_id: str) -> Pe
 @router.get("/v1/petitions/{case_id}", response_model=PetitionOut, tags=["petitions"],
             summary="A case as projected: state, deadlines known so far, responsible official")
 def get_petition(case_id: str, c: Deps, agency_id: Agency, response: Response) -> PetitionRow:
-    with c.sessions() as session:
+    with c.readers() as session:
         row = _visible(c, session, case_id, agency_id)
     response.headers["ETag"] = f'"{row.version}"'
     return row
@@ -242,7 +242,7 @@ def get_petition(case_id: str, c: Deps, agency_id: Agency, response: Response) -
 @router.get("/v1/petitions/{case_id}/applicant", response_model=ApplicantOut, tags=["petitions"],
             summary="The applicant's personal data, decrypted for the agencies that handle the case")
 def get_applicant(case_id: str, c: Deps, agency_id: Agency) -> dict:
-    with c.sessions() as session:
+    with c.readers() as session:
         row = _visible(c, session, case_id, agency_id)
     log.info("applicant_read", case_id=case_id, agency_id=agency_id)  # an access trail, without the data
     return unseal(c.keyring, Sealed.model_validate(row.applicant_sealed), case_id)
@@ -250,7 +250,7 @@ def get_applicant(case_id: str, c: Deps, agency_id: Agency) -> dict:
 
 @router.get("/v1/petitions/{case_id}/timeline", response_model=list[TimelineEntryOut], tags=["petitions"])
 def get_timeline(case_id: str, c: Deps, agency_id: Agency) -> list[TimelineRow]:
-    with c.sessions() as session:
+    with c.readers() as session:
         _visible(c, session, case_id, agency_id)
         return list(session.execute(
             select(TimelineRow).where(TimelineRow.case_id == case_id).order_by(TimelineRow.version)).scalars())
@@ -303,7 +303,7 @@ def list_petitions(
         at, case_id = _uncursor(cursor)
         q = q.where(or_(PetitionRow.arrived_at > at, and_(PetitionRow.arrived_at == at, PetitionRow.case_id > case_id)))
     q = q.order_by(PetitionRow.arrived_at, PetitionRow.case_id).limit(limit + 1)
-    with c.sessions() as session:
+    with c.readers() as session:
         rows = list(session.execute(q).scalars())
     more = len(rows) > limit
     rows = rows[:limit]

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+READ_ONLY = "charterwatch_read_only"
 
 
 def make_engine(url: str) -> Engine:
@@ -29,9 +30,11 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # type: ignore[no-untyped-def]
             # A deferred transaction that reads and then writes fails at once with "database is
-            # locked" when another connection wrote in between; taking the write lock up front
-            # makes it wait (up to the busy timeout) instead.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # locked" when another connection wrote in between; a writer takes the write lock up
+            # front and waits (up to the busy timeout) instead. Readers stay deferred: in WAL mode
+            # they never wait for a writer.
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
@@ -39,8 +42,10 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, read_only: bool = False) -> sessionmaker:
+    """Sessions that write, or (``read_only``) sessions for queries that must not queue behind writers."""
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def alembic_config(url: str) -> Config:
