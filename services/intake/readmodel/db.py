@@ -1,6 +1,7 @@
 """Engines and migrations, built when the composition root asks, never at import."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -18,6 +19,7 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        write_lock = threading.Lock()
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -34,7 +36,25 @@ def make_engine(url: str) -> Engine:
             # front and waits (up to the busy timeout) instead. Readers stay deferred: in WAL mode
             # they never wait for a writer.
             read_only = conn.get_execution_options().get(READ_ONLY, False)
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            if read_only:
+                conn.exec_driver_sql("BEGIN")
+                return
+            # Writers of this process queue on a lock, in order, instead of in SQLite's busy
+            # handler, which sleeps and retries and collapses under load.
+            write_lock.acquire()
+            conn.info["holds_write_lock"] = True
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _release(conn)
+                raise
+
+        def _release(conn) -> None:  # type: ignore[no-untyped-def]
+            if conn.info.pop("holds_write_lock", False):
+                write_lock.release()
+
+        event.listen(engine, "commit", _release)
+        event.listen(engine, "rollback", _release)
 
         return engine
     if url.startswith("postgresql://"):
