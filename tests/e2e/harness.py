@@ -73,5 +73,10 @@ class RunningSystem:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        # Whatever it started (the faust worker) must not outlive the test.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self._out.close()
         return self.proc.returncode
