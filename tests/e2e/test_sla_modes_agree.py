@@ -84,7 +84,11 @@ def test_faust_and_embedded_emit_the_same_events(tmp_path: Path, kafka_bootstrap
             time.sleep(0.3)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(30)
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
         out.close()
         kafka.close()
     assert comparable(got) == comparable(expected), (tmp_path / "faust.out").read_text()[-3000:]
