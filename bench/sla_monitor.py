@@ -85,7 +85,7 @@ def main() -> None:
     # 2. idle CPU: nothing is due for weeks; the loop wakes at most every 0.5 s
     stop = threading.Event()
 
-    def idle_loop() -> None:
+    def idle_loop(book: ObligationBook = book) -> None:
         while not stop.is_set():
             book.due(datetime(2027, 3, 2, 9, tzinfo=KST))
             stop.wait(0.5)

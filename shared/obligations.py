@@ -22,15 +22,17 @@ from pydantic import BaseModel
 
 from shared.charters import CharterBook
 from shared.charters.model import Callback, Charter, OpinionResponse
-from shared.deadline import Deadline
+from shared.deadline import Deadline, compute_deadline
 from shared.events import Envelope
+from shared.events.envelope import CharterRef
+from shared.events.registry import type_of
 from shared.events import petition as ev
 from shared.events import sla
 from shared.instants import KST
 from shared.petition_case import OPEN, CaseState, Status, apply
 from shared.petition_clock import case_deadlines
 from shared.periods import Period, PetitionType
-from shared.working_time import HOUR, WorkingCalendar
+from shared.working_time import WorkingCalendar
 
 PRODUCER = "sla_monitor"
 EVENT_NAMESPACE = uuid.UUID("6f1c2b9e-4a57-4e0f-9a8c-2c1d7e0b5a31")
@@ -73,8 +75,6 @@ def _after(cal: WorkingCalendar, start: datetime, period: Period) -> datetime:
 
 
 def _days_after(cal: WorkingCalendar, start: datetime, period: Period) -> datetime:
-    from shared.deadline import compute_deadline
-
     due = compute_deadline(cal, start, period).due_at
     assert due is not None
     return due
@@ -277,14 +277,10 @@ class ObligationBook:
 
     # -- event construction ------------------------------------------------------
     def _envelope(self, case: _Case, payload: BaseModel, occurred_at: datetime, now: datetime) -> Envelope:
-        from shared.events.registry import type_of
-
         event_type, _ = type_of(type(payload))
         due = getattr(payload, "due_at")
         key = f"{case.state.case_id}|{getattr(payload, 'obligation_id')}|{int(due.timestamp())}|{event_type}"
         charter = case.charter
-        from shared.events.envelope import CharterRef
-
         return Envelope(event_id=uuid.uuid5(EVENT_NAMESPACE, key), case_id=case.state.case_id,
                         case_version=case.state.version, occurred_at=occurred_at, recorded_at=now, producer=PRODUCER,
                         payload=payload, charter=CharterRef(charter.id, charter.version) if charter else None)

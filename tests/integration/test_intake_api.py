@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from services.bootstrap import Container
 from services.eventlog.kafka import KafkaLog
-from services.intake.api.app import create_app
 from services.intake.readmodel.runner import petition_projection_runner
 from shared.events import decode
 from shared.sealing import unseal

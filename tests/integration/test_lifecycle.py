@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-import pytest
 from fastapi.testclient import TestClient
 
 from services.bootstrap import Container
