@@ -256,7 +256,7 @@ def deadline(
 ) -> None:
     """When a processing period runs out under Act 19 (to the second, +09:00)."""
     from services.bootstrap import load_calendar
-    from shared.deadline import DeadlineInputError, Extension, Pause, compute_deadline
+    from shared.deadline import DeadlineInputError, Extension, compute_deadline, parse_pause
     from shared.deadline_report import deadline_dict
     from shared.instants import isoformat_kst, parse_instant
     from shared.periods import Period
@@ -266,13 +266,7 @@ def deadline(
     try:
         received_at = parse_instant(received, "--received")
         p = Period.parse(period)
-        pauses = []
-        for i, raw in enumerate(pause or []):
-            start, sep, end = raw.partition("/")
-            if not sep:
-                raise ValueError(f"--pause[{i}]: {raw!r} is not START/END")
-            pauses.append(Pause(parse_instant(start, f"--pause[{i}] start"),
-                                parse_instant(end, f"--pause[{i}] end") if end.strip() else None))
+        pauses = [parse_pause(raw, f"--pause[{i}]") for i, raw in enumerate(pause or [])]
         extensions = [Extension(Period.parse(e), consented=consent and i == 1) for i, e in enumerate(extend or [])]
         result = compute_deadline(load_calendar(settings.holiday_overrides_file), received_at, p, pauses, extensions)
     except (DeadlineInputError, CalendarRangeError, ValueError) as exc:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from shared.instants import require_aware, to_kst
+from shared.instants import parse_instant, require_aware, to_kst
 from shared.periods import CountingMode, Period
 from shared.working_time import AFTERNOON_END, WorkingCalendar
 
@@ -235,6 +235,19 @@ def compute_deadline(
     )
 
 
+def parse_pause(text: str, field: str) -> Pause:
+    """``START/END`` as ISO 8601 instants with offsets; an empty END is a pause still open."""
+    start_text, sep, end_text = text.partition("/")
+    if not sep:
+        raise DeadlineInputError(field, f"{text!r} is not START/END")
+    try:
+        start = parse_instant(start_text, "start")
+        end = parse_instant(end_text, "end") if end_text.strip() else None
+    except ValueError as exc:
+        raise DeadlineInputError(field, str(exc)) from exc
+    return Pause(start, end)
+
+
 def due_epoch(calendar: WorkingCalendar, received_epoch: int, period: Period) -> int:
     """The deadline as a Unix epoch second, for a period with no pause or extension.
 
@@ -283,5 +296,6 @@ __all__ = [
     "compute_deadline",
     "due_epoch",
     "interim_notice_due_dates",
+    "parse_pause",
     "next_interim_notice_due",
 ]

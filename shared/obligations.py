@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from shared.charters import CharterBook
 from shared.charters.model import Callback, Charter, OpinionResponse
-from shared.deadline import Deadline, compute_deadline
+from shared.deadline import Deadline, due_epoch
 from shared.events import Envelope
 from shared.events.envelope import CharterRef
 from shared.events.registry import type_of
@@ -70,14 +70,8 @@ class Obligation:
 
 
 def _after(cal: WorkingCalendar, start: datetime, period: Period) -> datetime:
-    return datetime.fromtimestamp(cal.epoch_at(cal.working_seconds_until(start) + period.working_seconds), KST) \
-        if period.mode.value == "working_time" else _days_after(cal, start, period)
-
-
-def _days_after(cal: WorkingCalendar, start: datetime, period: Period) -> datetime:
-    due = compute_deadline(cal, start, period).due_at
-    assert due is not None
-    return due
+    """When ``period`` runs out from ``start`` (no pauses or extensions), under Act 19."""
+    return datetime.fromtimestamp(due_epoch(cal, int(start.timestamp()), period), KST)
 
 
 def derive(s: CaseState, charter: Charter | None, cal: WorkingCalendar) -> dict[str, Obligation]:

@@ -107,11 +107,12 @@ def _check_instant(c: Container, at: datetime, field: str, not_before: datetime 
     return at
 
 
-def load_case(session: Session, case_id: str) -> CaseState:
-    rows = session.execute(
+def load_case(session: Session, case_id: str) -> tuple[CaseState, CharterRef | None]:
+    """The case folded from its stream, and the charter version it was received under."""
+    events = [decode(r.encode()) for r in session.execute(
         select(StreamEventRow.envelope).where(StreamEventRow.case_id == case_id).order_by(StreamEventRow.version)
-    ).scalars()
-    return fold(case_id, (decode(r.encode()) for r in rows))
+    ).scalars()]
+    return fold(case_id, events), (events[0].charter if events else None)
 
 
 def _commit_event(session: Session, c: Container, env: Envelope) -> Position:
@@ -160,7 +161,7 @@ def file_petition(session: Session, cmd: FilePetition, c: Container) -> Recorded
 def record_fact(session: Session, c: Container, case_id: str, payload: BaseModel, occurred_at: datetime,
                 agency_id: str, if_match: int | None) -> Recorded:
     """Record one fact on an existing case, under the rules of shared.petition_case."""
-    state = load_case(session, case_id)
+    state, charter_ref = load_case(session, case_id)
     if not state.exists or not state.can_be_seen_by(agency_id):
         raise CommandRejected("case_id", f"no petition {case_id}", 404)  # another agency's case does not exist for you
     if if_match is not None and if_match != state.version:
@@ -171,12 +172,10 @@ def record_fact(session: Session, c: Container, case_id: str, payload: BaseModel
         check(state, payload, at)
     except RuleViolation as exc:
         raise CommandRejected("case_id", exc.message, 409, rule=exc.rule) from exc
-    first = decode(session.execute(select(StreamEventRow.envelope).where(
-        StreamEventRow.case_id == case_id, StreamEventRow.version == 1)).scalar_one().encode())
     env = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=state.version + 1, occurred_at=at,
-                   recorded_at=c.clock(), producer="intake", payload=payload, charter=first.charter)
+                   recorded_at=c.clock(), producer="intake", payload=payload, charter=charter_ref)
     new_state = apply(state, env)
-    charter = c.charters.get(first.charter.charter_id, first.charter.version) if first.charter else None
+    charter = c.charters.get(charter_ref.charter_id, charter_ref.version) if charter_ref else None
     try:
         deadlines = case_deadlines(new_state, charter, c.calendar)
     except DeadlineInputError as exc:

@@ -21,7 +21,7 @@ from services.eventlog.port import Record
 from services.eventlog.topics import Topics
 from services.logs import get_logger
 from services.sla_monitor.metrics import MonitorMetrics
-from services.sla_monitor.runner import log_emitted, read_all
+from services.sla_monitor.runner import log_emitted, rebuild_book
 from services.sla_monitor.topics import petition_events
 from shared.charters import CharterBook
 from shared.events import Envelope, EventDecodeError, decode, encode
@@ -51,31 +51,21 @@ class FaustMonitor:
         self.dead = app.topic(topics.dead_letter, key_type=bytes, value_type=bytes, key_serializer="raw",
                               value_serializer="raw")
 
-    def _mine(self, case_id: str) -> bool:
-        return partition_for(case_id, self.partitions) in self.assigned
-
     def rebuild(self, assigned: set[int]) -> list[Envelope]:
         """Blocking: read the log for the assigned partitions and rebuild the book; returns the
         derived events never emitted (what arrived while no worker held these partitions)."""
         source = KafkaLog(self.bootstrap)
+        book = ObligationBook(self.calendar, self.charters)
         try:
-            petitions, _ = read_all(source, self.topics.petition_events)
-            emitted, _ = read_all(source, self.topics.sla_events)
+            # Undecodable petition records are skipped here: the agent parks them when it meets them.
+            missing, _, replayed = rebuild_book(
+                source, self.topics.petition_events, self.topics.sla_events, book, self.clock(), _decode_or_none,
+                keep=lambda record: partition_for(record.key, self.partitions) in assigned)
         finally:
             source.close()
         self.assigned = assigned
-        book = ObligationBook(self.calendar, self.charters)
-        envs = []
-        for r in petitions:
-            if r.partition in assigned:
-                try:
-                    envs.append(decode(r.value))
-                except EventDecodeError:
-                    continue  # parked by the agent when it meets it
-        missing = book.restore(sorted(envs, key=lambda e: (e.case_id, e.case_version)),
-                               [decode(r.value) for r in emitted if self._mine(r.key)], self.clock())
         self.book = book
-        log.info("monitor_restored", partitions=sorted(assigned), petition_events=len(envs),
+        log.info("monitor_restored", partitions=sorted(assigned), petition_events=replayed,
                  open_obligations=book.open_count(), catching_up=len(missing))
         return missing
 
@@ -91,6 +81,13 @@ class FaustMonitor:
                         int((message.timestamp or 0) * 1000))
         log.warning("event_dead_lettered", partition=message.partition, offset=message.offset, reason=reason)
         await self.dead.send(key=message.key or b"-", value=dead_letter_entry(record, reason, "sla_monitor"))
+
+
+def _decode_or_none(record: Record) -> Envelope | None:
+    try:
+        return decode(record.value)
+    except EventDecodeError:
+        return None
 
 
 def register(app: faust.App, topics: Topics, bootstrap: str, calendar: WorkingCalendar, charters: CharterBook,

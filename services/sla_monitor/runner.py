@@ -38,6 +38,26 @@ def read_all(event_log: EventLog, topic: str) -> tuple[list[Record], dict[int, i
     return records, ends
 
 
+def rebuild_book(
+    event_log: EventLog,
+    petition_topic: str,
+    sla_topic: str,
+    book: ObligationBook,
+    now: datetime,
+    decode_petition: Callable[[Record], Envelope | None],
+    keep: Callable[[Record], bool] = lambda record: True,
+) -> tuple[list[Envelope], dict[int, int], int]:
+    """Fill ``book`` from the log: the petition events ``keep`` selects, replayed in case order,
+    and the SLA events already emitted for them marked done. Returns the derived events never
+    emitted, the petition topic's positions after the replay, and how many events were replayed."""
+    petition_records, positions = read_all(event_log, petition_topic)
+    emitted_records, _ = read_all(event_log, sla_topic)
+    petitions = [env for env in map(decode_petition, filter(keep, petition_records)) if env is not None]
+    petitions.sort(key=lambda e: (e.case_id, e.case_version))
+    emitted = [decode(r.value) for r in emitted_records if keep(r)]
+    return book.restore(petitions, emitted, now), positions, len(petitions)
+
+
 def log_emitted(events: list[Envelope]) -> None:
     bound = log.bind()  # resolve the lazy logger once per batch, not once per event
     for e in events:
@@ -60,17 +80,11 @@ class MonitorLoop:
         self.emitted = 0
         self.metrics = metrics or MonitorMetrics()
 
-    def _decoded(self, records: list[Record]) -> list[Envelope]:
-        return [env for env in map(self._dead.decode, records) if env is not None]
-
     def restore(self) -> dict[int, int]:
-        petition_records, positions = read_all(self._log, self._petitions)
-        emitted_records, _ = read_all(self._log, self._sla)
-        petitions = sorted(self._decoded(petition_records), key=lambda e: (e.case_id, e.case_version))
-        emitted = [decode(r.value) for r in emitted_records]
-        missing = self.book.restore(petitions, emitted, self._clock())
-        log.info("monitor_restored", petition_events=len(petitions), emitted_events=len(emitted),
-                 open_obligations=self.book.open_count(), catching_up=len(missing))
+        missing, positions, replayed = rebuild_book(self._log, self._petitions, self._sla, self.book, self._clock(),
+                                                    self._dead.decode)
+        log.info("monitor_restored", petition_events=replayed, open_obligations=self.book.open_count(),
+                 catching_up=len(missing))
         self._emit(missing)
         return positions
 
@@ -83,8 +97,9 @@ class MonitorLoop:
 
     def step(self, records: list[Record]) -> None:
         """Handle a batch of petition records, then fire whatever is due now."""
-        for env in self._decoded(records):
-            self._emit(self.book.observe(env, self._clock()))
+        for env in map(self._dead.decode, records):
+            if env is not None:
+                self._emit(self.book.observe(env, self._clock()))
         self._emit(self.book.due(self._clock()))
 
     def run(self) -> None:
@@ -97,7 +112,6 @@ class MonitorLoop:
                     at = reader.positions()
                     self.metrics.refresh(self.book, sum(e - at.get(p, 0) for p, e in ends.items()))
                     refreshed = time.monotonic()
-                self.step([])
                 nxt = self.book.next_due_epoch()
                 now = self._clock().timestamp()
                 wait = self._max_sleep if nxt is None else min(self._max_sleep, max(0.0, nxt - now))

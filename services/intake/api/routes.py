@@ -34,7 +34,7 @@ from services.intake.commands import Applicant, CommandRejected, FilePetition, R
 from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
 from services.intake.store.orm import IdempotencyRow
 from services.logs import get_logger
-from shared.deadline import DeadlineInputError, Pause, compute_deadline
+from shared.deadline import DeadlineInputError, compute_deadline, parse_pause
 from shared.deadline_report import deadline_dict
 from shared.events import petition as ev
 from shared.instants import parse_instant
@@ -328,18 +328,6 @@ def get_deadline(
         raise DeadlineInputError("period", str(exc).split(": ", 1)[-1]) from exc
     pauses = [parse_pause(raw, f"pause[{i}]") for i, raw in enumerate(pause or [])]
     return deadline_dict(compute_deadline(c.calendar, received_at, p, pauses))
-
-
-def parse_pause(raw: str, field: str) -> Pause:
-    start_text, sep, end_text = raw.partition("/")
-    if not sep:
-        raise DeadlineInputError(field, f"{raw!r} is not START/END")
-    try:
-        start = parse_instant(start_text, "start")
-        end = parse_instant(end_text, "end") if end_text.strip() else None
-    except ValueError as exc:
-        raise DeadlineInputError(field, str(exc)) from exc
-    return Pause(start, end)
 
 
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
