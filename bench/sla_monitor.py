@@ -109,7 +109,7 @@ def main() -> None:
     log.append_many(topics.petition_events,
                     [(e.case_id, encode(e)) for e in (received(at, "other", yeonje) for _ in range(args.burst))])
     offset = due - datetime.now(timezone.utc) - timedelta(seconds=30)  # due 30 s of wall time after the restore
-    loop = MonitorLoop(log, topics.petition_events, topics.sla_events, DeadLetters(log, topics.dead_letter, "bench"),
+    loop = MonitorLoop(log, topics, DeadLetters(log, topics.dead_letter, "bench"),
                        calendar, charters, lambda: datetime.now(timezone.utc) + offset)
     appended_at: list[float] = []
     original_emit = loop._emit
@@ -145,7 +145,7 @@ def main() -> None:
         batch = [(e.case_id, encode(e)) for e in (received(at, "question_system", yeonje) for _ in range(n))]
         for i in range(0, n, 1000):
             kafka.append_many(ktopics.petition_events, batch[i:i + 1000])
-        kloop = MonitorLoop(kafka, ktopics.petition_events, ktopics.sla_events,
+        kloop = MonitorLoop(kafka, ktopics,
                             DeadLetters(kafka, ktopics.dead_letter, "bench"), calendar, charters,
                             lambda: datetime(2027, 3, 2, 11, tzinfo=KST))
         t0 = time.perf_counter()

@@ -21,6 +21,7 @@ from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate
 from services.settings import Settings
 from shared.charters import CharterBook
 from shared.holiday_source import HolidayOverrides, korean_calendar
+from shared.instants import parse_instant
 from shared.sealing import Keyring
 from shared.working_time import WorkingCalendar
 
@@ -29,6 +30,18 @@ Clock = Callable[[], datetime]
 
 def wall_clock() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def file_clock(path: Path) -> Clock:
+    """A clock a test or a drill drives from outside the process: the instant written in ``path``.
+    Event time decides every deadline; this only moves what 'now' is for the timers."""
+    def now() -> datetime:
+        return parse_instant(path.read_text(encoding="utf-8").strip(), "clock_file")
+    return now
+
+
+def settings_clock(settings: Settings) -> Clock:
+    return file_clock(settings.clock_file) if settings.clock_file else wall_clock
 
 
 @dataclass
@@ -107,9 +120,10 @@ def load_calendar(overrides_file: Path | None) -> WorkingCalendar:
     return korean_calendar(HolidayOverrides.from_mapping(data))
 
 
-def bootstrap(settings: Settings | None = None, clock: Clock = wall_clock, log: EventLog | None = None,
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None, log: EventLog | None = None,
               migrate_db: bool = True) -> Container:
     settings = settings or Settings()
+    clock = clock or settings_clock(settings)
     keyring, ref_key = load_keys(settings)
     container = Container(
         settings=settings,

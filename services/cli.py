@@ -175,15 +175,15 @@ def sla_monitor(mode: Mode = None) -> None:
     if settings.mode == "kafka":
         import faust
 
-        from services.bootstrap import load_calendar, wall_clock
+        from services.bootstrap import load_calendar, settings_clock
         from services.eventlog.topics import Topics
         from services.sla_monitor.agents import register
         from services.sla_monitor.app import create_app as create_faust_app
         from shared.charters import CharterBook
 
         faust_app = create_faust_app(settings)
-        monitor = register(faust_app, Topics(settings.topic_prefix), settings.kafka_bootstrap_servers,
-                 load_calendar(settings.holiday_overrides_file), CharterBook.bundled(), wall_clock)
+        monitor = register(faust_app, Topics(settings.topic_prefix), load_calendar(settings.holiday_overrides_file),
+                           CharterBook.bundled(), settings_clock(settings))
         if settings.monitor_metrics_port:
             from prometheus_client import start_http_server
 

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     holiday_overrides_file: Path | None = Field(
         default=None, description="YAML with version, add, remove: temporary holidays declared after release"
     )
+    clock_file: Path | None = Field(
+        default=None,
+        description="drills and tests only: the current instant is read from this file (ISO 8601) instead of the wall clock",
+    )
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'readmodel.db').resolve()}"

@@ -14,7 +14,7 @@ import heapq
 import math
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -27,7 +27,7 @@ from shared.events import Envelope
 from shared.events.envelope import CharterRef
 from shared.events.registry import type_of
 from shared.events import petition as ev
-from shared.events import sla
+from shared.events import notice, sla
 from shared.instants import KST
 from shared.petition_case import OPEN, CaseState, Status, apply
 from shared.petition_clock import case_deadlines
@@ -74,9 +74,11 @@ def _after(cal: WorkingCalendar, start: datetime, period: Period) -> datetime:
     return datetime.fromtimestamp(due_epoch(cal, int(start.timestamp()), period), KST)
 
 
-def derive(s: CaseState, charter: Charter | None, cal: WorkingCalendar) -> dict[str, Obligation]:
-    """The obligations open on this case now."""
+def derive(s: CaseState, charter: Charter | None, cal: WorkingCalendar,
+           notices: Mapping[str, int] | None = None) -> dict[str, Obligation]:
+    """The obligations open on this case now. ``notices``: how many notices of each kind were sent."""
     out: dict[str, Obligation] = {}
+    sent = notices or {}
 
     def add(ob: Obligation) -> None:
         out[ob.obligation_id] = ob
@@ -97,10 +99,15 @@ def derive(s: CaseState, charter: Charter | None, cal: WorkingCalendar) -> dict[
                            f"charter {charter.id if charter else '?'} {deadlines.target_promise}",
                            promise_id=deadlines.target_promise, period=str(deadlines.target.period),
                            counting=deadlines.target.mode.value, deadline=deadlines.target))
-        n = len(s.interim_notices)
+        # Either path counts: an official recording a notice given by hand, or notify's NoticeSent.
+        n = max(len(s.interim_notices), sent.get("interim", 0))
         add(Obligation(f"interim_notice:{n + 1}", "interim_notice", s.received_at + INTERIM_INTERVAL * (n + 1),
                        s.received_at, True, "Decree 23", promise_id=_promise_id(charter, "interim_notice"),
                        period=f"{30 * (n + 1)} calendar days", counting="calendar_days"))
+        for i in range(sent.get("extension", 0) + 1, len(s.extensions) + 1):
+            ob = _extension_notice(s, charter, cal, i)
+            if ob is not None:
+                add(ob)
     if s.status is not Status.CLOSED:
         callback = _first(charter, Callback)
         for cid, promised, requested, made in s.callbacks:
@@ -124,6 +131,17 @@ def derive(s: CaseState, charter: Charter | None, cal: WorkingCalendar) -> dict[
     return out
 
 
+def _extension_notice(s: CaseState, charter: Charter | None, cal: WorkingCalendar, i: int) -> Obligation | None:
+    """Decree 21: the i-th extension is told to the petitioner before the deadline it moves."""
+    before = case_deadlines(replace(s, extensions=s.extensions[:i - 1]), charter, cal)
+    if before is None or before.statutory.due_at is None:
+        return None  # paused: the deadline it must precede is not fixed yet
+    assert s.received_at is not None
+    return Obligation(f"extension_notice:{i}", "extension_notice", before.statutory.due_at, s.received_at, True,
+                      "Decree 21", promise_id=_promise_id(charter, "extension_notice"), period=str(before.period),
+                      counting=before.statutory.mode.value)
+
+
 def _first(charter: Charter | None, kind: type) -> object | None:
     if charter is None:
         return None
@@ -145,6 +163,8 @@ class _Case:
     at_risk_sent: set[tuple[str, int]] = field(default_factory=set)
     breached: dict[tuple[str, int], Obligation] = field(default_factory=dict)
     basis_event_id: str = ""
+    notices: Counter[str] = field(default_factory=Counter)  # NoticeSent by kind
+    notice_ids: set[str] = field(default_factory=set)
 
 
 class ObligationBook:
@@ -172,32 +192,50 @@ class ObligationBook:
         self._open_counts.update(ob.kind for ob in new_open.values())
         case.open = new_open
 
+    def _close(self, case: _Case, oid: str) -> None:
+        self._open_counts[case.open.pop(oid).kind] -= 1
+
     def next_due_epoch(self) -> int | None:
         return self._heap[0][0] if self._heap else None
 
     # -- petition events -------------------------------------------------------
-    def observe(self, env: Envelope, now: datetime) -> list[Envelope]:
-        """Apply one petition event; return the obligation events it causes."""
+    def accepts(self, env: Envelope) -> bool:
+        """Would ``observe`` change anything? False for a redelivery, a notice already counted, or a
+        case whose receipt was never seen."""
         case = self._cases.get(env.case_id)
         if case is None:
-            if not isinstance(env.payload, ev.PetitionReceived):
-                return []  # a case whose start we never saw: nothing can be derived
+            return isinstance(env.payload, ev.PetitionReceived)
+        if isinstance(env.payload, notice.NoticeSent):
+            return env.payload.notice_id not in case.notice_ids
+        if isinstance(env.payload, notice.NoticeFailed):
+            return False
+        return not (env.case_version and env.case_version <= case.state.version)
+
+    def observe(self, env: Envelope, now: datetime) -> list[Envelope]:
+        """Apply one petition event; return the obligation events it causes."""
+        if not self.accepts(env):
+            return []  # redelivered, or a case whose start we never saw: nothing can be derived
+        case = self._cases.get(env.case_id)
+        if case is None:
             charter = self.charters.get(env.charter.charter_id, env.charter.version) if env.charter else None
             case = self._cases[env.case_id] = _Case(CaseState(env.case_id), charter)
-        if env.case_version and env.case_version <= case.state.version:
-            return []  # redelivered
-        case.state = apply(case.state, env)
-        case.basis_event_id = str(env.event_id)
         out: list[Envelope] = []
-        if isinstance(env.payload, ev.PetitionTransferred):
-            out.extend(self._transfer(case, env, now))
-        new = derive(case.state, case.charter, self.calendar)
+        if isinstance(env.payload, notice.NoticeSent):
+            # Not part of the case's version sequence: deduplicated by its own id.
+            case.notice_ids.add(env.payload.notice_id)
+            case.notices[env.payload.kind] += 1
+        else:
+            case.state = apply(case.state, env)
+            if isinstance(env.payload, ev.PetitionTransferred):
+                out.extend(self._transfer(case, env, now))
+        case.basis_event_id = str(env.event_id)
+        new = derive(case.state, case.charter, self.calendar, case.notices)
         for oid, old in case.open.items():
             if oid in new:
                 if new[oid].due_at != old.due_at:
                     out.append(self._opened(case, new[oid], env, now, replaces=old.due_at))
                 continue
-            if case.state.open_pause and old.kind in ("statutory_deadline", "charter_target"):
+            if case.state.open_pause and old.kind in ("statutory_deadline", "charter_target", "extension_notice"):
                 out.append(self._suspended(case, old, env, now))
             else:
                 out.append(self._discharged(case, old, env, now, voids=False))
@@ -241,13 +279,13 @@ class ObligationBook:
                 continue  # discharged, moved or suspended since it was scheduled
             if timer == PREPARE:
                 prepared = self._breached(case, ob, now)
-                prepared.to_dict()  # computes the payload data once, ahead of the due instant
+                prepared.prepare_wire()  # encoded once, ahead of the due instant
                 self._prepared[(case_id, oid, due_epoch)] = prepared
             elif timer == BREACH:
-                self._set_open(case, {k: v for k, v in case.open.items() if k != oid})
+                self._close(case, oid)
                 case.breached[(oid, due_epoch)] = ob
                 prepared = self._prepared.pop((case_id, oid, due_epoch), None)
-                out.append(replace(prepared, recorded_at=now) if prepared else self._breached(case, ob, now))
+                out.append(prepared.restamped(now) if prepared else self._breached(case, ob, now))
             elif (oid, due_epoch) not in case.at_risk_sent:
                 case.at_risk_sent.add((oid, due_epoch))
                 out.append(self._envelope(case, sla.ObligationAtRisk(
@@ -282,7 +320,7 @@ class ObligationBook:
     def _proof(self, case: _Case, ob: Obligation) -> sla.Proof:
         d = ob.deadline
         if d is None and ob.kind in ("statutory_deadline", "charter_target"):
-            current = derive(case.state, case.charter, self.calendar).get(ob.obligation_id)
+            current = derive(case.state, case.charter, self.calendar, case.notices).get(ob.obligation_id)
             d = current.deadline if current is not None and current.due_at == ob.due_at else None
         return sla.Proof(
             rule=ob.rule, promise_id=ob.promise_id, started_at=ob.started_at, period=ob.period, counting=ob.counting,
@@ -327,16 +365,42 @@ class ObligationBook:
         done = {e.event_id for e in emitted}
         missing = [e for env in petition_events for e in self.observe(env, now) if e.event_id not in done]
         for env in emitted:
-            case = self._cases.get(env.case_id)
             p = env.payload
-            if case is None:
-                continue
-            key = (getattr(p, "obligation_id", ""), int(getattr(p, "due_at").timestamp()))
-            if isinstance(p, sla.ObligationBreached):
-                ob = case.open.get(key[0])
-                if ob is not None and ob.due_epoch == key[1]:
-                    self._set_open(case, {k: v for k, v in case.open.items() if k != key[0]})
-                    case.breached[key] = ob
-            elif isinstance(p, sla.ObligationAtRisk):
-                case.at_risk_sent.add(key)
+            if isinstance(p, (sla.ObligationBreached, sla.ObligationAtRisk)):
+                self._mark(env.case_id, p.obligation_id, int(p.due_at.timestamp()),
+                           breached=isinstance(p, sla.ObligationBreached))
         return missing
+
+    def restore_case(self, events: Iterable[Envelope], marks: Mapping[str, list[list]], now: datetime) -> None:
+        """Rebuild one case from a snapshot (its events and the marks ``marks_of`` returned). The
+        events it derives were emitted before the snapshot was written, so they are dropped; what
+        fell due since is left on the timer heap for the next ``due``."""
+        case_id = ""
+        for env in events:
+            self.observe(env, now)
+            case_id = env.case_id
+        for oid, epoch in marks.get("breached", ()):
+            self._mark(case_id, oid, epoch, breached=True)
+        for oid, epoch in marks.get("at_risk", ()):
+            self._mark(case_id, oid, epoch, breached=False)
+
+    def marks_of(self, case_id: str) -> dict[str, list[list]]:
+        """What was already emitted for a case that a replay of its events cannot tell: the breaches
+        and at-risk warnings fired by the clock. JSON-ready, for a snapshot."""
+        case = self._cases.get(case_id)
+        if case is None:
+            return {"breached": [], "at_risk": []}
+        return {"breached": sorted([oid, epoch] for oid, epoch in case.breached),
+                "at_risk": sorted([oid, epoch] for oid, epoch in case.at_risk_sent)}
+
+    def _mark(self, case_id: str, oid: str, epoch: int, breached: bool) -> None:
+        case = self._cases.get(case_id)
+        if case is None:
+            return
+        if not breached:
+            case.at_risk_sent.add((oid, epoch))
+            return
+        ob = case.open.get(oid)
+        if ob is not None and ob.due_epoch == epoch:
+            self._close(case, oid)
+            case.breached[(oid, epoch)] = ob

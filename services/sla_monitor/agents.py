@@ -1,28 +1,31 @@
-"""Faust agents and timer around the obligation core. Domain events stay out of faust.Record:
+"""Faust agent and timer around the obligation core. Domain events stay out of faust.Record:
 the agent reads raw bytes and decodes them into envelopes at the edge.
 
-State: the ObligationBook for the partitions this worker holds, rebuilt from the
-log (petition events replayed, SLA events already emitted marked done) whenever
-the assignment changes. Emitted event ids are deterministic, so an overlap during
-a rebalance repeats an event with the same id instead of creating a second one.
+State lives in a faust table backed by a changelog topic (``tables.py``): one
+snapshot per case. After a rebalance or restart faust restores the table, and the
+obligation book for the partitions now held is rebuilt from it; breaches that fell
+due meanwhile sit on the book's timer heap and go out on the next tick, once.
+Emitted event ids are deterministic, so the at-least-once window (an event sent,
+the worker killed before its snapshot was written) repeats an event with the same
+id, never a second different one.
 """
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from datetime import datetime
 
 import faust
 
 from services.eventlog.deadletter import dead_letter_entry
-from services.eventlog.embedded import partition_for
-from services.eventlog.kafka import KafkaLog
 from services.eventlog.port import Record
 from services.eventlog.topics import Topics
 from services.logs import get_logger
 from services.sla_monitor.metrics import MonitorMetrics
-from services.sla_monitor.runner import log_emitted, rebuild_book
-from services.sla_monitor.topics import petition_events
+from services.sla_monitor.runner import log_emitted
+from services.sla_monitor.tables import Snapshot, case_snapshots, held
+from services.sla_monitor.topics import case_facts
 from shared.charters import CharterBook
 from shared.events import Envelope, EventDecodeError, decode, encode
 from shared.obligations import ObligationBook
@@ -33,41 +36,55 @@ Clock = Callable[[], datetime]
 
 
 class FaustMonitor:
-    def __init__(self, app: faust.App, topics: Topics, bootstrap: str, calendar: WorkingCalendar,
-                 charters: CharterBook, clock: Clock, partitions: int = 6) -> None:
+    def __init__(self, app: faust.App, topics: Topics, calendar: WorkingCalendar, charters: CharterBook,
+                 clock: Clock) -> None:
         self.app = app
-        self.topics = topics
-        self.bootstrap = bootstrap
         self.calendar = calendar
         self.charters = charters
         self.clock = clock
-        self.partitions = partitions
         self.book = ObligationBook(calendar, charters)
         self.metrics = MonitorMetrics()
         self.assigned: set[int] = set()
         self.ready = asyncio.Event()
+        self.snapshots = case_snapshots(app)
         self.sla = app.topic(topics.sla_events, key_type=bytes, value_type=bytes, key_serializer="raw",
                              value_serializer="raw")
         self.dead = app.topic(topics.dead_letter, key_type=bytes, value_type=bytes, key_serializer="raw",
                               value_serializer="raw")
 
-    def rebuild(self, assigned: set[int]) -> list[Envelope]:
-        """Blocking: read the log for the assigned partitions and rebuild the book; returns the
-        derived events never emitted (what arrived while no worker held these partitions)."""
-        source = KafkaLog(self.bootstrap)
+    def rebuild(self) -> None:
+        """Blocking (run while faust holds the streams paused): the book from the held snapshots."""
         book = ObligationBook(self.calendar, self.charters)
-        try:
-            # Undecodable petition records are skipped here: the agent parks them when it meets them.
-            missing, _, replayed = rebuild_book(
-                source, self.topics.petition_events, self.topics.sla_events, book, self.clock(), _decode_or_none,
-                keep=lambda record: partition_for(record.key, self.partitions) in assigned)
-        finally:
-            source.close()
-        self.assigned = assigned
+        now = self.clock()
+        cases = 0
+        for key, raw in list(self.snapshots.data.items()):
+            if raw is not None and held(key, self.assigned):
+                snap = Snapshot.load(raw)
+                book.restore_case(snap.envelopes(), snap.marks, now)
+                cases += 1
         self.book = book
-        log.info("monitor_restored", partitions=sorted(assigned), petition_events=replayed,
-                 open_obligations=book.open_count(), catching_up=len(missing))
-        return missing
+        gc.freeze()  # the restored book is long-lived: keep full collections from rescanning it
+        log.info("monitor_restored", partitions=sorted(self.assigned), cases=cases,
+                 open_obligations=book.open_count())
+
+    async def observe(self, env: Envelope) -> None:
+        if not self.book.accepts(env):
+            return
+        key = env.case_id.encode()
+        out = self.book.observe(env, self.clock())
+        await self.emit(out)
+        snap = Snapshot.load(self.snapshots.get(key)).with_fact(env)
+        snap.marks = self.book.marks_of(env.case_id)
+        self.snapshots[key] = snap.dump()
+
+    async def tick(self) -> None:
+        out = self.book.due(self.clock())
+        await self.emit(out)
+        for case_id in {e.case_id for e in out}:
+            key = case_id.encode()
+            snap = Snapshot.load(self.snapshots.get(key))
+            snap.marks = self.book.marks_of(case_id)
+            self.snapshots[key] = snap.dump()
 
     async def emit(self, events: list[Envelope]) -> None:
         self.metrics.emitted(events, self.clock())
@@ -83,27 +100,23 @@ class FaustMonitor:
         await self.dead.send(key=message.key or b"-", value=dead_letter_entry(record, reason, "sla_monitor"))
 
 
-def _decode_or_none(record: Record) -> Envelope | None:
-    try:
-        return decode(record.value)
-    except EventDecodeError:
-        return None
-
-
-def register(app: faust.App, topics: Topics, bootstrap: str, calendar: WorkingCalendar, charters: CharterBook,
+def register(app: faust.App, topics: Topics, calendar: WorkingCalendar, charters: CharterBook,
              clock: Clock) -> FaustMonitor:
-    monitor = FaustMonitor(app, topics, bootstrap, calendar, charters, clock)
-    source = petition_events(app, topics)
+    monitor = FaustMonitor(app, topics, calendar, charters, clock)
+    source = case_facts(app, topics)
+    fact_topics = {topics.petition_events, topics.notice_events}
 
     @app.on_partitions_assigned.connect
     async def _assigned(sender: object, assigned: set, **kwargs: object) -> None:
-        mine = {tp.partition for tp in assigned if tp.topic == topics.petition_events}
         monitor.ready.clear()
-        missing = await asyncio.get_running_loop().run_in_executor(None, monitor.rebuild, mine)
-        await monitor.emit(missing)
+        monitor.assigned = {tp.partition for tp in assigned if tp.topic in fact_topics}
+
+    @monitor.snapshots.on_recover
+    async def _recovered() -> None:
+        await asyncio.get_running_loop().run_in_executor(None, monitor.rebuild)
         monitor.ready.set()
 
-    @app.agent(source, name="watch-petitions")
+    @app.agent(source, name="watch-case-facts")
     async def watch(stream: faust.StreamT) -> None:
         async for event in stream.events():
             await monitor.ready.wait()
@@ -112,14 +125,14 @@ def register(app: faust.App, topics: Topics, bootstrap: str, calendar: WorkingCa
             except EventDecodeError as exc:
                 await monitor.park(event.message, str(exc))
                 continue
-            await monitor.emit(monitor.book.observe(env, monitor.clock()))
+            await monitor.observe(env)
 
     @app.task
     async def fire_due() -> None:
         # Sleep until the next due instant (at most 0.5 s): idle costs nothing, a breach is late by < 0.5 s.
         while True:
             await monitor.ready.wait()
-            await monitor.emit(monitor.book.due(monitor.clock()))
+            await monitor.tick()
             monitor.metrics.refresh(monitor.book, 0)  # lag is faust's own: its consumer reports it
             nxt = monitor.book.next_due_epoch()
             now = monitor.clock().timestamp()

@@ -10,5 +10,5 @@ from services.sla_monitor.runner import MonitorLoop
 
 def loops(c: Container, registry: CollectorRegistry | None = None) -> list[MonitorLoop]:
     """``registry``: where to publish the monitor's metrics (in `up`, the intake's /metrics)."""
-    return [MonitorLoop(c.log, c.topics.petition_events, c.topics.sla_events, c.dead_letters("sla_monitor"),
+    return [MonitorLoop(c.log, c.topics, c.dead_letters("sla_monitor"),
                         c.calendar, c.charters, c.clock, metrics=MonitorMetrics(registry))]

@@ -1,6 +1,7 @@
 """Prometheus metrics of the monitor: open obligations by kind, breaches, detection delay, consumer lag."""
 from __future__ import annotations
 
+from collections import Counter as TallyCounter
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -21,10 +22,14 @@ class MonitorMetrics:
         self.lag = Gauge("charterwatch_monitor_consumer_lag", "Petition events not yet read", registry=self.registry)
 
     def emitted(self, events: list[Envelope], now: datetime) -> None:
+        by_label: TallyCounter[tuple[str, str]] = TallyCounter()
+        at = now.timestamp()
         for e in events:
             if e.event_type == "ObligationBreached":
-                self.breaches.labels(e.payload.kind, e.payload.severity).inc()  # type: ignore[attr-defined]
-                self.delay.observe(max(0.0, (now - e.occurred_at).total_seconds()))
+                by_label[(e.payload.kind, e.payload.severity)] += 1  # type: ignore[attr-defined]
+                self.delay.observe(max(0.0, at - e.occurred_at.timestamp()))
+        for labels, n in by_label.items():
+            self.breaches.labels(*labels).inc(n)
 
     def refresh(self, book: ObligationBook, lag: int) -> None:
         counts = book.open_by_kind()

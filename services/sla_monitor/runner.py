@@ -1,12 +1,13 @@
-"""The monitor loop on the log port: consume petition events, fire timers, append obligation events.
+"""The monitor loop on the log port: consume case facts, fire timers, append obligation events.
 
 Used in the embedded single-process mode (and runnable over Kafka through the
 same port). On start it rebuilds its state from the log: the petition events
-replayed silently, the SLA events it already emitted marked as done. So a
+and notices replayed silently, the SLA events it already emitted marked as done. So a
 restart emits, once, whatever fell due while it was down.
 """
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from datetime import datetime
 
 from services.eventlog.deadletter import DeadLetters
 from services.eventlog.port import EventLog, Record
+from services.eventlog.topics import Topics
 from services.logs import get_logger
 from services.sla_monitor.metrics import MonitorMetrics
 from shared.charters import CharterBook
@@ -40,22 +42,28 @@ def read_all(event_log: EventLog, topic: str) -> tuple[list[Record], dict[int, i
 
 def rebuild_book(
     event_log: EventLog,
-    petition_topic: str,
-    sla_topic: str,
+    topics: Topics,
     book: ObligationBook,
     now: datetime,
-    decode_petition: Callable[[Record], Envelope | None],
+    decode_fact: Callable[[Record], Envelope | None],
     keep: Callable[[Record], bool] = lambda record: True,
-) -> tuple[list[Envelope], dict[int, int], int]:
-    """Fill ``book`` from the log: the petition events ``keep`` selects, replayed in case order,
-    and the SLA events already emitted for them marked done. Returns the derived events never
-    emitted, the petition topic's positions after the replay, and how many events were replayed."""
-    petition_records, positions = read_all(event_log, petition_topic)
-    emitted_records, _ = read_all(event_log, sla_topic)
-    petitions = [env for env in map(decode_petition, filter(keep, petition_records)) if env is not None]
-    petitions.sort(key=lambda e: (e.case_id, e.case_version))
+) -> tuple[list[Envelope], dict[str, dict[int, int]], int]:
+    """Fill ``book`` from the log: the case facts ``keep`` selects (petition events in case order,
+    then the notices sent) and the SLA events already emitted for them marked done. Returns the
+    derived events never emitted, each fact topic's positions after the replay, and how many facts
+    were replayed."""
+    facts: list[tuple[tuple, Envelope]] = []
+    positions: dict[str, dict[int, int]] = {}
+    for rank, topic in enumerate((topics.petition_events, topics.notice_events)):
+        records, positions[topic] = read_all(event_log, topic)
+        for env in map(decode_fact, filter(keep, records)):
+            if env is not None:
+                # notices carry no case version: they follow the petition events, in time order
+                facts.append(((env.case_id, rank, env.case_version if rank == 0 else env.occurred_at.timestamp()), env))
+    facts.sort(key=lambda f: f[0])
+    emitted_records, _ = read_all(event_log, topics.sla_events)
     emitted = [decode(r.value) for r in emitted_records if keep(r)]
-    return book.restore(petitions, emitted, now), positions, len(petitions)
+    return book.restore([env for _, env in facts], emitted, now), positions, len(facts)
 
 
 def log_emitted(events: list[Envelope]) -> None:
@@ -66,12 +74,12 @@ def log_emitted(events: list[Envelope]) -> None:
 
 
 class MonitorLoop:
-    def __init__(self, event_log: EventLog, petition_topic: str, sla_topic: str, dead_letters: DeadLetters,
-                 calendar: WorkingCalendar, charters: CharterBook, clock: Clock, at_risk: float = 0.75,
-                 max_sleep: float = 0.5, metrics: MonitorMetrics | None = None) -> None:
+    def __init__(self, event_log: EventLog, topics: Topics, dead_letters: DeadLetters, calendar: WorkingCalendar,
+                 charters: CharterBook, clock: Clock, at_risk: float = 0.75, max_sleep: float = 0.5,
+                 metrics: MonitorMetrics | None = None) -> None:
         self._log = event_log
-        self._petitions = petition_topic
-        self._sla = sla_topic
+        self._topics = topics
+        self._sla = topics.sla_events
         self._dead = dead_letters
         self._clock = clock
         self._max_sleep = max_sleep
@@ -80,11 +88,12 @@ class MonitorLoop:
         self.emitted = 0
         self.metrics = metrics or MonitorMetrics()
 
-    def restore(self) -> dict[int, int]:
-        missing, positions, replayed = rebuild_book(self._log, self._petitions, self._sla, self.book, self._clock(),
-                                                    self._dead.decode)
-        log.info("monitor_restored", petition_events=replayed, open_obligations=self.book.open_count(),
-                 catching_up=len(missing))
+    def restore(self) -> dict[str, dict[int, int]]:
+        missing, positions, replayed = rebuild_book(self._log, self._topics, self.book, self._clock(), self._dead.decode)
+        log.info("monitor_restored", facts=replayed, open_obligations=self.book.open_count(), catching_up=len(missing))
+        # A million restored obligations are long-lived: keep the cyclic GC from rescanning them,
+        # so a full collection cannot stall a burst of breaches.
+        gc.freeze()
         self._emit(missing)
         return positions
 
@@ -96,28 +105,34 @@ class MonitorLoop:
             log_emitted(events)
 
     def step(self, records: list[Record]) -> None:
-        """Handle a batch of petition records, then fire whatever is due now."""
+        """Handle a batch of case facts, then fire whatever is due now."""
         for env in map(self._dead.decode, records):
             if env is not None:
                 self._emit(self.book.observe(env, self._clock()))
         self._emit(self.book.due(self._clock()))
 
     def run(self) -> None:
-        reader = self._log.reader(self._petitions, self.restore())
+        positions = self.restore()
+        readers = [self._log.reader(topic, at) for topic, at in positions.items()]
         refreshed = 0.0
         try:
             while not self.stopping.is_set():
                 if time.monotonic() - refreshed > 5:
-                    ends = self._log.end_offsets(self._petitions)
-                    at = reader.positions()
-                    self.metrics.refresh(self.book, sum(e - at.get(p, 0) for p, e in ends.items()))
+                    lag = 0
+                    for reader, topic in zip(readers, positions):
+                        at = reader.positions()
+                        lag += sum(e - at.get(p, 0) for p, e in self._log.end_offsets(topic).items())
+                    self.metrics.refresh(self.book, lag)
                     refreshed = time.monotonic()
                 nxt = self.book.next_due_epoch()
                 now = self._clock().timestamp()
                 wait = self._max_sleep if nxt is None else min(self._max_sleep, max(0.0, nxt - now))
-                self.step(reader.poll(timeout=max(wait, 0.01)))
+                # The petition reader waits for new facts; notices are rare, so their reader only peeks.
+                records = readers[0].poll(timeout=max(wait, 0.01)) + readers[1].poll(timeout=0)
+                self.step(records)
         finally:
-            reader.close()
+            for reader in readers:
+                reader.close()
 
     def stop(self) -> None:
         self.stopping.set()

@@ -9,9 +9,10 @@ itself is versioned (``envelope_version``) separately from each payload's
 from __future__ import annotations
 
 import json
+from functools import lru_cache
+from dataclasses import dataclass, field
 
 import orjson
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,8 @@ from shared.instants import require_aware, to_kst
 from shared.events.registry import UnknownEventType, payload_model, type_of, upcast
 
 ENVELOPE_VERSION = 1
+_RECORDED_AT_MARK = "\x00recorded_at\x00"
+_RECORDED_AT_WIRE = orjson.dumps(_RECORDED_AT_MARK)
 
 
 class EventDecodeError(ValueError):
@@ -51,6 +54,9 @@ class Envelope:
     # The payload as JSON-ready data, computed once: payloads are frozen, and a copy made with
     # dataclasses.replace (say, a new recorded_at) keeps it, so re-encoding skips the model dump.
     payload_data: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # The wire bytes before and after recorded_at, for an event built ahead of the instant it is
+    # stamped and sent (a breach prepared before its due instant): see ``prepare_wire``.
+    wire: tuple[bytes, bytes] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         require_aware(self.occurred_at, "occurred_at")
@@ -82,6 +88,20 @@ class Envelope:
             "payload": self._payload_data(),
         }
 
+    def prepare_wire(self) -> None:
+        """Encode everything but recorded_at now, so ``restamped`` copies encode in microseconds."""
+        data = self.to_dict()
+        data["recorded_at"] = _RECORDED_AT_MARK
+        raw = orjson.dumps(data)
+        at = raw.index(_RECORDED_AT_WIRE)
+        object.__setattr__(self, "wire", (raw[:at], raw[at + len(_RECORDED_AT_WIRE):]))
+
+    def restamped(self, recorded_at: datetime) -> Envelope:
+        """A copy recorded at another instant. Skips re-validation: only recorded_at changes."""
+        new = object.__new__(Envelope)
+        new.__dict__.update(self.__dict__, recorded_at=require_aware(recorded_at, "recorded_at"))
+        return new
+
     def _payload_data(self) -> dict[str, Any]:
         if self.payload_data is None:
             object.__setattr__(self, "payload_data", self.payload.model_dump(mode="json"))
@@ -89,9 +109,18 @@ class Envelope:
         return self.payload_data
 
 
+@lru_cache(maxsize=64)
+def _instant_wire(value: datetime) -> bytes:
+    # a burst of breaches shares one recorded_at: format it once
+    return orjson.dumps(to_kst(value).isoformat())
+
+
 def encode(envelope: Envelope) -> bytes:
     # orjson writes the same compact UTF-8 JSON as json.dumps(ensure_ascii=False, separators=(",", ":")),
     # keys in insertion order, several times faster (a burst of breaches is encoded at once).
+    if envelope.wire is not None:
+        before, after = envelope.wire
+        return b"".join((before, _instant_wire(envelope.recorded_at), after))
     return orjson.dumps(envelope.to_dict())
 
 

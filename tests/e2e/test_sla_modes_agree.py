@@ -56,7 +56,7 @@ def test_faust_and_embedded_emit_the_same_events(tmp_path: Path, kafka_bootstrap
     embedded.create_topics(etopics.specs())
     for e in events:
         embedded.append(etopics.petition_events, e.case_id, encode(e))
-    loop = MonitorLoop(embedded, etopics.petition_events, etopics.sla_events,
+    loop = MonitorLoop(embedded, etopics,
                        DeadLetters(embedded, etopics.dead_letter, "sla"), calendar, charters,
                        lambda: kst(2027, 3, 1, 0))
     loop.restore()

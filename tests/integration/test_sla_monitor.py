@@ -19,7 +19,7 @@ from services.sla_monitor.runner import MonitorLoop, read_all
 from shared.charters import CharterBook
 from shared.events import decode, encode
 from shared.events import petition as ev
-from tests.unit.test_obligations import Case, kst
+from tests.unit.test_obligations import Case, kst, notice_sent
 
 CHARTERS = CharterBook.bundled()
 
@@ -43,7 +43,7 @@ class Clock:
 
 
 def monitor(log: EventLog, topics: Topics, calendar, clock: Clock) -> MonitorLoop:
-    return MonitorLoop(log, topics.petition_events, topics.sla_events, DeadLetters(log, topics.dead_letter, "sla"),
+    return MonitorLoop(log, topics, DeadLetters(log, topics.dead_letter, "sla"),
                        calendar, CHARTERS, clock)
 
 
@@ -136,3 +136,34 @@ def test_pause_and_extension_over_the_log(log_and_topics, calendar) -> None:
                  if e.payload.obligation_id == "statutory_deadline"]
     assert statutory == [("ObligationOpened", kst(2026, 11, 10, 18)), ("ObligationSuspended", kst(2026, 11, 10, 18)),
                          ("ObligationOpened", kst(2026, 11, 12, 18)), ("ObligationOpened", kst(2026, 11, 23, 18))]
+
+
+def test_an_extension_notice_sent_on_the_notice_topic_discharges_its_obligation(log_and_topics, calendar) -> None:
+    log, topics = log_and_topics
+    case = Case()
+    extended = case.event(ev.ProcessingExtended(period="7d", reason="협의", expected_completion=kst(2026, 11, 19, 18)),
+                          kst(2026, 11, 9, 10))
+    for e in (case.received, extended):
+        log.append(topics.petition_events, case.case_id, encode(e))
+    clock = Clock(kst(2026, 11, 9, 10, 30))
+    loop = monitor(log, topics, calendar, clock)
+    positions = loop.restore()
+    log.append(topics.notice_events, case.case_id, encode(notice_sent(case, "extension", "n-ext-1", kst(2026, 11, 9, 11))))
+    reader = log.reader(topics.notice_events, positions[topics.notice_events])
+    records: list = []
+    for _ in range(20):
+        records += reader.poll(timeout=0.5)
+        if records:
+            break
+    reader.close()
+    clock.now = kst(2026, 11, 11, 9)  # past the original deadline
+    loop.step(records)
+    notice = [(e.event_type, e.payload.on_time if e.event_type == "ObligationDischarged" else None)
+              for e in emitted(log, topics) if e.payload.obligation_id == "extension_notice:1"]
+    assert notice == [("ObligationOpened", None), ("ObligationDischarged", True)]
+    # a restart replays the notice topic too: nothing new, no breach of the extension notice
+    again = monitor(log, topics, calendar, clock)
+    again.restore()
+    again.step([])
+    assert not [e for e in emitted(log, topics) if e.payload.obligation_id == "extension_notice:1"
+                and e.event_type == "ObligationBreached"]

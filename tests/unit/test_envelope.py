@@ -100,3 +100,15 @@ def test_an_old_version_is_upcast_on_read() -> None:
                    payload=_V1(name="x"))
     new = decode(encode(old))
     assert new.schema_version == 2 and new.payload == _V2(full_name="x", source="upcast")
+
+
+def test_a_prepared_wire_encodes_exactly_like_a_fresh_encoding() -> None:
+    prepared = received()
+    prepared.prepare_wire()
+    later = datetime(2027, 1, 5, 3, 4, 5, 123456, tzinfo=timezone.utc)
+    stamped = prepared.restamped(later)
+    assert stamped.recorded_at == later and prepared.recorded_at != later
+    assert encode(stamped) == encode(received(recorded_at=later))
+    assert decode(encode(stamped)) == stamped
+    with pytest.raises(ValueError, match="recorded_at"):
+        prepared.restamped(datetime(2027, 1, 5))

@@ -9,7 +9,7 @@ import pytest
 from shared.charters import CharterBook
 from shared.events import Envelope
 from shared.events import petition as ev
-from shared.events import sla
+from shared.events import notice, sla
 from shared.events.envelope import CharterRef
 from shared.instants import KST
 from shared.obligations import ObligationBook
@@ -194,3 +194,63 @@ def test_payload_types_are_registered() -> None:
         from shared.events.registry import type_of
 
         assert type_of(model)[1] == 1
+
+
+def notice_sent(case: Case, kind: str, notice_id: str, at: datetime) -> Envelope:
+    # notices are not part of the case's version sequence: case_version 0
+    return Envelope(event_id=uuid.uuid4(), case_id=case.case_id, case_version=0, occurred_at=at, recorded_at=at,
+                    producer="notify", payload=notice.NoticeSent(
+                        notice_id=notice_id, kind=kind, channel="sms", cause_event_id="e", template_id=kind,
+                        template_version="1", content_sha256="0" * 64, attempts=1))
+
+
+def test_an_extension_owes_a_notice_before_the_original_deadline(book: ObligationBook) -> None:
+    case = Case()
+    book.observe(case.received, kst(2026, 11, 2, 10))
+    out = book.observe(case.event(ev.ProcessingExtended(period="7d", reason="협의",
+                                                        expected_completion=kst(2026, 11, 19, 18)), kst(2026, 11, 9, 10)),
+                       kst(2026, 11, 9, 10))
+    owed = [e for e in out if e.payload.obligation_id == "extension_notice:1"]
+    assert owed[0].event_type == "ObligationOpened" and owed[0].payload.kind == "extension_notice"
+    assert owed[0].payload.due_at == kst(2026, 11, 10, 18)  # the deadline the extension moved (Decree 21)
+    assert owed[0].payload.proof.rule == "Decree 21"
+    sent = notice_sent(case, "extension", "n-1", kst(2026, 11, 9, 11))
+    out = book.observe(sent, kst(2026, 11, 9, 11))
+    assert kinds(out) == [("ObligationDischarged", "extension_notice:1")] and out[0].payload.on_time
+    assert book.observe(sent, kst(2026, 11, 9, 12)) == [] and not book.accepts(sent)  # a redelivered notice
+    assert [e for e in book.due(kst(2026, 11, 11)) if e.payload.kind == "extension_notice"] == []
+
+
+def test_an_extension_never_told_is_breached(book: ObligationBook) -> None:
+    case = Case()
+    book.observe(case.received, kst(2026, 11, 2, 10))
+    book.observe(case.event(ev.ProcessingExtended(period="7d", reason="협의",
+                                                  expected_completion=kst(2026, 11, 19, 18)), kst(2026, 11, 9, 10)),
+                 kst(2026, 11, 9, 10))
+    breached = [e for e in book.due(kst(2026, 11, 10, 18)) if e.event_type == "ObligationBreached"
+                and e.payload.kind == "extension_notice"]
+    assert kinds(breached) == [("ObligationBreached", "extension_notice:1")]
+    assert breached[0].payload.citizen_facing
+
+
+def test_an_interim_notice_sent_by_notify_discharges_the_interim_obligation(book: ObligationBook) -> None:
+    case = Case()
+    book.observe(case.received, kst(2026, 11, 2, 10))
+    out = book.observe(notice_sent(case, "interim", "n-2", kst(2026, 12, 1, 10)), kst(2026, 12, 1, 10))
+    assert ("ObligationDischarged", "interim_notice:1") in kinds(out)
+    assert ("ObligationOpened", "interim_notice:2") in kinds(out)
+
+
+def test_a_snapshot_restores_the_case_and_its_marks(calendar: WorkingCalendar) -> None:
+    case = Case()
+    live = ObligationBook(calendar, CHARTERS)
+    live.observe(case.received, kst(2026, 11, 2, 10))
+    first = live.due(kst(2026, 11, 9, 12))  # target warning and at-risk warnings fired by the clock
+    marks = live.marks_of(case.case_id)
+    assert ["charter_target", int(kst(2026, 11, 9, 10).timestamp())] in marks["breached"]
+    restored = ObligationBook(calendar, CHARTERS)
+    restored.restore_case([case.received], marks, kst(2026, 11, 11, 9))
+    after = restored.due(kst(2026, 11, 11, 9))
+    assert not {e.event_id for e in after} & {e.event_id for e in first}
+    assert [e.payload.obligation_id for e in after if e.event_type == "ObligationBreached"] == ["statutory_deadline"]
+    assert restored.marks_of("unknown") == {"breached": [], "at_risk": []}
