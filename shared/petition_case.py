@@ -88,6 +88,7 @@ class CaseState:
     opinions: tuple[tuple[str, Opinion], ...] = ()
     disclosure_steps: tuple[str, ...] = ()
     facts: tuple[tuple[str, str | None, datetime], ...] = ()  # (event type, official id, when) of confirmed faults
+    withdrawn: tuple[str, ...] = ()  # findings withdrawn (FindingWithdrawn.finding), in order
     last_event_at: datetime | None = None
 
     @property
@@ -239,6 +240,11 @@ for _fact_type in (ev.RepeatVisitRecorded, ev.AdministrativeErrorConfirmed, ev.D
     mutator(_fact_type)(_fact)
 
 
+@mutator(ev.FindingWithdrawn)
+def _withdrawn(s: CaseState, p: ev.FindingWithdrawn, at: datetime) -> CaseState:
+    return replace(s, withdrawn=s.withdrawn + (p.finding,))
+
+
 @mutator(ev.DisclosureStepRecorded)
 def _disclosure(s: CaseState, p: ev.DisclosureStepRecorded, at: datetime) -> CaseState:
     return replace(s, disclosure_steps=s.disclosure_steps + (p.step,))
@@ -340,6 +346,14 @@ def _objection_allowed(s: CaseState, p: BaseModel, at: datetime) -> None:
     assert s.resolved_at is not None
     if at > s.resolved_at + OBJECTION_WINDOW:
         raise RuleViolation("Act 35", "an objection must be filed within 60 days of the result")
+
+
+@rule(ev.FindingWithdrawn)
+def _withdraw_confirmed(s: CaseState, p: BaseModel, at: datetime) -> None:
+    finding = p.finding  # type: ignore[attr-defined]
+    confirmed = sum(1 for kind, _, _ in s.facts if kind == ev.FINDING_EVENTS[finding])
+    if confirmed <= s.withdrawn.count(finding):
+        raise RuleViolation("finding-withdrawal", f"no confirmed {finding} on this case is left to withdraw")
 
 
 @rule(ev.ResultEvaluated)

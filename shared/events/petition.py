@@ -277,6 +277,22 @@ class InsincereHandlingConfirmed(_Finding):
     """Insincere handling (불성실) was confirmed after a complaint (D10)."""
 
 
+FINDING_EVENTS = {
+    "repeat_visit": "RepeatVisitRecorded",
+    "administrative_error": "AdministrativeErrorConfirmed",
+    "discourtesy": "DiscourtesyConfirmed",
+    "insincere_handling": "InsincereHandlingConfirmed",
+}
+
+
+@event("FindingWithdrawn", 1)
+class FindingWithdrawn(Payload):
+    """A confirmed fault was withdrawn (on review or objection): its remedies are cancelled, never deleted."""
+
+    finding: Literal["repeat_visit", "administrative_error", "discourtesy", "insincere_handling"]
+    reason: str = Text
+
+
 DISCLOSURE_STEPS = ("submit", "receive", "route", "decide", "notify_decision", "applicant_confirms", "fee", "disclose")
 
 

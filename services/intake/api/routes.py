@@ -183,6 +183,7 @@ COMMANDS: list[tuple[str, type[BaseModel], str]] = [
     ("administrative-errors", ev.AdministrativeErrorConfirmed, "Confirm an administrative error (Y3)"),
     ("discourtesy-findings", ev.DiscourtesyConfirmed, "Confirm discourtesy by an official (D11, Y4)"),
     ("insincere-handling-findings", ev.InsincereHandlingConfirmed, "Confirm insincere handling (D10)"),
+    ("finding-withdrawals", ev.FindingWithdrawn, "Withdraw a confirmed fault: its voucher is cancelled with the reason"),
     ("disclosure-steps", ev.DisclosureStepRecorded, "Record the next information-disclosure step (D7)"),
 ]
 

@@ -1,0 +1,1 @@
+"""The compensation ledger: SQLAlchemy tables, written only by the compensation service."""

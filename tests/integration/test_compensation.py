@@ -1,0 +1,260 @@
+"""Compensation from events to ledger, on SQLite and PostgreSQL: every cause, every policy kind,
+reversals, and the redelivery and crash cases that must still yield one voucher."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from services.compensation.ledger.book import Ledger, TransitionRefused
+from services.compensation.ledger.orm import OutboxRow, RemedyActionRow, VoucherRow, VoucherTransitionRow
+from services.compensation.outbox import Outbox
+from services.compensation.worker import LedgerConsumer
+from services.eventlog.deadletter import DeadLetters
+from services.eventlog.embedded import EmbeddedLog
+from services.eventlog.topics import Topics
+from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate
+from services.sla_monitor.runner import read_all
+from shared.charters import CharterBook
+from shared.events import Envelope, decode, encode
+from shared.events import petition as ev
+from shared.events import sla
+from shared.holiday_source import korean_calendar
+from tests.unit.test_obligations import Case, kst
+
+CHARTERS = CharterBook.bundled()
+CALENDAR = korean_calendar()
+NOW = kst(2027, 4, 1, 9)
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator:
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def ledger() -> Ledger:
+    return Ledger(CHARTERS, CALENDAR)
+
+
+def breach(case: Case, due: datetime, period: str = "7d", kind: str = "statutory_deadline",
+           citizen_facing: bool = True) -> Envelope:
+    proof = sla.Proof(rule="Act 19", started_at=case.received.occurred_at, period=period, counting="working_days",
+                      calendar_version=CALENDAR.version, basis_event_id=str(case.received.event_id))
+    payload = sla.ObligationBreached(obligation_id=kind, kind=kind, due_at=due, citizen_facing=citizen_facing,
+                                     severity="breach" if citizen_facing else "warning", proof=proof)
+    return Envelope(event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{case.case_id}|{kind}|{due}"), case_id=case.case_id,
+                    case_version=case.version, occurred_at=due, recorded_at=due, producer="sla_monitor",
+                    payload=payload, charter=case.received.charter)
+
+
+def voided(case: Case, due: datetime) -> Envelope:
+    payload = sla.ObligationDischarged(obligation_id="statutory_deadline", kind="statutory_deadline", due_at=due,
+                                       citizen_facing=True, discharged_by_event_id="e-resolved", on_time=True,
+                                       voids_breach=True)
+    return Envelope(event_id=uuid.uuid4(), case_id=case.case_id, case_version=case.version, occurred_at=due,
+                    recorded_at=due, producer="sla_monitor", payload=payload, charter=case.received.charter)
+
+
+def feed(sessions, ledger: Ledger, *events: Envelope) -> list[Envelope]:
+    out: list[Envelope] = []
+    for env in events:
+        with sessions.begin() as s:
+            out += ledger.record(s, env, NOW)
+    return out
+
+
+def types(events: list[Envelope]) -> list[str]:
+    return [e.event_type for e in events]
+
+
+def vouchers(sessions, case: Case | None = None) -> list[VoucherRow]:
+    with sessions() as s:
+        q = select(VoucherRow)
+        if case is not None:
+            q = q.where(VoucherRow.case_id == case.case_id)
+        return list(s.execute(q).scalars())
+
+
+def test_a_missed_statutory_deadline_pays_the_flat_voucher_with_an_apology(sessions, ledger) -> None:
+    case = Case(municipality="dangjin", at=kst(2027, 3, 2, 10))
+    out = feed(sessions, ledger, case.received, breach(case, kst(2027, 3, 11, 18)))
+    assert types(out) == ["VoucherProposed", "VoucherApproved", "VoucherIssued", "ApologyOwed"]
+    proposed = out[0].payload
+    assert proposed.amount_won == 10_000 and proposed.voucher_kind == "gift_certificate" and proposed.settled
+    assert proposed.policy.promise_id == "D10" and out[0].charter.charter_id == "dangjin"
+    assert out[0].occurred_at == kst(2027, 3, 11, 18) and out[0].recorded_at == NOW
+    [row] = vouchers(sessions, case)
+    assert (row.status, row.amount_won, row.approved_by) == ("issued", 10_000, "policy")
+
+
+def test_a_charter_target_warning_never_compensates(sessions, ledger) -> None:
+    case = Case(municipality="dangjin", at=kst(2027, 3, 2, 10))
+    out = feed(sessions, ledger, case.received,
+               breach(case, kst(2027, 3, 9, 10), kind="charter_target", citizen_facing=False))
+    assert out == [] and vouchers(sessions, case) == []
+
+
+def test_yeonje_gu_repeat_visit_and_administrative_error_one_voucher_per_cause(sessions, ledger) -> None:
+    case = Case(municipality="yeonje-gu", at=kst(2027, 3, 2, 10))
+    visit = ev.RepeatVisitRecorded(official_id="o-1", cause="서류 안내 누락")
+    out = feed(sessions, ledger, case.received, case.event(visit, kst(2027, 3, 3, 10)),
+               case.event(visit, kst(2027, 3, 4, 10)),  # a second repeat visit: still one voucher for the cause
+               case.event(ev.AdministrativeErrorConfirmed(description="주소 오기"), kst(2027, 3, 5, 10)))
+    causes = sorted((r.cause, r.amount_won, r.status, r.promise_id) for r in vouchers(sessions, case))
+    assert causes == [("administrative_error", 10_000, "issued", "Y3"), ("repeat_visit", 10_000, "issued", "Y3")]
+    assert types(out).count("ApologyOwed") == 2
+
+
+def test_dangjin_insincere_handling_pays_once_confirmed(sessions, ledger) -> None:
+    case = Case(municipality="dangjin", at=kst(2027, 3, 2, 10))
+    feed(sessions, ledger, case.received,
+         case.event(ev.InsincereHandlingConfirmed(official_id="o-2", finding="불성실 응대"), kst(2027, 3, 8, 10)))
+    [row] = vouchers(sessions, case)
+    assert (row.cause, row.amount_won, row.official_id) == ("insincere_handling", 10_000, "o-2")
+
+
+def test_the_third_discourtesy_strike_raises_a_personnel_referral(sessions, ledger) -> None:
+    out: list[Envelope] = []
+    for day in (3, 10, 17):
+        case = Case(municipality="dangjin", at=kst(2027, 3, day, 10))
+        out += feed(sessions, ledger, case.received,
+                    case.event(ev.DiscourtesyConfirmed(official_id="o-9", finding="불친절"), kst(2027, 3, day, 15)))
+    assert types(out).count("RetrainingOrdered") == 3 and types(out).count("ApologyOwed") == 3
+    [referral] = [e for e in out if e.event_type == "PersonnelActionReferred"]
+    assert referral.payload.official_id == "o-9" and referral.payload.strikes == 3
+    assert len(referral.payload.strike_event_ids) == 3 and referral.payload.promise_id == "D11"
+    assert vouchers(sessions) == []  # discourtesy: no voucher in Dangjin's charter
+
+
+def test_yeonje_gu_discourtesy_orders_retraining_only(sessions, ledger) -> None:
+    out: list[Envelope] = []
+    for day in (3, 4, 5):
+        case = Case(municipality="yeonje-gu", at=kst(2027, 3, day, 10))
+        out += feed(sessions, ledger, case.received,
+                    case.event(ev.DiscourtesyConfirmed(official_id="o-7", finding="전화 불친절"), kst(2027, 3, day, 15)))
+    assert types(out) == ["RetrainingOrdered"] * 3  # Y4: no apology promised, no referral threshold
+
+
+@pytest.mark.parametrize(("period", "resolved", "amount"), [
+    ("3h", kst(2027, 3, 2, 15), 5_000),  # due 14:00 (3 working hours, lunch excluded); one hour late
+    ("3h", kst(2027, 3, 2, 16, 30), 7_000),  # 3 started hours late: 5,000 + 2 x 1,000
+    ("7d", kst(2027, 3, 15, 11), 15_000),  # due Thu 18:00; Fri 8 h + Mon 2 h late: 2 started days: 10,000 + 5,000
+    ("7d", kst(2027, 4, 15, 11), 30_000),  # weeks late: capped
+])
+def test_namhae_escalates_and_settles_at_resolution(sessions, ledger, period: str, resolved: datetime,
+                                                     amount: int) -> None:
+    case = Case(municipality="namhae", at=kst(2027, 3, 2, 10))
+    due = kst(2027, 3, 2, 14) if period == "3h" else kst(2027, 3, 11, 18)
+    out = feed(sessions, ledger, case.received, breach(case, due, period=period))
+    assert types(out) == ["VoucherProposed", "ApologyOwed"] and not out[0].payload.settled
+    with sessions.begin() as s, pytest.raises(TransitionRefused):
+        ledger.approve(s, out[0].payload.voucher_id, "head-1", NOW)  # not before the amount is settled
+    out = feed(sessions, ledger, case.event(ev.PetitionResolved(outcome="accepted", explanation="완료"), resolved))
+    assert types(out) == ["VoucherSettled", "VoucherApproved", "VoucherIssued"]
+    assert out[0].payload.amount_won == amount and out[0].payload.lateness.completed_at == resolved
+    [row] = vouchers(sessions, case)
+    assert (row.status, row.amount_won, row.settled) == ("issued", amount, True)
+
+
+def test_seongnam_waits_for_the_department_head(sessions, ledger) -> None:
+    case = Case(municipality="seongnam", at=kst(2027, 3, 2, 10))
+    other = Case(municipality="seongnam", at=kst(2027, 3, 2, 10))
+    out = feed(sessions, ledger, case.received, other.received, breach(case, kst(2027, 3, 11, 18)),
+               breach(other, kst(2027, 3, 11, 18)))
+    assert types(out) == ["VoucherProposed", "ApologyOwed"] * 2
+    with sessions.begin() as s:
+        approved = ledger.approve(s, out[0].payload.voucher_id, "head-1", NOW)
+        rejected = ledger.reject(s, out[2].payload.voucher_id, "head-1", "민원인 귀책", NOW)
+    assert types(approved) == ["VoucherApproved", "VoucherIssued"] and approved[0].payload.approved_by == "head-1"
+    assert types(rejected) == ["VoucherCancelled"] and "민원인 귀책" in rejected[0].payload.reason
+    with sessions.begin() as s, pytest.raises(TransitionRefused):
+        ledger.approve(s, out[2].payload.voucher_id, "head-1", NOW)  # a rejected voucher stays rejected
+
+
+def test_gochang_pays_in_a_monthly_batch(sessions, ledger) -> None:
+    case = Case(municipality="gochang", at=kst(2027, 3, 2, 10))
+    out = feed(sessions, ledger, case.received, breach(case, kst(2027, 3, 11, 18)))
+    assert types(out) == ["VoucherProposed", "VoucherApproved", "ApologyOwed"]
+    [row] = vouchers(sessions, case)
+    assert (row.status, row.batch_month, row.voucher_kind) == ("approved", "2027-03", "culture_voucher")
+    with sessions.begin() as s:
+        issued = ledger.issue_batch(s, "2027-03", "clerk-1", NOW, visible=lambda case_id: True)
+    assert types(issued) == ["VoucherIssued"] and issued[0].payload.batch_month == "2027-03"
+
+
+@pytest.mark.parametrize(("resolved", "status", "amount"), [
+    (kst(2027, 3, 12, 13), "cancelled", 0),  # 4 working hours late: less than a day
+    (kst(2027, 3, 15, 10), "approved", 10_000),  # 9 working hours late
+])
+def test_busan_gangseo_gu_pays_from_one_day_late(sessions, ledger, resolved: datetime, status: str,
+                                                 amount: int) -> None:
+    case = Case(municipality="busan-gangseo-gu", at=kst(2027, 3, 2, 10))
+    feed(sessions, ledger, case.received, breach(case, kst(2027, 3, 11, 18)),
+         case.event(ev.PetitionResolved(outcome="accepted", explanation="완료"), resolved))
+    [row] = vouchers(sessions, case)
+    assert (row.status, row.amount_won, row.voucher_kind) == (status, amount, "bank_transfer")
+
+
+def test_reversals_cancel_with_a_reason_and_keep_the_row(sessions, ledger) -> None:
+    case = Case(municipality="yeonje-gu", at=kst(2027, 3, 2, 10))
+    due = kst(2027, 3, 11, 18)
+    dangjin = Case(municipality="dangjin", at=kst(2027, 3, 2, 10))
+    feed(sessions, ledger, case.received, dangjin.received,
+         case.event(ev.RepeatVisitRecorded(official_id="o-1", cause="안내 오류"), kst(2027, 3, 3, 10)),
+         breach(dangjin, due))
+    out = feed(sessions, ledger, case.event(ev.FindingWithdrawn(finding="repeat_visit", reason="민원인 착오로 확인"),
+                                            kst(2027, 3, 4, 10)),
+               voided(dangjin, due), voided(dangjin, due))  # the void redelivered: one cancellation
+    assert types(out) == ["VoucherCancelled", "VoucherCancelled"]
+    rows = {r.case_id: r for r in vouchers(sessions)}
+    assert rows[case.case_id].status == "cancelled" and "민원인 착오" in rows[case.case_id].cancel_reason
+    assert rows[dangjin.case_id].status == "cancelled" and "breach voided" in rows[dangjin.case_id].cancel_reason
+    with sessions() as s:
+        steps = list(s.execute(select(VoucherTransitionRow.status).where(
+            VoucherTransitionRow.voucher_id == rows[case.case_id].voucher_id).order_by(VoucherTransitionRow.at)).scalars())
+    assert steps == ["proposed", "approved", "issued", "cancelled"]
+
+
+def test_redelivered_five_times_and_killed_after_the_ledger_commit_still_one_voucher(
+        sessions, ledger, tmp_path: Path) -> None:
+    log = EmbeddedLog(tmp_path / "log.db")
+    topics = Topics("")
+    log.create_topics(topics.specs())
+    case = Case(municipality="dangjin", at=kst(2027, 3, 2, 10))
+    log.append(topics.petition_events, case.case_id, encode(case.received))
+    b = breach(case, kst(2027, 3, 11, 18))
+    for _ in range(5):
+        log.append(topics.sla_events, case.case_id, encode(b))
+    outbox = Outbox(log, topics.compensation_events, sessions)
+    dead = DeadLetters(log, topics.dead_letter, "compensation")
+
+    class Killed(Exception):
+        pass
+
+    def kill() -> None:
+        raise Killed
+
+    for topic in (topics.petition_events, topics.sla_events):
+        crashing = LedgerConsumer(log, topic, sessions, ledger, outbox, dead, lambda: NOW, after_ledger_commit=kill)
+        with pytest.raises(Killed):
+            crashing.run(poll_timeout=0.2, until_caught_up=True)
+    assert log.committed("charterwatch.compensation", topics.sla_events) == {}  # offsets never committed
+    for topic in (topics.petition_events, topics.sla_events):  # restart: everything is redelivered
+        LedgerConsumer(log, topic, sessions, ledger, outbox, dead, lambda: NOW).run(poll_timeout=0.2,
+                                                                                  until_caught_up=True)
+    assert len(vouchers(sessions, case)) == 1
+    with sessions() as s:
+        assert s.execute(select(func.count()).select_from(RemedyActionRow)).scalar_one() == 1  # one apology
+        assert s.execute(select(func.count()).select_from(OutboxRow).where(OutboxRow.published.is_(False))
+                         ).scalar_one() == 0
+    published = [decode(r.value) for r in read_all(log, topics.compensation_events)[0]]
+    assert sorted(types(published)) == ["ApologyOwed", "VoucherApproved", "VoucherIssued", "VoucherProposed"]
+    assert log.committed("charterwatch.compensation", topics.sla_events) != {}
