@@ -56,10 +56,11 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
 
     from services.bootstrap import bootstrap
     from services.compensation import worker as compensation
+    from services.compensation.api.app import create_app as create_compensation_app
     from services.intake.api.app import create_app
     from services.intake.readmodel.runner import petition_projection_runner
     from services.notify import worker as notify
-    from services.runtime import Supervisor
+    from services.runtime import HttpServer, Supervisor
     from services.sla_monitor import embedded as sla_embedded
 
     settings = _settings(mode, port=port, host=host)
@@ -80,10 +81,13 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
             supervisor.start("sla_monitor", loop)
     for loop in compensation.loops(c):
         supervisor.start("compensation", loop)
+    supervisor.start("compensation_api", HttpServer(create_compensation_app(c), settings.host,
+                                                    settings.compensation_port))
     for loop in notify.loops(c):
         supervisor.start("notify", loop)
     typer.echo(f"CharterWatch is up ({settings.mode} mode): API on http://{settings.host}:{settings.port} "
-               f"(OpenAPI at http://{settings.host}:{settings.port}/docs). {key_note} Ctrl-C stops it.", err=True)
+               f"(OpenAPI at http://{settings.host}:{settings.port}/docs), compensation API on "
+               f"http://{settings.host}:{settings.compensation_port}. {key_note} Ctrl-C stops it.", err=True)
     try:
         server.run()
     finally:
@@ -199,12 +203,17 @@ def sla_monitor(mode: Mode = None) -> None:
 
 
 @app.command()
-def compensation(mode: Mode = None) -> None:
-    """Run only the compensation worker."""
+def compensation(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP port")] = None) -> None:
+    """Run only the compensation service: its consumers and its HTTP API."""
     from services.bootstrap import bootstrap
     from services.compensation import worker
+    from services.compensation.api.app import create_app
+    from services.runtime import HttpServer
 
-    _run_loops("compensation", worker.loops(bootstrap(_settings(mode))))
+    settings = _settings(mode)
+    c = bootstrap(settings)
+    api = HttpServer(create_app(c), settings.host, port or settings.compensation_port)
+    _run_loops("compensation", [*worker.loops(c), api])
 
 
 @app.command()

@@ -50,3 +50,20 @@ class Supervisor:
         for t in self.threads:
             if t is not threading.current_thread():
                 t.join(timeout)
+
+
+class HttpServer:
+    """A uvicorn server as a supervised loop (a second API in the same process, e.g. compensation in `up`)."""
+
+    def __init__(self, app: object, host: str, port: int) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))
+
+    def run(self) -> None:
+        self.server.run()  # uvicorn installs no signal handlers off the main thread
+        if not self.server.started and not self.server.should_exit:
+            raise RuntimeError(f"HTTP server on port {self.server.config.port} did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True

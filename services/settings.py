@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8080
+    compensation_port: int = Field(default=8081, description="the compensation API (vouchers, batches, strikes)")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_body_bytes: int = Field(default=256 * 1024, description="larger request bodies get 413")
     append_timeout_s: float = Field(default=10.0, description="how long intake waits for the log before 503")

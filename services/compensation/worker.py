@@ -49,6 +49,7 @@ class LedgerConsumer:
                 env = self._dead.decode(record)
                 if env is None:
                     continue
+                log.info("event_seen", case_id=env.case_id, event_type=env.event_type, topic=record.topic)
                 try:
                     with session.begin_nested():
                         events = self._ledger.record(session, env, self._clock())

@@ -219,7 +219,7 @@ def test_reversals_cancel_with_a_reason_and_keep_the_row(sessions, ledger) -> No
     assert rows[dangjin.case_id].status == "cancelled" and "breach voided" in rows[dangjin.case_id].cancel_reason
     with sessions() as s:
         steps = list(s.execute(select(VoucherTransitionRow.status).where(
-            VoucherTransitionRow.voucher_id == rows[case.case_id].voucher_id).order_by(VoucherTransitionRow.at)).scalars())
+            VoucherTransitionRow.voucher_id == rows[case.case_id].voucher_id).order_by(VoucherTransitionRow.seq)).scalars())
     assert steps == ["proposed", "approved", "issued", "cancelled"]
 
 

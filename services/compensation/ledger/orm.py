@@ -58,7 +58,8 @@ class VoucherTransitionRow(Base):
 
     __tablename__ = "voucher_transitions"
 
-    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)  # the order they happened in
+    event_id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
     voucher_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     at: Mapped[datetime] = mapped_column(Instant, nullable=False)

@@ -69,6 +69,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_strikes_official_id'), ['official_id'], unique=False)
 
     op.create_table('voucher_transitions',
+    sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('event_id', sa.String(length=36), nullable=False),
     sa.Column('voucher_id', sa.String(length=36), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -76,7 +77,8 @@ def upgrade() -> None:
     sa.Column('actor', sa.String(length=64), nullable=False),
     sa.Column('amount_won', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('event_id')
+    sa.PrimaryKeyConstraint('seq'),
+    sa.UniqueConstraint('event_id')
     )
     with op.batch_alter_table('voucher_transitions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_voucher_transitions_voucher_id'), ['voucher_id'], unique=False)

@@ -1,0 +1,1 @@
+"""The compensation service's HTTP API: vouchers, approvals, monthly batches, strikes."""

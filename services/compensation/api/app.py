@@ -1,0 +1,32 @@
+"""The compensation FastAPI application, built around a container (nothing at import)."""
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from services.bootstrap import Container
+from services.compensation.api.routes import router
+from services.compensation.ledger.book import Ledger, TransitionRefused
+from services.compensation.outbox import Outbox
+from services.intake.api import problems
+from services.intake.api.body_limit import BodyLimit
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(title="CharterWatch compensation", version="1",
+                  description="Vouchers, apologies, retraining and referrals (시정 및 보상조치), decided under each charter.")
+    app.state.container = container
+    app.state.ledger = Ledger(container.charters, container.calendar)
+    app.state.outbox = Outbox(container.log, container.topics.compensation_events, container.sessions)
+    problems.install(app)
+
+    @app.exception_handler(TransitionRefused)
+    async def _refused(_: Request, exc: TransitionRefused) -> JSONResponse:
+        body = {"type": "/problems/voucher-transition", "title": "Transition refused", "status": 409,
+                "detail": exc.detail, "rule": exc.rule, "field": "status",
+                "errors": [{"field": "status", "message": exc.detail}]}
+        return JSONResponse(body, status_code=409, media_type=problems.PROBLEM_JSON)
+
+    app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)
+    return app

@@ -1,0 +1,190 @@
+"""Compensation routes (v1). Writes go through the ledger in one transaction, then the outbox is published."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.bootstrap import Container
+from services.compensation.api.schemas import (OfficialAction, Rejection, StrikeCount, TransitionOut, VoucherDetail,
+                                               VoucherOut, VoucherPage)
+from services.compensation.ledger.book import Ledger, VoucherNotFound, strike_counts
+from services.compensation.ledger.orm import CompensationCaseRow, VoucherRow, VoucherTransitionRow
+from services.compensation.outbox import Outbox
+from services.eventlog.port import LogUnavailable
+from services.intake.auth import Unauthorized, authenticate
+from services.logs import get_logger
+from shared.events import Envelope
+
+router = APIRouter()
+log = get_logger("compensation")
+Month = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Status = Literal["proposed", "approved", "issued", "delivered", "cancelled"]
+Cause = Literal["statutory_deadline_missed", "repeat_visit", "administrative_error", "insincere_handling", "discourtesy"]
+CAUSE_LABELS = {"statutory_deadline_missed": "처리기한 초과", "repeat_visit": "재방문", "administrative_error": "행정착오",
+                "insincere_handling": "불성실 처리", "discourtesy": "불친절"}
+KIND_LABELS = {"gift_certificate": "상품권", "culture_voucher": "문화상품권", "bank_transfer": "계좌이체", "cash": "현금"}
+
+
+def container(request: Request) -> Container:
+    return request.app.state.container
+
+
+Deps = Annotated[Container, Depends(container)]
+
+
+def agency(c: Deps, authorization: Annotated[str | None, Header(description="Bearer cw_<key id>.<secret>")] = None) -> str:
+    """The calling agency, from the same API keys as intake."""
+    with c.readers() as session:
+        try:
+            return authenticate(session, authorization)
+        except Unauthorized as exc:
+            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+
+
+Agency = Annotated[str, Depends(agency)]
+
+
+def _visible(session: Session, agency_id: str) -> Callable[[str], bool]:
+    def check(case_id: str) -> bool:
+        case = session.get(CompensationCaseRow, case_id)
+        return case is not None and case.agency_id == agency_id
+    return check
+
+
+def _voucher(session: Session, voucher_id: str, agency_id: str) -> VoucherRow:
+    row = session.get(VoucherRow, voucher_id)
+    if row is None or not _visible(session, agency_id)(row.case_id):
+        raise HTTPException(404, f"no voucher {voucher_id}")
+    return row
+
+
+def _publish(request: Request) -> None:
+    outbox: Outbox = request.app.state.outbox
+    try:
+        outbox.publish()
+    except LogUnavailable as exc:  # committed in the ledger; the outbox sends it when the log is back
+        log.warning("outbox_publish_deferred", reason=str(exc))
+
+
+def _detail(session: Session, row: VoucherRow) -> VoucherDetail:
+    steps = session.execute(select(VoucherTransitionRow).where(VoucherTransitionRow.voucher_id == row.voucher_id)
+                            .order_by(VoucherTransitionRow.seq)).scalars()
+    return VoucherDetail(**VoucherOut.model_validate(row).model_dump(),
+                         transitions=[TransitionOut.model_validate(t) for t in steps])
+
+
+@router.get("/v1/vouchers", response_model=VoucherPage, tags=["vouchers"], summary="List and filter vouchers")
+def list_vouchers(c: Deps, agency_id: Agency, status: Status | None = None, cause: Cause | None = None,
+                  case_id: str | None = Query(default=None, max_length=64),
+                  batch_month: str | None = Query(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+                  official_id: str | None = Query(default=None, max_length=64),
+                  after: str | None = Query(default=None, max_length=36, description="cursor: the last voucher_id seen"),
+                  limit: int = Query(default=50, ge=1, le=500)) -> VoucherPage:
+    q = (select(VoucherRow).join(CompensationCaseRow, CompensationCaseRow.case_id == VoucherRow.case_id)
+         .where(CompensationCaseRow.agency_id == agency_id))
+    for column, value in ((VoucherRow.status, status), (VoucherRow.cause, cause), (VoucherRow.case_id, case_id),
+                          (VoucherRow.batch_month, batch_month), (VoucherRow.official_id, official_id)):
+        if value is not None:
+            q = q.where(column == value)
+    if after is not None:
+        q = q.where(VoucherRow.voucher_id > after)
+    with c.readers() as session:
+        rows = list(session.execute(q.order_by(VoucherRow.voucher_id).limit(limit + 1)).scalars())
+    items = [VoucherOut.model_validate(r) for r in rows[:limit]]
+    return VoucherPage(items=items, next_after=items[-1].voucher_id if len(rows) > limit else None)
+
+
+@router.get("/v1/vouchers/{voucher_id}", response_model=VoucherDetail, tags=["vouchers"],
+            summary="One voucher with every state it passed through")
+def get_voucher(voucher_id: str, c: Deps, agency_id: Agency) -> VoucherDetail:
+    with c.readers() as session:
+        return _detail(session, _voucher(session, voucher_id, agency_id))
+
+
+def _act(request: Request, c: Container, voucher_id: str, agency_id: str,
+         action: Callable[[Ledger, Session], list[Envelope]]) -> VoucherDetail:
+    ledger: Ledger = request.app.state.ledger
+    with c.sessions.begin() as session:
+        _voucher(session, voucher_id, agency_id)
+        try:
+            action(ledger, session)
+        except VoucherNotFound as exc:
+            raise HTTPException(404, f"no voucher {voucher_id}") from exc
+    _publish(request)
+    with c.readers() as session:
+        return _detail(session, _voucher(session, voucher_id, agency_id))
+
+
+@router.post("/v1/vouchers/{voucher_id}/approval", response_model=VoucherDetail, tags=["vouchers"],
+             summary="Approve a proposed voucher (the department head, Seongnam); issued at once unless paid monthly")
+def approve(voucher_id: str, body: OfficialAction, request: Request, c: Deps, agency_id: Agency) -> VoucherDetail:
+    return _act(request, c, voucher_id, agency_id,
+                lambda ledger, s: ledger.approve(s, voucher_id, body.official_id, c.clock()))
+
+
+@router.post("/v1/vouchers/{voucher_id}/rejection", response_model=VoucherDetail, tags=["vouchers"],
+             summary="Reject a proposed voucher: cancelled with the reason, never deleted")
+def reject(voucher_id: str, body: Rejection, request: Request, c: Deps, agency_id: Agency) -> VoucherDetail:
+    return _act(request, c, voucher_id, agency_id,
+                lambda ledger, s: ledger.reject(s, voucher_id, body.official_id, body.reason, c.clock()))
+
+
+@router.post("/v1/vouchers/{voucher_id}/delivery", response_model=VoucherDetail, tags=["vouchers"],
+             summary="Record that an issued voucher reached the citizen")
+def deliver(voucher_id: str, body: OfficialAction, request: Request, c: Deps, agency_id: Agency) -> VoucherDetail:
+    return _act(request, c, voucher_id, agency_id,
+                lambda ledger, s: ledger.deliver(s, voucher_id, body.official_id, c.clock()))
+
+
+@router.post("/v1/voucher-batches/{month}/issue", response_model=list[VoucherOut], tags=["batches"],
+             summary="Issue every approved voucher of a monthly batch (Gochang, Busan)")
+def issue_batch(month: Month, body: OfficialAction, request: Request, c: Deps, agency_id: Agency) -> list[VoucherOut]:
+    ledger: Ledger = request.app.state.ledger
+    with c.sessions.begin() as session:
+        issued = ledger.issue_batch(session, month, body.official_id, c.clock(), _visible(session, agency_id))
+        ids = [e.payload.voucher_id for e in issued]  # type: ignore[attr-defined]
+    _publish(request)
+    with c.readers() as session:
+        return [VoucherOut.model_validate(session.get(VoucherRow, i)) for i in ids]
+
+
+@router.get("/v1/voucher-batches/{month}.csv", tags=["batches"], response_class=Response,
+            summary="A month's batch as CSV (UTF-8 with BOM: opens in Korean Excel)",
+            responses={200: {"content": {"text/csv": {}}}})
+def batch_csv(month: Month, c: Deps, agency_id: Agency) -> Response:
+    q = (select(VoucherRow).join(CompensationCaseRow, CompensationCaseRow.case_id == VoucherRow.case_id)
+         .where(CompensationCaseRow.agency_id == agency_id, VoucherRow.batch_month == month,
+                VoucherRow.status.in_(("approved", "issued", "delivered"))).order_by(VoucherRow.voucher_id))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["바우처ID", "민원번호", "사유", "사유코드", "금액(원)", "종류", "상태", "승인자", "승인일시",
+                     "지급일시", "헌장", "약속"])
+    with c.readers() as session:
+        for r in session.execute(q).scalars():
+            writer.writerow([r.voucher_id, r.case_id, CAUSE_LABELS.get(r.cause, r.cause), r.cause, r.amount_won,
+                             KIND_LABELS.get(r.voucher_kind, r.voucher_kind), r.status, r.approved_by or "",
+                             r.approved_at.isoformat() if r.approved_at else "",
+                             r.issued_at.isoformat() if r.issued_at else "",
+                             f"{r.charter_id} {r.charter_version}", r.promise_id])
+    return Response(content="\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="vouchers-{month}.csv"'})
+
+
+@router.get("/v1/strikes", response_model=list[StrikeCount], tags=["officials"],
+            summary="Confirmed discourtesy strikes per official (D11, Y4)")
+def strikes(c: Deps, agency_id: Agency,
+            official_id: str | None = Query(default=None, max_length=64)) -> list[StrikeCount]:
+    with c.readers() as session:
+        return [StrikeCount(official_id=o, strikes=n, withdrawn=w) for o, n, w in strike_counts(session, official_id)]
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
