@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from services.bootstrap import Container
@@ -21,6 +22,7 @@ from services.logs import get_logger
 from shared.charters import NoCharterInForce
 
 GROUP = "charterwatch.compensation"
+RACE_RETRIES = 3
 log = get_logger("compensation")
 Clock = Callable[[], datetime]
 
@@ -43,6 +45,22 @@ class LedgerConsumer:
 
     def step(self, records: list[Record], positions: dict[int, int]) -> int:
         """One batch into the ledger; returns the events it decided."""
+        for attempt in range(1, RACE_RETRIES + 1):
+            try:
+                decided = self._decide(records)
+                break
+            except IntegrityError:
+                # Another consumer committed the same remedy first: replay the batch, which now finds it.
+                if attempt == RACE_RETRIES:
+                    raise
+                log.warning("ledger_race_replayed", attempt=attempt, topic=self._topic)
+        self._after_ledger_commit()
+        self._outbox.publish()
+        self._log.commit(self._group, self._topic, positions)
+        self.decided += decided
+        return decided
+
+    def _decide(self, records: list[Record]) -> int:
         decided = 0
         with self._sessions.begin() as session:
             for record in records:
@@ -51,18 +69,14 @@ class LedgerConsumer:
                     continue
                 log.info("event_seen", case_id=env.case_id, event_type=env.event_type, topic=record.topic)
                 try:
-                    with session.begin_nested():
-                        events = self._ledger.record(session, env, self._clock())
+                    # The charter is looked up before anything is written: a refusal leaves the batch clean.
+                    events = self._ledger.record(session, env, self._clock())
                 except NoCharterInForce as exc:
                     self._dead.park(record, str(exc))
                     continue
                 decided += len(events)
                 for e in events:
                     log.info("remedy_decided", case_id=e.case_id, event_type=e.event_type, cause_event_id=str(env.event_id))
-        self._after_ledger_commit()
-        self._outbox.publish()
-        self._log.commit(self._group, self._topic, positions)
-        self.decided += decided
         return decided
 
     def run(self, poll_timeout: float = 0.5, until_caught_up: bool = False) -> None:

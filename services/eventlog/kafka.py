@@ -26,6 +26,8 @@ class KafkaLog:
         self._producer: KafkaProducer | None = None
         self._meta: KafkaConsumer | None = None
         self._lock = threading.Lock()
+        self._group_lock = threading.Lock()
+        self._groups: dict[str, KafkaConsumer] = {}
 
     # -- clients (built on first use, never at import) ------------------------
     def _common(self) -> dict[str, object]:
@@ -127,31 +129,36 @@ class KafkaLog:
 
     # -- consumer groups ------------------------------------------------------
     def _group_client(self, group: str) -> KafkaConsumer:
-        try:
-            return KafkaConsumer(**self._common(), group_id=group, enable_auto_commit=False)
-        except KafkaError as exc:
-            raise LogUnavailable(f"kafka at {self.bootstrap_servers}: {exc}") from exc
+        """One client per group, kept: building one per commit costs a connection and a coordinator lookup.
+        Callers hold ``_group_lock`` (a KafkaConsumer is not thread-safe)."""
+        client = self._groups.get(group)
+        if client is None:
+            try:
+                client = self._groups[group] = KafkaConsumer(**self._common(), group_id=group, enable_auto_commit=False)
+            except KafkaError as exc:
+                raise LogUnavailable(f"kafka at {self.bootstrap_servers}: {exc}") from exc
+        return client
 
     def committed(self, group: str, topic: str) -> dict[int, int]:
-        client = self._group_client(group)
-        try:
+        n = self.partitions(topic)
+        with self._group_lock:
+            client = self._group_client(group)
             out = {}
-            for p in range(self.partitions(topic)):
+            for p in range(n):
                 offset = client.committed(TopicPartition(topic, p))
                 if offset is not None:
                     out[p] = int(offset)
             return out
-        finally:
-            client.close()
 
     def commit(self, group: str, topic: str, positions: Mapping[int, int]) -> None:
-        client = self._group_client(group)
-        try:
-            client.commit({TopicPartition(topic, p): OffsetAndMetadata(o, "", -1) for p, o in positions.items()})
-        except KafkaError as exc:
-            raise LogUnavailable(f"commit for group {group} failed: {exc}") from exc
-        finally:
-            client.close()
+        with self._group_lock:
+            client = self._group_client(group)
+            try:
+                client.commit({TopicPartition(topic, p): OffsetAndMetadata(o, "", -1) for p, o in positions.items()})
+            except KafkaError as exc:
+                self._groups.pop(group, None)
+                client.close()
+                raise LogUnavailable(f"commit for group {group} failed: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -161,6 +168,10 @@ class KafkaLog:
             if self._meta is not None:
                 self._meta.close()
                 self._meta = None
+        with self._group_lock:
+            for client in self._groups.values():
+                client.close()
+            self._groups.clear()
 
 
 class KafkaReader:

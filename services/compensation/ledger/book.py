@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy import func, inspect, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.compensation.ledger.orm import (CompensationCaseRow, OfficialLockRow, OutboxRow, RemedyActionRow,
@@ -73,11 +72,12 @@ class Ledger:
         return out
 
     def _case(self, session: Session, env: Envelope, agency_id: str) -> None:
-        if session.get(CompensationCaseRow, env.case_id) is None:
-            session.add(CompensationCaseRow(case_id=env.case_id, agency_id=agency_id,
-                                            charter_id=env.charter.charter_id if env.charter else None,
-                                            charter_version=env.charter.version if env.charter else None))
-            session.flush()
+        with session.no_autoflush:
+            known = session.get(CompensationCaseRow, env.case_id)
+        if known is None:
+            _inserted(session, CompensationCaseRow(case_id=env.case_id, agency_id=agency_id,
+                                                   charter_id=env.charter.charter_id if env.charter else None,
+                                                   charter_version=env.charter.version if env.charter else None))
 
     def _resolved(self, session: Session, env: Envelope, now: datetime) -> list[Envelope]:
         case = session.get(CompensationCaseRow, env.case_id)
@@ -138,7 +138,8 @@ class Ledger:
             official_id=found.official_id)
         out = [self._transition(session, row, "proposed", payload, found.occurred_at, now, env, actor="policy")]
         if waits:
-            case = session.get(CompensationCaseRow, found.case_id)
+            with session.no_autoflush:
+                case = session.get(CompensationCaseRow, found.case_id)
             if case is not None and case.resolved_at is not None:  # resolved before the breach reached us
                 out += self._settle(session, row, case.resolved_at, env, now)
             return out
@@ -300,21 +301,24 @@ def _require(row: VoucherRow, status: str, what: str) -> None:
 
 
 def _inserted(session: Session, row: object) -> bool:
-    """Insert under the table's uniqueness rule; False when the row already exists (seen by this
-    session, committed by anyone, or committed by a racing consumer first: the IntegrityError)."""
-    if session.get(type(row), inspect(row).mapper.primary_key_from_instance(row)) is not None:
+    """Add a row whose key is derived from its cause; False when it exists already (added earlier in
+    this transaction, or committed before). Two consumers racing both add it: the second commit
+    fails on the table's uniqueness rule and the worker replays its batch, which then finds it."""
+    key = (type(row), inspect(row).mapper.primary_key_from_instance(row))
+    added: set = session.info.setdefault("ledger_added", set())
+    if key[1] is not None and tuple(key[1]) and (key[0], tuple(key[1])) in added:
         return False
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return False
+    with session.no_autoflush:  # a lookup must not flush every pending row one statement at a time
+        if session.get(key[0], key[1]) is not None:
+            return False
+    session.add(row)
+    added.add((key[0], tuple(key[1])))
     return True
 
 
 def _lock_official(session: Session, official_id: str) -> None:
     _inserted(session, OfficialLockRow(official_id=official_id))
+    session.flush()
     session.execute(select(OfficialLockRow).where(OfficialLockRow.official_id == official_id).with_for_update())
 
 

@@ -1,0 +1,115 @@
+"""Compensation figures, one run, printed side by side.
+
+A topic preloaded with 100,000 breach events (Dangjin statutory deadlines missed: each decides a
+voucher proposed, approved and issued, and an apology). Beside each other:
+1. the raw consume rate of that topic (kafka-python reader, decode nothing);
+2. decisions/s: the compensation consumer over the same topic into the ledger (one transaction per
+   batch, outbox published, offsets committed after), on SQLite by default or --database-url.
+
+Needs KAFKA_BOOTSTRAP_SERVERS (a real broker); without it, both run on the embedded log.
+Run: python3 bench/compensation_rate.py [--breaches 100000] [--database-url postgresql://...]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.compensation.ledger.book import Ledger  # noqa: E402
+from services.compensation.outbox import Outbox  # noqa: E402
+from services.compensation.worker import LedgerConsumer  # noqa: E402
+from services.eventlog.deadletter import DeadLetters  # noqa: E402
+from services.eventlog.embedded import EmbeddedLog  # noqa: E402
+from services.eventlog.port import EventLog  # noqa: E402
+from services.eventlog.topics import Topics  # noqa: E402
+from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate  # noqa: E402
+from services.logs import configure  # noqa: E402
+from shared.charters import CharterBook  # noqa: E402
+from shared.events import Envelope, encode  # noqa: E402
+from shared.events import sla  # noqa: E402
+from shared.events.envelope import CharterRef  # noqa: E402
+from shared.holiday_source import korean_calendar  # noqa: E402
+from shared.instants import KST  # noqa: E402
+
+
+def breaches(n: int, calendar_version: str) -> list[tuple[str, bytes]]:
+    due = datetime(2027, 3, 11, 18, tzinfo=KST)
+    out = []
+    for i in range(n):
+        case_id = str(uuid.uuid4())
+        proof = sla.Proof(rule="Act 19; Decree 17", started_at=due - timedelta(days=9), period="7d",
+                          counting="working_days", calendar_version=calendar_version, basis_event_id=str(uuid.uuid4()))
+        env = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=1, occurred_at=due + timedelta(seconds=i % 60),
+                       recorded_at=due, producer="bench", charter=CharterRef("dangjin", "2024.1"),
+                       payload=sla.ObligationBreached(obligation_id="statutory_deadline", kind="statutory_deadline",
+                                                      due_at=due, citizen_facing=True, severity="breach", proof=proof))
+        out.append((case_id, encode(env)))
+    return out
+
+
+def raw_rate(log: EventLog, topic: str, n: int) -> float:
+    reader = log.reader(topic)
+    t0 = time.perf_counter()
+    seen = 0
+    while seen < n:
+        seen += len(reader.poll(max_records=2000, timeout=1.0))
+    rate = n / (time.perf_counter() - t0)
+    reader.close()
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--breaches", type=int, default=100_000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    configure("warning")
+    calendar = korean_calendar()
+    tmp = Path(tempfile.mkdtemp())
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if servers:
+        from services.eventlog.kafka import KafkaLog
+
+        log: EventLog = KafkaLog(servers)
+        where = f"Kafka at {servers}"
+    else:
+        log = EmbeddedLog(tmp / "log.db")
+        where = "the embedded log (set KAFKA_BOOTSTRAP_SERVERS for a real broker)"
+    topics = Topics(f"bench{uuid.uuid4().hex[:6]}.")
+    log.create_topics(topics.specs())
+    items = breaches(args.breaches, calendar.version)
+    for i in range(0, len(items), 2000):
+        log.append_many(topics.sla_events, items[i:i + 2000])
+
+    raw = raw_rate(log, topics.sla_events, args.breaches)
+
+    url = args.database_url or f"sqlite:///{tmp / 'ledger.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    sessions = make_sessionmaker(engine)
+    consumer = LedgerConsumer(log, topics.sla_events, sessions, Ledger(CharterBook.bundled(), calendar),
+                              Outbox(log, topics.compensation_events, sessions),
+                              DeadLetters(log, topics.dead_letter, "bench"), lambda: datetime.now(KST),
+                              group=f"bench-{uuid.uuid4().hex[:6]}")
+    t0 = time.perf_counter()
+    consumer.run(poll_timeout=1.0, until_caught_up=True)
+    elapsed = time.perf_counter() - t0
+    decided = args.breaches / elapsed
+    print(f"log: {where}; ledger: {engine.dialect.name}")
+    print(f"raw consume of {args.breaches:,} breaches: {raw:,.0f} events/s")
+    print(f"compensation: {args.breaches:,} breaches decided in {elapsed:.1f} s: {decided:,.0f} breaches/s "
+          f"({consumer.decided:,} ledger events, {consumer.decided / elapsed:,.0f} events/s); "
+          f"{decided / raw:.3f}x the raw consume rate")
+    engine.dispose()
+    log.close()
+
+
+if __name__ == "__main__":
+    main()
