@@ -11,3 +11,4 @@ if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
   python3 bench/intake_load.py --rate 80 --seconds 20 --database-url "$BENCH_POSTGRES_URL"
 fi
 echo "== SLA monitor (issue 6)"; python3 bench/sla_monitor.py
+echo "== compensation (issue 7)"; python3 bench/compensation_rate.py
