@@ -6,11 +6,12 @@ import io
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.api_deps import Agency, Deps
 from services.bootstrap import Container
 from services.compensation.api.schemas import (OfficialAction, Rejection, StrikeCount, TransitionOut, VoucherDetail,
                                                VoucherOut, VoucherPage)
@@ -18,7 +19,6 @@ from services.compensation.ledger.book import Ledger, VoucherNotFound, strike_co
 from services.compensation.ledger.orm import CompensationCaseRow, VoucherRow, VoucherTransitionRow
 from services.compensation.outbox import Outbox
 from services.eventlog.port import LogUnavailable
-from services.intake.auth import Unauthorized, authenticate
 from services.logs import get_logger
 from shared.events import Envelope
 
@@ -30,25 +30,6 @@ Cause = Literal["statutory_deadline_missed", "repeat_visit", "administrative_err
 CAUSE_LABELS = {"statutory_deadline_missed": "처리기한 초과", "repeat_visit": "재방문", "administrative_error": "행정착오",
                 "insincere_handling": "불성실 처리", "discourtesy": "불친절"}
 KIND_LABELS = {"gift_certificate": "상품권", "culture_voucher": "문화상품권", "bank_transfer": "계좌이체", "cash": "현금"}
-
-
-def container(request: Request) -> Container:
-    return request.app.state.container
-
-
-Deps = Annotated[Container, Depends(container)]
-
-
-def agency(c: Deps, authorization: Annotated[str | None, Header(description="Bearer cw_<key id>.<secret>")] = None) -> str:
-    """The calling agency, from the same API keys as intake."""
-    with c.readers() as session:
-        try:
-            return authenticate(session, authorization)
-        except Unauthorized as exc:
-            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-
-
-Agency = Annotated[str, Depends(agency)]
 
 
 def _visible(session: Session, agency_id: str) -> Callable[[str], bool]:

@@ -28,7 +28,7 @@ from services.intake.api.schemas import (
     RecordedOut,
     TimelineEntryOut,
 )
-from services.intake.auth import Unauthorized, authenticate
+from services.api_deps import Agency, Deps
 from services.intake.metrics import IntakeMetrics
 from services.intake.commands import Applicant, CommandRejected, FilePetition, Recorded, file_petition, record_fact
 from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
@@ -46,31 +46,11 @@ router = APIRouter()
 log = get_logger("intake")
 
 
-def container(request: Request) -> Container:
-    return request.app.state.container
-
-
-Deps = Annotated[Container, Depends(container)]
-
-
 def metrics(request: Request) -> IntakeMetrics:
     return request.app.state.metrics
 
 
 Metrics = Annotated[IntakeMetrics, Depends(metrics)]
-
-
-def agency(request: Request, c: Deps,
-           authorization: Annotated[str | None, Header(description="Bearer cw_<key id>.<secret>")] = None) -> str:
-    """The calling agency, from its API key."""
-    with c.readers() as session:
-        try:
-            return authenticate(session, authorization)
-        except Unauthorized as exc:
-            raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-
-
-Agency = Annotated[str, Depends(agency)]
 IdempotencyKey = Annotated[str | None, Header(max_length=200, description="a retry with the same key returns the first answer")]
 IfMatch = Annotated[str | None, Header(description="the case version you read (ETag); a stale one is 412")]
 
