@@ -1,0 +1,55 @@
+"""Rendering notices from versioned Jinja2 templates. A rendered notice records its template id,
+version and the SHA-256 of its text: what was said can be proven without storing it in a log."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from shared.instants import KST
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+VERSIONS = {"receipt": "1", "transfer": "1", "extension": "1", "interim": "1", "completion": "1", "refusal": "1",
+            "apology": "1"}
+SUBJECTS = {"receipt": "민원 접수 안내", "transfer": "민원 이송 안내", "extension": "민원 처리기간 연장 안내",
+            "interim": "민원 처리 중간 안내", "completion": "민원 처리 완료 안내", "refusal": "민원 처리 결과 안내",
+            "apology": "민원 처리 사과 및 보상 안내"}
+WEEKDAYS = "월화수목금토일"
+
+
+def korean_instant(value: datetime) -> str:
+    """2026년 12월 2일(수) 18:00, in KST."""
+    k = value.astimezone(KST)
+    return f"{k.year}년 {k.month}월 {k.day}일({WEEKDAYS[k.weekday()]}) {k:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    kind: str
+    subject: str
+    text: str
+    template_id: str
+    template_version: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+class Renderer:
+    """Built once at start (reads the bundled templates); rendering itself is pure."""
+
+    def __init__(self, directory: Path = TEMPLATES) -> None:
+        self._env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(directory)), autoescape=False,
+                                       undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
+                                       trim_blocks=True, lstrip_blocks=True)
+        self._templates = {kind: self._env.get_template(f"{kind}.v{v}.j2") for kind, v in VERSIONS.items()}
+
+    def render(self, kind: str, context: dict[str, Any]) -> Rendered:
+        text = self._templates[kind].render(**context).strip() + "\n"
+        subject = f"[{context['municipality']}] {SUBJECTS[kind]}"
+        return Rendered(kind, subject, text, kind, VERSIONS[kind])

@@ -1,0 +1,204 @@
+"""Notices: which are owed, to which channels, and their exact Korean text (golden), SMS sizing."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import pytest
+
+from shared.charters import CharterBook
+from shared.events import Envelope
+from shared.events import compensation as comp
+from shared.events import petition as ev
+from shared.events import sla
+from shared.events.envelope import CharterRef
+from shared.notices import sms
+from shared.notices.decide import NoticeCase, notice_id, observe, owed
+from shared.notices.render import Renderer
+from shared.sealing import Sealed
+from shared.working_time import WorkingCalendar
+from tests.unit.test_obligations import OFFICIAL, kst
+
+CHARTERS = CharterBook.bundled()
+RENDERER = Renderer()
+
+
+class Petition:
+    """A case's events with consecutive versions, as intake would record them."""
+
+    def __init__(self, municipality: str = "dangjin", channels: tuple[str, ...] = ("sms",), channel: str = "visit",
+                 consent: bool = False, at: datetime = kst(2026, 11, 2, 10)) -> None:
+        self.case_id = "c-" + uuid.uuid5(uuid.NAMESPACE_URL, f"{municipality}{channels}{channel}").hex[:8]
+        self.charter = CHARTERS.in_force(municipality, at)
+        self.version = 0
+        self.received = self.event(ev.PetitionReceived(
+            municipality_id=municipality, agency_id="a", petition_type="grievance", channel=channel,
+            title="도로 파손 신고", applicant=Sealed(kid="k", nonce="bg==", ciphertext="Yw=="), applicant_ref="r" * 32,
+            notice_channels=channels, electronic_consent=consent), at)
+
+    def event(self, payload, at: datetime, version: bool = True) -> Envelope:
+        if version:
+            self.version += 1
+        return Envelope(event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{self.case_id}|{self.version}|{payload}"),
+                        case_id=self.case_id, case_version=self.version if version else 0, occurred_at=at,
+                        recorded_at=at, producer="test", payload=payload,
+                        charter=CharterRef(self.charter.id, self.charter.version))
+
+
+def run(calendar: WorkingCalendar, *events: Envelope) -> tuple[NoticeCase | None, list]:
+    case = None
+    orders = []
+    for env in events:
+        case = observe(case, env, CHARTERS)
+        assert case is not None
+        orders += owed(case, env, calendar)
+    return case, orders
+
+
+def text(order) -> str:
+    return RENDERER.render(order.kind, order.context).text
+
+
+def test_receipt_names_the_expected_date(calendar: WorkingCalendar) -> None:
+    p = Petition()
+    _, orders = run(calendar, p.received)
+    assert [(o.kind, o.channel) for o in orders] == [("receipt", "sms")]
+    assert text(orders[0]) == (
+        "[당진시] 민원이 접수되었습니다.\n"
+        f"민원: 도로 파손 신고 (접수번호 {p.case_id})\n"
+        "접수일시: 2026년 11월 2일(월) 10:00\n"
+        "처리 예정일: 2026년 11월 10일(화) 18:00\n"
+        "담당: 당진시 민원 담당 부서에서 배정 중입니다.\n")
+
+
+def test_uijeongbu_receipt_tells_the_rights(calendar: WorkingCalendar) -> None:
+    p = Petition(municipality="uijeongbu")
+    _, orders = run(calendar, p.received)
+    assert "[민원인의 권리]" in text(orders[0]) and "이의를 신청할 권리" in text(orders[0])
+
+
+def test_electronic_petitions_are_noticed_at_formal_receipt(calendar: WorkingCalendar) -> None:
+    p = Petition(channel="internet", channels=("email",))
+    _, orders = run(calendar, p.received)
+    assert orders == []  # arrived, not yet received (Decree 6-7)
+    _, orders = run(calendar, p.received, p.event(ev.ReceiptRecorded(), kst(2026, 11, 2, 11)))
+    assert [(o.kind, o.channel) for o in orders] == [("receipt", "email")]
+
+
+def test_extension_states_reason_new_date_and_the_official(calendar: WorkingCalendar) -> None:
+    p = Petition()
+    _, orders = run(calendar, p.received, p.event(ev.OfficialAssigned(official=OFFICIAL), kst(2026, 11, 2, 11)),
+                    p.event(ev.ProcessingExtended(period="7d", reason="관계기관 협의", expected_completion=kst(2026, 11, 19, 18)),
+                            kst(2026, 11, 9, 10)))
+    extension = [o for o in orders if o.kind == "extension"]
+    assert text(extension[0]) == (
+        "[당진시] 민원 처리기간이 연장되었습니다.\n"
+        f"민원: 도로 파손 신고 (접수번호 {p.case_id})\n"
+        "연장 사유: 관계기관 협의\n"
+        "처리 완료 예정일: 2026년 11월 19일(목) 18:00\n"
+        "담당: 도로과 박주무관 (전화 041-350-1234, 전자우편 p@x.kr)\n")
+
+
+def test_interim_notice_when_the_monitor_warns(calendar: WorkingCalendar) -> None:
+    p = Petition()
+    warn = p.event(sla.ObligationAtRisk(obligation_id="interim_notice:1", kind="interim_notice",
+                                        due_at=kst(2026, 12, 2, 10), citizen_facing=True, threshold=0.75),
+                   kst(2026, 11, 24, 16), version=False)
+    _, orders = run(calendar, p.received, warn)
+    [interim] = [o for o in orders if o.kind == "interim"]
+    assert text(interim) == (
+        "[당진시] 민원 처리 중간 안내입니다.\n"
+        f"민원: 도로 파손 신고 (접수번호 {p.case_id})\n"
+        "처리 상황: 접수 후 23일째 처리 중입니다.\n"
+        "처리 예정일: 2026년 11월 10일(화) 18:00 (남은 기간 0일)\n"
+        "담당: 당진시 민원 담당 부서에서 배정 중입니다.\n")
+
+
+def test_completion_goes_to_every_channel_dangjin_promises_with_consent(calendar: WorkingCalendar) -> None:
+    p = Petition(channels=("sms",), consent=True)
+    _, orders = run(calendar, p.received, p.event(ev.OfficialAssigned(official=OFFICIAL), kst(2026, 11, 2, 11)),
+                    p.event(ev.PetitionResolved(outcome="accepted", explanation="파손 부위를 11월 5일 보수하였습니다."),
+                            kst(2026, 11, 5, 15)))
+    done = [o for o in orders if o.kind == "completion"]
+    assert [o.channel for o in done] == ["sms", "inbox", "email"]  # D3: SMS, homepage and e-mail
+    assert len({o.notice_id for o in done}) == 3
+    assert text(done[0]) == (
+        "[당진시] 민원 처리가 완료되었습니다.\n"
+        f"민원: 도로 파손 신고 (접수번호 {p.case_id})\n"
+        "처리 결과: 수용\n"
+        "파손 부위를 11월 5일 보수하였습니다.\n"
+        "담당: 도로과 박주무관 (전화 041-350-1234, 전자우편 p@x.kr)\n")
+    no_consent = Petition(municipality="dangjin", channels=("sms",), consent=False, at=kst(2026, 11, 3, 10))
+    _, orders = run(calendar, no_consent.received, no_consent.event(
+        ev.PetitionResolved(outcome="accepted", explanation="완료"), kst(2026, 11, 5, 15)))
+    assert [o.channel for o in orders if o.kind == "completion"] == ["sms"]
+
+
+def test_refusal_states_reasons_and_remedies(calendar: WorkingCalendar) -> None:
+    p = Petition()
+    _, orders = run(calendar, p.received, p.event(ev.PetitionResolved(
+        outcome="refused", explanation="관련 법령상 허가 대상이 아닙니다.", refusal_reasons="도로법 제61조 요건 미충족",
+        remedies="결과 통지일부터 60일 이내 이의신청(민원처리법 제35조) 또는 행정심판"), kst(2026, 11, 5, 15)))
+    [refusal] = [o for o in orders if o.kind == "refusal"]
+    assert text(refusal) == (
+        "[당진시] 민원 처리 결과를 알려드립니다.\n"
+        f"민원: 도로 파손 신고 (접수번호 {p.case_id})\n"
+        "처리 결과: 불수용\n"
+        "사유: 도로법 제61조 요건 미충족\n"
+        "관련 법령상 허가 대상이 아닙니다.\n"
+        "불복 방법: 결과 통지일부터 60일 이내 이의신청(민원처리법 제35조) 또는 행정심판\n"
+        "담당: 당진시 민원 담당 부서에서 배정 중입니다.\n")
+
+
+def test_transfer_and_apology_with_the_voucher(calendar: WorkingCalendar) -> None:
+    p = Petition()
+    transfer = p.event(ev.PetitionTransferred(scope="within_agency", to_department="건설과", reason="소관 부서"),
+                       kst(2026, 11, 2, 11))
+    proposed = p.event(comp.VoucherProposed(
+        voucher_id="v1", cause="statutory_deadline_missed", cause_event_id="b1", amount_won=10_000,
+        voucher_kind="gift_certificate", settled=True, approval="none", payment="on_issue",
+        policy=comp.PolicyRef(promise_id="D10")), kst(2026, 11, 10, 18), version=False)
+    apology = p.event(comp.ApologyOwed(apology_id="a1", cause="statutory_deadline_missed", cause_event_id="b1",
+                                       promise_id="D10"), kst(2026, 11, 10, 18), version=False)
+    _, orders = run(calendar, p.received, transfer, proposed, apology)
+    by_kind = {o.kind: o for o in orders}
+    assert "이송처: 건설과\n사유: 소관 부서\n" in text(by_kind["transfer"])
+    assert text(by_kind["apology"]) == (
+        "[당진시] 민원 처리 과정에서 불편을 드려 진심으로 사과드립니다.\n"
+        f"민원: 도로 파손 신고 (접수번호 {p.case_id})\n"
+        "사유: 처리기한을 지키지 못했습니다\n"
+        "헌장에 따라 10,000원 상당의 상품권을(를) 드립니다.\n"
+        "담당: 당진시 민원 담당 부서에서 배정 중입니다.\n")
+
+
+def test_notice_ids_come_from_the_cause(calendar: WorkingCalendar) -> None:
+    p = Petition()
+    _, first = run(calendar, p.received)
+    _, again = run(calendar, p.received)
+    assert [o.notice_id for o in first] == [o.notice_id for o in again] == [notice_id(str(p.received.event_id), "receipt", "sms")]
+
+
+def test_rendered_notices_carry_template_version_and_hash() -> None:
+    r = RENDERER.render("completion", {"municipality": "당진시", "title": "t", "case_ref": "c", "outcome": "수용",
+                                       "explanation": "e", "official": None})
+    assert (r.template_id, r.template_version, len(r.sha256)) == ("completion", "1", 64)
+    assert r.subject == "[당진시] 민원 처리 완료 안내"
+
+
+@pytest.mark.parametrize(("body", "kind", "parts"), [
+    ("가" * 45, "SMS", 1),  # 90 bytes in EUC-KR
+    ("가" * 46, "LMS", 1),
+    ("a" * 90, "SMS", 1),
+    ("가" * 1000, "LMS", 1),  # 2,000 bytes
+    ("가나다라\n" * 500, "LMS", 3),  # 4,500 bytes: split at line ends into three parts
+])
+def test_sms_or_lms_by_euc_kr_bytes(body: str, kind: str, parts: int) -> None:
+    plan = sms.plan(body)
+    assert (plan.message_type, len(plan.parts)) == (kind, parts)
+    assert all(sms.size(part) <= sms.LMS_BYTES for part in plan.parts)
+    if parts > 1:
+        assert plan.parts[0].startswith(f"(1/{parts})\n") and "".join(p.split("\n", 1)[1] for p in plan.parts) == body
+
+
+def test_characters_euc_kr_cannot_carry_are_counted() -> None:
+    assert sms.plan("안녕 😀").unencodable == 1
