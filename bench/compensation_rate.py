@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.compensation.ledger.book import Ledger  # noqa: E402
-from services.compensation.outbox import Outbox  # noqa: E402
+from services.outbox.publisher import Outbox  # noqa: E402
 from services.compensation.worker import LedgerConsumer  # noqa: E402
 from services.eventlog.deadletter import DeadLetters  # noqa: E402
 from services.eventlog.embedded import EmbeddedLog  # noqa: E402
@@ -95,7 +95,7 @@ def main() -> None:
     migrate(engine)
     sessions = make_sessionmaker(engine)
     consumer = LedgerConsumer(log, topics.sla_events, sessions, Ledger(CharterBook.bundled(), calendar),
-                              Outbox(log, topics.compensation_events, sessions),
+                              Outbox(log, topics.compensation_events, sessions, "compensation"),
                               DeadLetters(log, topics.dead_letter, "bench"), lambda: datetime.now(KST),
                               group=f"bench-{uuid.uuid4().hex[:6]}")
     t0 = time.perf_counter()

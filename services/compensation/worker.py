@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from services.bootstrap import Container
 from services.compensation.ledger.book import Ledger
-from services.compensation.outbox import Outbox
+from services.outbox.publisher import Outbox
 from services.eventlog.deadletter import DeadLetters
 from services.eventlog.port import EventLog, Record
 from services.logs import get_logger
@@ -99,7 +99,7 @@ class LedgerConsumer:
 
 def loops(c: Container) -> list[LedgerConsumer]:
     ledger = Ledger(c.charters, c.calendar)
-    outbox = Outbox(c.log, c.topics.compensation_events, c.sessions)
+    outbox = Outbox(c.log, c.topics.compensation_events, c.sessions, "compensation")
     dead = c.dead_letters("compensation")
     return [LedgerConsumer(c.log, topic, c.sessions, ledger, outbox, dead, c.clock)
             for topic in (c.topics.petition_events, c.topics.sla_events)]

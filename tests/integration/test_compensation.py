@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from services.compensation.ledger.book import Ledger, TransitionRefused
-from services.compensation.ledger.orm import OutboxRow, RemedyActionRow, VoucherRow, VoucherTransitionRow
-from services.compensation.outbox import Outbox
+from services.compensation.ledger.orm import RemedyActionRow, VoucherRow, VoucherTransitionRow
+from services.outbox.publisher import Outbox
 from services.compensation.worker import LedgerConsumer
+from services.outbox.orm import OutboxRow
 from services.eventlog.deadletter import DeadLetters
 from services.eventlog.embedded import EmbeddedLog
 from services.eventlog.topics import Topics
@@ -233,7 +234,7 @@ def test_redelivered_five_times_and_killed_after_the_ledger_commit_still_one_vou
     b = breach(case, kst(2027, 3, 11, 18))
     for _ in range(5):
         log.append(topics.sla_events, case.case_id, encode(b))
-    outbox = Outbox(log, topics.compensation_events, sessions)
+    outbox = Outbox(log, topics.compensation_events, sessions, "compensation")
     dead = DeadLetters(log, topics.dead_letter, "compensation")
 
     class Killed(Exception):

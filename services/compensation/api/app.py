@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from services.bootstrap import Container
 from services.compensation.api.routes import router
 from services.compensation.ledger.book import Ledger, TransitionRefused
-from services.compensation.outbox import Outbox
+from services.outbox.publisher import Outbox
 from services.intake.api import problems
 from services.intake.api.body_limit import BodyLimit
 
@@ -17,7 +17,8 @@ def create_app(container: Container) -> FastAPI:
                   description="Vouchers, apologies, retraining and referrals (시정 및 보상조치), decided under each charter.")
     app.state.container = container
     app.state.ledger = Ledger(container.charters, container.calendar)
-    app.state.outbox = Outbox(container.log, container.topics.compensation_events, container.sessions)
+    app.state.outbox = Outbox(container.log, container.topics.compensation_events, container.sessions,
+                              "compensation")
     problems.install(app)
 
     @app.exception_handler(TransitionRefused)

@@ -17,7 +17,7 @@ from services.compensation.api.schemas import (OfficialAction, Rejection, Strike
                                                VoucherOut, VoucherPage)
 from services.compensation.ledger.book import Ledger, VoucherNotFound, strike_counts
 from services.compensation.ledger.orm import CompensationCaseRow, VoucherRow, VoucherTransitionRow
-from services.compensation.outbox import Outbox
+from services.outbox.publisher import Outbox
 from services.eventlog.port import LogUnavailable
 from services.logs import get_logger
 from shared.events import Envelope

@@ -15,8 +15,9 @@ from pydantic import BaseModel
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from services.compensation.ledger.orm import (CompensationCaseRow, OfficialLockRow, OutboxRow, RemedyActionRow,
-                                              StrikeRow, VoucherRow, VoucherTransitionRow)
+from services.compensation.ledger.orm import (CompensationCaseRow, OfficialLockRow, RemedyActionRow, StrikeRow,
+                                              VoucherRow, VoucherTransitionRow)
+from services.outbox.orm import OutboxRow
 from shared.charters import CharterBook
 from shared.charters.model import Charter
 from shared.compensation import policy
@@ -291,7 +292,8 @@ class Ledger:
         env = Envelope(event_id=uuid.uuid5(EVENT_NAMESPACE, key), case_id=case_id,
                        case_version=cause.case_version if cause else 0, occurred_at=at, recorded_at=now,
                        producer=PRODUCER, payload=payload, charter=charter or (cause.charter if cause else None))
-        session.add(OutboxRow(event_id=str(env.event_id), case_id=case_id, value=encode(env), published=False))
+        session.add(OutboxRow(event_id=str(env.event_id), producer=PRODUCER, case_id=case_id, value=encode(env),
+                              published=False))
         return env
 
 

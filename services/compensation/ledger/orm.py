@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.intake.dbtypes import Base, Instant
@@ -101,15 +101,3 @@ class OfficialLockRow(Base):
     __tablename__ = "official_locks"
 
     official_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-
-
-class OutboxRow(Base):
-    """Events decided in a ledger transaction, published to the log after it commits."""
-
-    __tablename__ = "compensation_outbox"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
-    case_id: Mapped[str] = mapped_column(String(64), nullable=False)
-    value: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, index=True)

@@ -8,6 +8,8 @@ from services.intake.dbtypes import Base
 import services.intake.readmodel.orm  # noqa: F401  (registers tables)
 import services.intake.store.orm  # noqa: F401
 import services.compensation.ledger.orm  # noqa: F401
+import services.outbox.orm  # noqa: F401
+import services.notify.store.orm  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata

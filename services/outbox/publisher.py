@@ -11,13 +11,14 @@ import threading
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
-from services.compensation.ledger.orm import OutboxRow
 from services.eventlog.port import EventLog
+from services.outbox.orm import OutboxRow
 
 
 class Outbox:
-    def __init__(self, log: EventLog, topic: str, sessions: sessionmaker, batch: int = 1000) -> None:
+    def __init__(self, log: EventLog, topic: str, sessions: sessionmaker, producer: str, batch: int = 1000) -> None:
         self._log = log
+        self._producer = producer
         self._topic = topic
         self._sessions = sessions
         self._batch = batch
@@ -29,7 +30,8 @@ class Outbox:
             while True:
                 with self._sessions() as session:
                     rows = session.execute(select(OutboxRow.seq, OutboxRow.case_id, OutboxRow.value)
-                                           .where(OutboxRow.published.is_(False)).order_by(OutboxRow.seq)
+                                           .where(OutboxRow.producer == self._producer, OutboxRow.published.is_(False))
+                                           .order_by(OutboxRow.seq)
                                            .limit(self._batch)).all()
                 if not rows:
                     return sent
