@@ -60,6 +60,7 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     from services.intake.api.app import create_app
     from services.intake.readmodel.runner import petition_projection_runner
     from services.notify import worker as notify
+    from services.notify.api import create_app as create_notify_app
     from services.runtime import HttpServer, Supervisor
     from services.sla_monitor import embedded as sla_embedded
 
@@ -85,9 +86,11 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
                                                     settings.compensation_port))
     for loop in notify.loops(c):
         supervisor.start("notify", loop)
+    supervisor.start("notify_api", HttpServer(create_notify_app(c), settings.host, settings.notify_port))
     typer.echo(f"CharterWatch is up ({settings.mode} mode): API on http://{settings.host}:{settings.port} "
                f"(OpenAPI at http://{settings.host}:{settings.port}/docs), compensation API on "
-               f"http://{settings.host}:{settings.compensation_port}. {key_note} Ctrl-C stops it.", err=True)
+               f"http://{settings.host}:{settings.compensation_port}, inbox API on "
+               f"http://{settings.host}:{settings.notify_port}. {key_note} Ctrl-C stops it.", err=True)
     try:
         server.run()
     finally:
@@ -217,12 +220,16 @@ def compensation(mode: Mode = None, port: Annotated[Optional[int], typer.Option(
 
 
 @app.command()
-def notify(mode: Mode = None) -> None:
-    """Run only the notify worker."""
+def notify(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP port")] = None) -> None:
+    """Run only the notify service: its consumer and the inbox API."""
     from services.bootstrap import bootstrap
     from services.notify import worker
+    from services.notify.api import create_app
+    from services.runtime import HttpServer
 
-    _run_loops("notify", worker.loops(bootstrap(_settings(mode))))
+    settings = _settings(mode)
+    c = bootstrap(settings)
+    _run_loops("notify", [*worker.loops(c), HttpServer(create_app(c), settings.host, port or settings.notify_port)])
 
 
 @topics_app.command("create")

@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     holiday_overrides_file: Path | None = Field(
         default=None, description="YAML with version, add, remove: temporary holidays declared after release"
     )
+    notify_port: int = Field(default=8082, description="notify's API: the homepage inbox the citizen portal reads")
+    smtp_host: str | None = Field(default=None, description="unset: e-mails are written under <data dir>/outgoing/email")
+    smtp_port: int = 25
+    smtp_sender: str = "CharterWatch <noreply@charterwatch.local>"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    sms_gateway_url: str | None = Field(default=None, description="unset: SMS are written under <data dir>/outgoing/sms")
+    sms_api_key: str | None = None
+    sms_user_id: str = "charterwatch"
+    sms_sender: str = Field(default="0000000000", description="the registered sender number (발신번호)")
+    notify_attempts: int = Field(default=4, ge=1, le=20, description="attempts per notice before it is given up")
+    notify_retry_base_s: float = Field(default=0.5, gt=0, description="first backoff; doubles per attempt")
     clock_file: Path | None = Field(
         default=None,
         description="drills and tests only: the current instant is read from this file (ISO 8601) instead of the wall clock",

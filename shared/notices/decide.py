@@ -50,6 +50,7 @@ class NoticeCase:
     applicant: Sealed
     channels: tuple[str, ...]
     electronic_consent: bool
+    agency_id: str = ""
     vouchers: dict[str, tuple[int, str]] = field(default_factory=dict)  # cause -> (amount, kind)
 
 
@@ -70,7 +71,7 @@ def observe(case: NoticeCase | None, env: Envelope, charters: CharterBook) -> No
             return None
         charter = charters.get(env.charter.charter_id, env.charter.version) if env.charter else None
         case = NoticeCase(CaseState(env.case_id), charter, p.applicant, tuple(c.value for c in p.notice_channels),
-                          p.electronic_consent)
+                          p.electronic_consent, p.agency_id)
     if isinstance(p, comp.VoucherProposed):
         return replace(case, vouchers={**case.vouchers, p.cause: (p.amount_won, p.voucher_kind)})
     if isinstance(p, comp.VoucherSettled):

@@ -1,0 +1,1 @@
+"""Delivery channels behind one interface: e-mail (SMTP), SMS (an HTTP gateway), the homepage inbox."""

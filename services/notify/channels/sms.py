@@ -1,0 +1,61 @@
+"""SMS through an HTTP gateway, on a request/response contract modelled on common Korean SMS APIs
+(Aligo-style ``POST {base}/send/``, form-encoded).
+
+Request fields: ``key``, ``user_id``, ``sender``, ``receiver``, ``msg``, ``msg_type`` (SMS | LMS),
+``title`` (LMS), and ``ref``, our idempotency reference (the notice id and the part number): a
+gateway that honours it never delivers one reference twice. Response: JSON with ``result_code``
+(1 = accepted; negative = refused, with ``message``) and ``msg_id``. A timeout, a connection
+error or a 5xx is transient; a 4xx or a negative result code is not.
+"""
+from __future__ import annotations
+
+import httpx
+
+from services.notify.channels.port import DeliveryError, Message
+from shared.notices import sms
+
+
+class SmsGateway:
+    def __init__(self, base_url: str, api_key: str, user_id: str, sender: str, timeout: float = 5.0,
+                 client: httpx.AsyncClient | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key, self.user_id, self.sender, self.timeout = api_key, user_id, sender, timeout
+        self._client = client
+
+    async def send(self, m: Message) -> str | None:
+        if not m.to:
+            raise DeliveryError("no phone number", transient=False)
+        plan = sms.plan(m.text)
+        refs: list[str] = []
+        client = self._client or httpx.AsyncClient(timeout=self.timeout)
+        try:
+            for i, part in enumerate(plan.parts, 1):
+                refs.append(await self._send_part(client, m, part, plan.message_type, f"{m.notice_id}:{i}"))
+        finally:
+            if self._client is None:
+                await client.aclose()
+        return ",".join(refs)
+
+    async def _send_part(self, client: httpx.AsyncClient, m: Message, text: str, msg_type: str, ref: str) -> str:
+        data = {"key": self.api_key, "user_id": self.user_id, "sender": self.sender, "receiver": m.to or "",
+                "msg": text, "msg_type": msg_type, "ref": ref}
+        if msg_type == "LMS":
+            data["title"] = m.subject[:44]
+        try:
+            r = await client.post(f"{self.base_url}/send/", data=data, timeout=self.timeout)
+        except httpx.TimeoutException as exc:
+            raise DeliveryError(f"sms gateway timed out ({type(exc).__name__})", transient=True) from exc
+        except httpx.TransportError as exc:
+            raise DeliveryError(f"sms gateway unreachable ({type(exc).__name__})", transient=True) from exc
+        if r.status_code >= 500:
+            raise DeliveryError(f"sms gateway answered {r.status_code}", transient=True)
+        if r.status_code >= 400:
+            raise DeliveryError(f"sms gateway refused the request: {r.status_code}", transient=False)
+        try:
+            body = r.json()
+            code = int(body.get("result_code", -999))
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise DeliveryError("sms gateway answered something that is not its JSON", transient=True) from exc
+        if code < 1:
+            raise DeliveryError(f"sms gateway result {code}: {body.get('message', '')}", transient=False)
+        return str(body.get("msg_id", ref))
