@@ -165,6 +165,8 @@ class _Case:
     basis_event_id: str = ""
     notices: Counter[str] = field(default_factory=Counter)  # NoticeSent by kind
     notice_ids: set[str] = field(default_factory=set)
+    notice_events: dict[str, list[Envelope]] = field(default_factory=dict)  # NoticeSent by kind, in order
+    extension_notices_closed: set[int] = field(default_factory=set)
 
 
 class ObligationBook:
@@ -179,6 +181,8 @@ class ObligationBook:
         self._prepared: dict[tuple[str, str, int], Envelope] = {}
         self._seq = 0
         self._open_counts: Counter[str] = Counter()  # kept incrementally: counting a million on demand is too slow
+        # Notices read (from their own topic) before the case's receipt: applied once the case is known.
+        self._early_notices: dict[str, list[Envelope]] = {}
 
     # -- state -----------------------------------------------------------------
     def open_by_kind(self) -> Counter[str]:
@@ -204,7 +208,7 @@ class ObligationBook:
         case whose receipt was never seen."""
         case = self._cases.get(env.case_id)
         if case is None:
-            return isinstance(env.payload, ev.PetitionReceived)
+            return isinstance(env.payload, (ev.PetitionReceived, notice.NoticeSent))
         if isinstance(env.payload, notice.NoticeSent):
             return env.payload.notice_id not in case.notice_ids
         if isinstance(env.payload, notice.NoticeFailed):
@@ -216,14 +220,27 @@ class ObligationBook:
         if not self.accepts(env):
             return []  # redelivered, or a case whose start we never saw: nothing can be derived
         case = self._cases.get(env.case_id)
+        if case is None and isinstance(env.payload, notice.NoticeSent):
+            early = self._early_notices.setdefault(env.case_id, [])
+            if all(e.payload.notice_id != env.payload.notice_id for e in early):
+                early.append(env)
+            return []
         if case is None:
             charter = self.charters.get(env.charter.charter_id, env.charter.version) if env.charter else None
             case = self._cases[env.case_id] = _Case(CaseState(env.case_id), charter)
+            out = self._observe(case, env, now)
+            for early in self._early_notices.pop(env.case_id, []):
+                out += self.observe(early, now)
+            return out
+        return self._observe(case, env, now)
+
+    def _observe(self, case: _Case, env: Envelope, now: datetime) -> list[Envelope]:
         out: list[Envelope] = []
         if isinstance(env.payload, notice.NoticeSent):
             # Not part of the case's version sequence: deduplicated by its own id.
             case.notice_ids.add(env.payload.notice_id)
             case.notices[env.payload.kind] += 1
+            case.notice_events.setdefault(env.payload.kind, []).append(env)
         else:
             case.state = apply(case.state, env)
             if isinstance(env.payload, ev.PetitionTransferred):
@@ -239,9 +256,12 @@ class ObligationBook:
                 out.append(self._suspended(case, old, env, now))
             else:
                 out.append(self._discharged(case, old, env, now, voids=False))
+                if old.kind == "extension_notice":
+                    case.extension_notices_closed.add(int(oid.split(":")[1]))
         for oid, ob in new.items():
             if oid not in case.open and (oid, ob.due_epoch) not in case.breached:
                 out.append(self._opened(case, ob, env, now))
+        out += self._extensions_noticed_first(case, env, now)
         # A backdated fact can show that an obligation already reported breached was met in time.
         for key, ob in list(case.breached.items()):
             if ob.obligation_id not in new and env.occurred_at <= ob.due_at:
@@ -251,6 +271,22 @@ class ObligationBook:
         # a million open obligations must fit one worker.
         self._set_open(case, {oid: replace(ob, deadline=None) for oid, ob in new.items()
                               if (oid, ob.due_epoch) not in case.breached})
+        return out
+
+    def _extensions_noticed_first(self, case: _Case, env: Envelope, now: datetime) -> list[Envelope]:
+        """An extension whose notice was read first (the two come from different topics): its
+        obligation is opened and discharged by that notice at once, so the events are the same
+        whichever order the facts arrive in."""
+        out: list[Envelope] = []
+        sent = case.notice_events.get("extension", [])
+        for i in range(1, min(len(case.state.extensions), len(sent)) + 1):
+            if i in case.extension_notices_closed or f"extension_notice:{i}" in case.open:
+                continue
+            ob = _extension_notice(case.state, case.charter, self.calendar, i)
+            if ob is None:
+                continue  # paused: the deadline it must precede is not fixed yet
+            case.extension_notices_closed.add(i)
+            out += [self._opened(case, ob, env, now), self._discharged(case, ob, sent[i - 1], now, voids=False)]
         return out
 
     def _transfer(self, case: _Case, env: Envelope, now: datetime) -> list[Envelope]:

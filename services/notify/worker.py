@@ -142,18 +142,28 @@ class NotifyWorker:
                        case.state.applicant_ref, case.agency_id)
 
     async def _send_all(self, pending: list[tuple[str, Message]]) -> list[Outcome]:
+        """Cases in parallel (bounded), each case's notices in order: a receipt never arrives after the completion."""
         gate = asyncio.Semaphore(self._concurrency)
+        outcomes: list[Outcome | None] = [None] * len(pending)
+        by_case: dict[str, list[int]] = {}
+        for i, (_, m) in enumerate(pending):
+            by_case.setdefault(m.case_id, []).append(i)
 
         async def one(message: Message) -> Outcome:
+            if message.channel in CONTACT and not message.to:
+                return Outcome(False, 0, reason=f"the applicant gave no {CONTACT[message.channel]}")
             channel = self._channels.get(message.channel)
             if channel is None:
                 return Outcome(False, 0, reason=f"no {message.channel} channel configured")
-            if message.channel in CONTACT and not message.to:
-                return Outcome(False, 0, reason=f"the applicant gave no {CONTACT[message.channel]}")
-            async with gate:
-                return await deliver(channel, message, self._policy)
+            return await deliver(channel, message, self._policy)
 
-        return list(await asyncio.gather(*(one(m) for _, m in pending)))
+        async def case(indexes: list[int]) -> None:
+            async with gate:
+                for i in indexes:
+                    outcomes[i] = await one(pending[i][1])
+
+        await asyncio.gather(*(case(ix) for ix in by_case.values()))
+        return [o for o in outcomes if o is not None]
 
     def _settle(self, notice_id: str, message: Message, outcome: Outcome) -> None:
         now = self._clock()

@@ -254,3 +254,20 @@ def test_a_snapshot_restores_the_case_and_its_marks(calendar: WorkingCalendar) -
     assert not {e.event_id for e in after} & {e.event_id for e in first}
     assert [e.payload.obligation_id for e in after if e.event_type == "ObligationBreached"] == ["statutory_deadline"]
     assert restored.marks_of("unknown") == {"breached": [], "at_risk": []}
+
+
+def test_the_same_events_whichever_topic_is_read_first(calendar: WorkingCalendar) -> None:
+    case = Case()
+    extended = case.event(ev.ProcessingExtended(period="7d", reason="협의", expected_completion=kst(2026, 11, 19, 18)),
+                          kst(2026, 11, 9, 10))
+    sent = notice_sent(case, "extension", "n-1", kst(2026, 11, 9, 11))
+
+    def events(order: list) -> set:
+        book = ObligationBook(calendar, CHARTERS)
+        out = [e for env in order for e in book.observe(env, kst(2026, 11, 9, 12))]
+        return {(e.event_id, e.event_type, e.case_version, e.occurred_at, e.payload.model_dump_json()) for e in out}
+
+    in_order = events([case.received, extended, sent])
+    assert events([case.received, sent, extended]) == in_order  # the notice read before the extension
+    assert events([sent, case.received, extended]) == in_order  # ... and before the case's receipt
+    assert {t for _, t, *_ in in_order} >= {"ObligationOpened", "ObligationDischarged"}
