@@ -12,3 +12,4 @@ if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
 fi
 echo "== SLA monitor (issue 6)"; python3 bench/sla_monitor.py
 echo "== compensation (issue 7)"; python3 bench/compensation_rate.py
+echo "== notify (issue 8)"; python3 bench/notify_rate.py
