@@ -23,7 +23,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.compensation.ledger.book import Ledger  # noqa: E402
-from services.outbox.publisher import Outbox  # noqa: E402
 from services.compensation.worker import LedgerConsumer  # noqa: E402
 from services.eventlog.deadletter import DeadLetters  # noqa: E402
 from services.eventlog.embedded import EmbeddedLog  # noqa: E402
@@ -31,9 +30,13 @@ from services.eventlog.port import EventLog  # noqa: E402
 from services.eventlog.topics import Topics  # noqa: E402
 from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate  # noqa: E402
 from services.logs import configure  # noqa: E402
+from services.outbox.publisher import Outbox  # noqa: E402
 from shared.charters import CharterBook  # noqa: E402
-from shared.events import Envelope, encode  # noqa: E402
-from shared.events import sla  # noqa: E402
+from shared.events import (  # noqa: E402
+    Envelope,
+    encode,
+    sla,  # noqa: E402
+)
 from shared.events.envelope import CharterRef  # noqa: E402
 from shared.holiday_source import korean_calendar  # noqa: E402
 from shared.instants import KST  # noqa: E402

@@ -23,6 +23,10 @@ db_app = typer.Typer(help="Read-model database.", no_args_is_help=True)
 charters_app = typer.Typer(help="Charter files.", no_args_is_help=True)
 events_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
 keys_app = typer.Typer(help="Integrating agencies' API keys.", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit: replay decisions from the log, verify the hash chains.", no_args_is_help=True)
+projections_app = typer.Typer(help="Read models rebuilt from the log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(projections_app, name="projections")
 app.add_typer(topics_app, name="topics")
 app.add_typer(db_app, name="db")
 app.add_typer(charters_app, name="charters")
@@ -272,7 +276,12 @@ def deadline(
 ) -> None:
     """When a processing period runs out under Act 19 (to the second, +09:00)."""
     from services.bootstrap import load_calendar
-    from shared.deadline import DeadlineInputError, Extension, compute_deadline, parse_pause
+    from shared.deadline import (
+        DeadlineInputError,
+        Extension,
+        compute_deadline,
+        parse_pause,
+    )
     from shared.deadline_report import deadline_dict
     from shared.instants import isoformat_kst, parse_instant
     from shared.periods import Period
@@ -382,3 +391,102 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@audit_app.command("replay")
+def audit_replay(
+    case: Annotated[Optional[str], typer.Option("--case", help="one case id")] = None,
+    all_cases: Annotated[bool, typer.Option("--all", help="every case on the log")] = False,
+    as_of: Annotated[Optional[str], typer.Option(help="the case as it stood at this instant (ISO 8601)")] = None,
+    received_from: Annotated[Optional[str], typer.Option("--from", help="--all: cases received from (ISO 8601)")] = None,
+    received_to: Annotated[Optional[str], typer.Option("--to", help="--all: cases received before (ISO 8601)")] = None,
+    output: Annotated[str, typer.Option("--format", help="json or html (one case)")] = "json",
+    out: Annotated[Optional[Path], typer.Option(help="write the report here instead of stdout")] = None,
+    mode: Mode = None,
+) -> None:
+    """Re-derive every deadline, breach, remedy and notice from the log and compare with what was recorded.
+    Exits 1 when any decision disagrees."""
+    import json as _json
+
+    from services.audit import service
+    from services.audit.report import as_html
+    from services.bootstrap import bootstrap
+    from shared.instants import parse_instant
+
+    if (case is None) == (not all_cases):
+        raise typer.BadParameter("give --case ID or --all")
+    if output not in ("json", "html"):
+        raise typer.BadParameter("--format: json or html")
+    c = bootstrap(_settings(mode))
+    try:
+        if case is not None:
+            report = service.case_report(c, case, parse_instant(as_of, "as_of") if as_of else None)
+            if report is None:
+                typer.echo(f"no events for case {case}", err=True)
+                raise typer.Exit(2)
+            text = as_html(report) if output == "html" else _json.dumps(report, ensure_ascii=False, indent=2)
+            if out:
+                out.write_text(text, encoding="utf-8")
+            else:
+                typer.echo(text)
+            if not report["agrees"]:
+                raise typer.Exit(1)
+            return
+        from services.audit.source import ends
+
+        with typer.progressbar(length=ends(c.log, c.topics), label="reading the log", file=sys.stderr) as bar:
+            summary = service.replay_all(c, parse_instant(received_from, "from") if received_from else None,
+                                         parse_instant(received_to, "to") if received_to else None, bar.update)
+        result = {"cases": summary.cases, "events": summary.events, "decisions_rederived": summary.decisions,
+                  "agreed": summary.agreed, "disagreements": summary.disagreements,
+                  "disagreeing_cases": summary.disagreeing_cases[:100], "undecodable": summary.undecodable}
+        text = _json.dumps(result, ensure_ascii=False, indent=2)
+        if out:
+            out.write_text(text, encoding="utf-8")
+        typer.echo(text)
+        if not summary.ok:
+            raise typer.Exit(1)
+    finally:
+        c.close()
+
+
+@audit_app.command("verify")
+def audit_verify(mode: Mode = None) -> None:
+    """Check every case's hash chain on the petition topic; name the first broken link. Exits 1 if any."""
+    from services.audit import service
+    from services.bootstrap import bootstrap
+
+    c = bootstrap(_settings(mode))
+    try:
+        report = service.verify(c)
+    finally:
+        c.close()
+    for b in report.broken:
+        typer.echo(f"BROKEN case {b.case_id} version {b.case_version} (partition {b.partition}, offset {b.offset}): "
+                   f"{b.problem}")
+    typer.echo(f"{report.cases} cases, {report.events} events, {len(report.broken)} broken, "
+               f"{report.unchained} written before the chain existed")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(mode: Mode = None) -> None:
+    """Rebuild every read model from the log into a scratch database, check it equals the live one,
+    then rebuild the live one from the log. Exits 1 if they differed (the live one is rebuilt anyway)."""
+    from services.audit.projections import rebuild
+    from services.bootstrap import bootstrap
+
+    c = bootstrap(_settings(mode))
+    try:
+        with typer.progressbar(length=sum(c.log.end_offsets(c.topics.petition_events).values()),
+                               label="projecting", file=sys.stderr) as bar:
+            result = rebuild(c, bar.update)
+    finally:
+        c.close()
+    for line in result.differences[:50]:
+        typer.echo(f"DIFFERS {line}")
+    typer.echo(f"rebuilt {result.rows} rows from {result.events} events; "
+               f"{'equal to' if not result.differences else 'different from'} the live read model")
+    if result.differences:
+        raise typer.Exit(1)

@@ -23,15 +23,14 @@ from pydantic import BaseModel
 from shared.charters import CharterBook
 from shared.charters.model import Callback, Charter, OpinionResponse
 from shared.deadline import Deadline, due_epoch
-from shared.events import Envelope
+from shared.events import Envelope, notice, sla
+from shared.events import petition as ev
 from shared.events.envelope import CharterRef
 from shared.events.registry import type_of
-from shared.events import petition as ev
-from shared.events import notice, sla
 from shared.instants import KST
+from shared.periods import Period, PetitionType
 from shared.petition_case import OPEN, CaseState, Status, apply
 from shared.petition_clock import case_deadlines
-from shared.periods import Period, PetitionType
 from shared.working_time import WorkingCalendar
 
 PRODUCER = "sla_monitor"
@@ -142,6 +141,15 @@ def _extension_notice(s: CaseState, charter: Charter | None, cal: WorkingCalenda
                       counting=before.statutory.mode.value)
 
 
+def _can_void(ob: Obligation, env: Envelope) -> bool:
+    """Transfers are judged once, when recorded; a notice only fulfils the notice obligations."""
+    if ob.kind == "transfer":
+        return False
+    if isinstance(env.payload, notice.NoticeSent):
+        return ob.kind in ("extension_notice", "interim_notice")
+    return True
+
+
 def _first(charter: Charter | None, kind: type) -> object | None:
     if charter is None:
         return None
@@ -243,9 +251,9 @@ class ObligationBook:
             case.notice_events.setdefault(env.payload.kind, []).append(env)
         else:
             case.state = apply(case.state, env)
+            case.basis_event_id = str(env.event_id)  # the petition event obligations are derived after
             if isinstance(env.payload, ev.PetitionTransferred):
                 out.extend(self._transfer(case, env, now))
-        case.basis_event_id = str(env.event_id)
         new = derive(case.state, case.charter, self.calendar, case.notices)
         for oid, old in case.open.items():
             if oid in new:
@@ -264,7 +272,7 @@ class ObligationBook:
         out += self._extensions_noticed_first(case, env, now)
         # A backdated fact can show that an obligation already reported breached was met in time.
         for key, ob in list(case.breached.items()):
-            if ob.obligation_id not in new and env.occurred_at <= ob.due_at:
+            if ob.obligation_id not in new and env.occurred_at <= ob.due_at and _can_void(ob, env):
                 out.append(self._discharged(case, ob, env, now, voids=True))
                 del case.breached[key]
         # Kept without the full Deadline computation (it is recomputed for a proof when needed):
@@ -302,9 +310,11 @@ class ObligationBook:
         return [self._breached(case, ob, now)]
 
     # -- wall-clock triggers ---------------------------------------------------
-    def due(self, now: datetime) -> list[Envelope]:
-        """Everything that fell due by ``now``: at-risk warnings and breaches, each once."""
-        limit = int(now.timestamp())
+    def due(self, now: datetime, until: datetime | None = None) -> list[Envelope]:
+        """Everything that fell due by ``until`` (default ``now``): at-risk warnings and breaches, each
+        once, recorded at ``now``. Before a fact is observed, the runtimes fire what fell due before
+        it was recorded, so a lagging monitor decides exactly as a prompt one (and as a replay)."""
+        limit = int(min(now, until or now).timestamp())
         out: list[Envelope] = []
         while self._heap and self._heap[0][0] <= limit:
             _, _, case_id, oid, due_epoch, timer = heapq.heappop(self._heap)
@@ -399,7 +409,11 @@ class ObligationBook:
         replay derived that were never emitted (petitions that arrived while the monitor was down)."""
         emitted = list(emitted)
         done = {e.event_id for e in emitted}
-        missing = [e for env in petition_events for e in self.observe(env, now) if e.event_id not in done]
+        missing = []
+        for env in petition_events:
+            # as live: what fell due before each fact was recorded fires before the fact is applied
+            missing += [e for e in self.due(now, until=env.recorded_at) if e.event_id not in done]
+            missing += [e for e in self.observe(env, now) if e.event_id not in done]
         for env in emitted:
             p = env.payload
             if isinstance(p, (sla.ObligationBreached, sla.ObligationAtRisk)):
@@ -413,6 +427,7 @@ class ObligationBook:
         fell due since is left on the timer heap for the next ``due``."""
         case_id = ""
         for env in events:
+            self.due(now, until=env.recorded_at)  # as live; the events were emitted before the snapshot
             self.observe(env, now)
             case_id = env.case_id
         for oid, epoch in marks.get("breached", ()):

@@ -14,7 +14,7 @@ from enum import Enum
 
 from pydantic import BaseModel
 
-from shared.deadline import Extension, MAX_EXTENSIONS, Pause
+from shared.deadline import MAX_EXTENSIONS, Extension, Pause
 from shared.events import Envelope
 from shared.events import petition as ev
 from shared.periods import Period, PetitionType, statutory_period

@@ -19,8 +19,8 @@ very same holidays years later.
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left, bisect_right
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 

@@ -15,10 +15,10 @@ from sqlalchemy.orm import sessionmaker
 
 from services.bootstrap import Container
 from services.compensation.ledger.book import Ledger
-from services.outbox.publisher import Outbox
 from services.eventlog.deadletter import DeadLetters
 from services.eventlog.port import EventLog, Record
 from services.logs import get_logger
+from services.outbox.publisher import Outbox
 from shared.charters import NoCharterInForce
 
 GROUP = "charterwatch.compensation"

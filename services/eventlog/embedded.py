@@ -8,8 +8,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from functools import lru_cache
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from kafka.partitioner.default import murmur2

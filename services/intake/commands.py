@@ -25,7 +25,7 @@ from services.intake.store.orm import StreamEventRow
 from shared.charters import NoCharterInForce
 from shared.deadline import Deadline, DeadlineInputError
 from shared.events import Envelope, decode, encode
-from shared.events.envelope import CharterRef
+from shared.events.envelope import CharterRef, chain_hash
 from shared.events.petition import Channel, NoticeChannel, PetitionReceived
 from shared.instants import to_kst
 from shared.periods import PetitionType, UnknownPetitionKind
@@ -107,12 +107,14 @@ def _check_instant(c: Container, at: datetime, field: str, not_before: datetime 
     return at
 
 
-def load_case(session: Session, case_id: str) -> tuple[CaseState, CharterRef | None]:
-    """The case folded from its stream, and the charter version it was received under."""
-    events = [decode(r.encode()) for r in session.execute(
+def load_case(session: Session, case_id: str) -> tuple[CaseState, CharterRef | None, str | None]:
+    """The case folded from its stream, the charter version it was received under, and the hash
+    of its last event (the next event's ``prev_hash``)."""
+    raws = [r.encode() for r in session.execute(
         select(StreamEventRow.envelope).where(StreamEventRow.case_id == case_id).order_by(StreamEventRow.version)
     ).scalars()]
-    return fold(case_id, events), (events[0].charter if events else None)
+    events = [decode(r) for r in raws]
+    return fold(case_id, events), (events[0].charter if events else None), (chain_hash(raws[-1]) if raws else None)
 
 
 def _commit_event(session: Session, c: Container, env: Envelope) -> Position:
@@ -161,7 +163,7 @@ def file_petition(session: Session, cmd: FilePetition, c: Container) -> Recorded
 def record_fact(session: Session, c: Container, case_id: str, payload: BaseModel, occurred_at: datetime,
                 agency_id: str, if_match: int | None) -> Recorded:
     """Record one fact on an existing case, under the rules of shared.petition_case."""
-    state, charter_ref = load_case(session, case_id)
+    state, charter_ref, head = load_case(session, case_id)
     if not state.exists or not state.can_be_seen_by(agency_id):
         raise CommandRejected("case_id", f"no petition {case_id}", 404)  # another agency's case does not exist for you
     if if_match is not None and if_match != state.version:
@@ -173,7 +175,7 @@ def record_fact(session: Session, c: Container, case_id: str, payload: BaseModel
     except RuleViolation as exc:
         raise CommandRejected("case_id", exc.message, 409, rule=exc.rule) from exc
     env = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=state.version + 1, occurred_at=at,
-                   recorded_at=c.clock(), producer="intake", payload=payload, charter=charter_ref)
+                   recorded_at=c.clock(), producer="intake", payload=payload, charter=charter_ref, prev_hash=head)
     new_state = apply(state, env)
     charter = c.charters.get(charter_ref.charter_id, charter_ref.version) if charter_ref else None
     try:

@@ -71,7 +71,11 @@ class FaustMonitor:
         if not self.book.accepts(env):
             return
         key = env.case_id.encode()
-        out = self.book.observe(env, self.clock())
+        now = self.clock()
+        fired = self.book.due(now, until=env.recorded_at)  # what fell due before this fact was recorded
+        await self.emit(fired)
+        await self._mark(fired)
+        out = self.book.observe(env, now)
         await self.emit(out)
         snap = Snapshot.load(self.snapshots.get(key)).with_fact(env)
         snap.marks = self.book.marks_of(env.case_id)
@@ -80,6 +84,9 @@ class FaustMonitor:
     async def tick(self) -> None:
         out = self.book.due(self.clock())
         await self.emit(out)
+        await self._mark(out)
+
+    async def _mark(self, out: list[Envelope]) -> None:
         for case_id in {e.case_id for e in out}:
             key = case_id.encode()
             snap = Snapshot.load(self.snapshots.get(key))

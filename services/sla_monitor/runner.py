@@ -58,8 +58,9 @@ def rebuild_book(
         records, positions[topic] = read_all(event_log, topic)
         for env in map(decode_fact, filter(keep, records)):
             if env is not None:
-                # notices carry no case version: they follow the petition events, in time order
-                facts.append(((env.case_id, rank, env.case_version if rank == 0 else env.occurred_at.timestamp()), env))
+                # merged by when they were recorded (a case's petition events in version order), as they reached
+                # the live monitor; notices carry no case version
+                facts.append(((env.case_id, env.recorded_at, rank, env.case_version), env))
     facts.sort(key=lambda f: f[0])
     emitted_records, _ = read_all(event_log, topics.sla_events)
     emitted = [decode(r.value) for r in emitted_records if keep(r)]
@@ -108,7 +109,9 @@ class MonitorLoop:
         """Handle a batch of case facts, then fire whatever is due now."""
         for env in map(self._dead.decode, records):
             if env is not None:
-                self._emit(self.book.observe(env, self._clock()))
+                now = self._clock()
+                self._emit(self.book.due(now, until=env.recorded_at))  # what fell due before this fact
+                self._emit(self.book.observe(env, now))
         self._emit(self.book.due(self._clock()))
 
     def run(self) -> None:

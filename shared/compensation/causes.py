@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.events import Envelope
+from shared.events import Envelope, sla
 from shared.events import petition as ev
-from shared.events import sla
 from shared.events.envelope import CharterRef
 from shared.periods import Period
 

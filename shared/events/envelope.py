@@ -8,21 +8,22 @@ itself is versioned (``envelope_version``) separately from each payload's
 """
 from __future__ import annotations
 
+import hashlib
 import json
-from functools import lru_cache
 from dataclasses import dataclass, field
-
-import orjson
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
-from shared.instants import require_aware, to_kst
 from shared.events.registry import UnknownEventType, payload_model, type_of, upcast
+from shared.instants import require_aware, to_kst
 
-ENVELOPE_VERSION = 1
+ENVELOPE_VERSION = 2  # 2 added prev_hash (the case's hash chain); version 1 envelopes still decode
+SUPPORTED_ENVELOPES = (1, 2)
 _RECORDED_AT_MARK = "\x00recorded_at\x00"
 _RECORDED_AT_WIRE = orjson.dumps(_RECORDED_AT_MARK)
 
@@ -57,6 +58,9 @@ class Envelope:
     # The wire bytes before and after recorded_at, for an event built ahead of the instant it is
     # stamped and sent (a breach prepared before its due instant): see ``prepare_wire``.
     wire: tuple[bytes, bytes] | None = field(default=None, compare=False, repr=False)
+    # SHA-256 (hex) of the previous event of this case's stream, as encoded on the log; None for the
+    # first. Rewriting, deleting or reordering an event breaks the next link (``charterwatch audit verify``).
+    prev_hash: str | None = None
 
     def __post_init__(self) -> None:
         require_aware(self.occurred_at, "occurred_at")
@@ -85,6 +89,7 @@ class Envelope:
             "charter": None
             if self.charter is None
             else {"charter_id": self.charter.charter_id, "version": self.charter.version},
+            "prev_hash": self.prev_hash,
             "payload": self._payload_data(),
         }
 
@@ -143,8 +148,11 @@ def _instant(data: dict[str, Any], name: str) -> datetime:
 
 def from_dict(data: dict[str, Any]) -> Envelope:
     version = _field(data, "envelope_version", int)
-    if version != ENVELOPE_VERSION:
-        raise EventDecodeError(f"envelope_version: {version} is not supported (expected {ENVELOPE_VERSION})")
+    if version not in SUPPORTED_ENVELOPES:
+        raise EventDecodeError(f"envelope_version: {version} is not supported (expected one of {SUPPORTED_ENVELOPES})")
+    prev_hash = data.get("prev_hash")
+    if prev_hash is not None and (not isinstance(prev_hash, str) or len(prev_hash) != 64):
+        raise EventDecodeError("prev_hash: expected 64 hex characters or null")
     event_type = _field(data, "event_type", str)
     schema_version = _field(data, "schema_version", int)
     try:
@@ -178,7 +186,13 @@ def from_dict(data: dict[str, Any]) -> Envelope:
         producer=_field(data, "producer", str),
         payload=payload,
         charter=charter,
+        prev_hash=prev_hash,
     )
+
+
+def chain_hash(raw: bytes) -> str:
+    """The link to an event: SHA-256 of its bytes exactly as on the log."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def decode(raw: bytes) -> Envelope:

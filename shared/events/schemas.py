@@ -14,7 +14,9 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
     "required": ["envelope_version", "event_id", "case_id", "case_version", "event_type", "schema_version", "occurred_at",
                  "recorded_at", "producer", "charter", "payload"],
     "properties": {
-        "envelope_version": {"const": ENVELOPE_VERSION},
+        "envelope_version": {"enum": [1, ENVELOPE_VERSION], "description": "1 had no prev_hash"},
+        "prev_hash": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$",
+                      "description": "SHA-256 of the previous event of the case's stream as on the log; null first"},
         "event_id": {"type": "string", "format": "uuid"},
         "case_id": {"type": "string", "minLength": 1, "description": "the Kafka key: one case's events stay in order"},
         "case_version": {"type": "integer", "minimum": 0,

@@ -18,10 +18,9 @@ from typing import Any
 
 from shared.charters import CharterBook
 from shared.charters.model import Charter, InterimNotice, ResultNotice, RightsNotice
-from shared.events import Envelope
+from shared.events import Envelope, sla
 from shared.events import compensation as comp
 from shared.events import petition as ev
-from shared.events import sla
 from shared.notices.render import korean_instant
 from shared.petition_case import CaseState, apply
 from shared.petition_clock import case_deadlines

@@ -11,19 +11,22 @@ import pytest
 from sqlalchemy import func, select
 
 from services.compensation.ledger.book import Ledger, TransitionRefused
-from services.compensation.ledger.orm import RemedyActionRow, VoucherRow, VoucherTransitionRow
-from services.outbox.publisher import Outbox
+from services.compensation.ledger.orm import (
+    RemedyActionRow,
+    VoucherRow,
+    VoucherTransitionRow,
+)
 from services.compensation.worker import LedgerConsumer
-from services.outbox.orm import OutboxRow
 from services.eventlog.deadletter import DeadLetters
 from services.eventlog.embedded import EmbeddedLog
 from services.eventlog.topics import Topics
 from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate
+from services.outbox.orm import OutboxRow
+from services.outbox.publisher import Outbox
 from services.sla_monitor.runner import read_all
 from shared.charters import CharterBook
-from shared.events import Envelope, decode, encode
+from shared.events import Envelope, decode, encode, sla
 from shared.events import petition as ev
-from shared.events import sla
 from shared.holiday_source import korean_calendar
 from tests.unit.test_obligations import Case, kst
 

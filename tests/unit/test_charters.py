@@ -3,7 +3,12 @@ from datetime import date, datetime
 
 import pytest
 
-from shared.charters import CharterBook, CharterFileError, NoCharterInForce, parse_charter
+from shared.charters import (
+    CharterBook,
+    CharterFileError,
+    NoCharterInForce,
+    parse_charter,
+)
 from shared.charters.model import Callback, OpinionResponse, Remedy
 from shared.instants import KST
 from shared.periods import Period, PetitionType
@@ -23,9 +28,12 @@ promises:
 """
 
 
-def test_the_five_seeded_municipalities_load() -> None:
+def test_the_seeded_municipalities_and_the_policy_examples_load() -> None:
     book = CharterBook.bundled()
-    assert book.ids() == ["busan", "daegu-donggu", "dangjin", "uijeongbu", "yeonje-gu"]
+    assert book.ids() == ["busan", "busan-gangseo-gu", "daegu-donggu", "dangjin", "gochang", "namhae", "seongnam",
+                          "uijeongbu", "yeonje-gu"]
+    namhae = book.in_force("namhae", datetime(2026, 6, 1, tzinfo=KST)).promise("N1")
+    assert namhae.voucher.escalation.cap == 30_000  # type: ignore[attr-defined]
 
 
 def test_yeonje_gu_promises() -> None:

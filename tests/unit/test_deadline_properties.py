@@ -7,7 +7,13 @@ from hypothesis import strategies as st
 from shared.deadline import Pause, compute_deadline, due_epoch
 from shared.instants import KST
 from shared.periods import Period
-from shared.working_time import AFTERNOON_END, AFTERNOON_START, MORNING_END, MORNING_START, WorkingCalendar
+from shared.working_time import (
+    AFTERNOON_END,
+    AFTERNOON_START,
+    MORNING_END,
+    MORNING_START,
+    WorkingCalendar,
+)
 
 instants = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31)).map(
     lambda d: d.replace(microsecond=0, tzinfo=KST))

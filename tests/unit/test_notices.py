@@ -7,10 +7,9 @@ from datetime import datetime
 import pytest
 
 from shared.charters import CharterBook
-from shared.events import Envelope
+from shared.events import Envelope, sla
 from shared.events import compensation as comp
 from shared.events import petition as ev
-from shared.events import sla
 from shared.events.envelope import CharterRef
 from shared.notices import sms
 from shared.notices.decide import NoticeCase, notice_id, observe, owed

@@ -7,9 +7,8 @@ from datetime import datetime
 import pytest
 
 from shared.charters import CharterBook
-from shared.events import Envelope
+from shared.events import Envelope, notice, sla
 from shared.events import petition as ev
-from shared.events import notice, sla
 from shared.events.envelope import CharterRef
 from shared.instants import KST
 from shared.obligations import ObligationBook

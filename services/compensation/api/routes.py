@@ -13,13 +13,24 @@ from sqlalchemy.orm import Session
 
 from services.api_deps import Agency, Deps
 from services.bootstrap import Container
-from services.compensation.api.schemas import (OfficialAction, Rejection, StrikeCount, TransitionOut, VoucherDetail,
-                                               VoucherOut, VoucherPage)
+from services.compensation.api.schemas import (
+    OfficialAction,
+    Rejection,
+    StrikeCount,
+    TransitionOut,
+    VoucherDetail,
+    VoucherOut,
+    VoucherPage,
+)
 from services.compensation.ledger.book import Ledger, VoucherNotFound, strike_counts
-from services.compensation.ledger.orm import CompensationCaseRow, VoucherRow, VoucherTransitionRow
-from services.outbox.publisher import Outbox
+from services.compensation.ledger.orm import (
+    CompensationCaseRow,
+    VoucherRow,
+    VoucherTransitionRow,
+)
 from services.eventlog.port import LogUnavailable
 from services.logs import get_logger
+from services.outbox.publisher import Outbox
 from shared.events import Envelope
 
 router = APIRouter()

@@ -15,8 +15,14 @@ from pydantic import BaseModel
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from services.compensation.ledger.orm import (CompensationCaseRow, OfficialLockRow, RemedyActionRow, StrikeRow,
-                                              VoucherRow, VoucherTransitionRow)
+from services.compensation.ledger.orm import (
+    CompensationCaseRow,
+    OfficialLockRow,
+    RemedyActionRow,
+    StrikeRow,
+    VoucherRow,
+    VoucherTransitionRow,
+)
 from services.outbox.orm import OutboxRow
 from shared.charters import CharterBook
 from shared.charters.model import Charter
@@ -265,6 +271,12 @@ class Ledger:
         row.status, row.delivered_at = "delivered", now
         return [self._transition(session, row, "delivered", comp.VoucherDelivered(
             voucher_id=row.voucher_id, cause=row.cause, delivered_by=official_id), now, now, None, actor=official_id)]
+
+    def issue_one(self, session: Session, voucher_id: str, official_id: str, now: datetime) -> list[Envelope]:
+        """One voucher of a monthly batch (what ``issue_batch`` does for each; used by the audit replay)."""
+        row = self.voucher(session, voucher_id)
+        _require(row, "approved", "issue")
+        return self._issue(session, row, official_id, now, None, now)
 
     def issue_batch(self, session: Session, month: str, official_id: str, now: datetime,
                     visible: Callable[[str], bool]) -> list[Envelope]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.audit.api import router as audit_router
 from services.bootstrap import Container
 from services.intake.api import problems
 from services.intake.api.body_limit import BodyLimit
@@ -20,6 +21,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.metrics = IntakeMetrics()
     problems.install(app)
     app.include_router(router)
+    app.include_router(audit_router)
     app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

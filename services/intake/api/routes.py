@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.api_deps import Agency, Deps
 from services.bootstrap import Container
 from services.eventlog.port import LogUnavailable
 from services.intake.api.schemas import (
@@ -28,9 +29,15 @@ from services.intake.api.schemas import (
     RecordedOut,
     TimelineEntryOut,
 )
-from services.api_deps import Agency, Deps
+from services.intake.commands import (
+    Applicant,
+    CommandRejected,
+    FilePetition,
+    Recorded,
+    file_petition,
+    record_fact,
+)
 from services.intake.metrics import IntakeMetrics
-from services.intake.commands import Applicant, CommandRejected, FilePetition, Recorded, file_petition, record_fact
 from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
 from services.intake.store.orm import IdempotencyRow
 from services.logs import get_logger

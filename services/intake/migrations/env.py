@@ -4,12 +4,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from services.intake.dbtypes import Base
+import services.compensation.ledger.orm  # noqa: F401
 import services.intake.readmodel.orm  # noqa: F401  (registers tables)
 import services.intake.store.orm  # noqa: F401
-import services.compensation.ledger.orm  # noqa: F401
-import services.outbox.orm  # noqa: F401
 import services.notify.store.orm  # noqa: F401
+import services.outbox.orm  # noqa: F401
+from services.intake.dbtypes import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -19,9 +19,9 @@ from shared.charters.model import Charter
 from shared.deadline import DeadlineInputError
 from shared.events import Envelope, decode
 from shared.events import petition as ev
+from shared.periods import UnknownPetitionKind
 from shared.petition_case import CaseState, apply, fold, handles
 from shared.petition_clock import case_deadlines
-from shared.periods import UnknownPetitionKind
 from shared.working_time import CalendarRangeError, WorkingCalendar
 
 SIMILARITY = 0.85  # normalised title+body ratio above which a petition is a duplicate (D14)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,10 @@ class ProjectionRunner:
         self._dead = dead_letters
         self.stopping = threading.Event()
 
+    @property
+    def projection(self) -> PetitionProjection:
+        return self._projection
+
     def _positions(self, session: Session) -> dict[int, int]:
         rows = session.execute(
             select(ProjectionPosition).where(
@@ -45,7 +50,8 @@ class ProjectionRunner:
         ).scalars()
         return {r.partition: r.next_offset for r in rows}
 
-    def run(self, poll_timeout: float = 0.5, until_caught_up: bool = False) -> int:
+    def run(self, poll_timeout: float = 0.5, until_caught_up: bool = False,
+            progress: Callable[[int], None] | None = None) -> int:
         """Project until stopped (or, with ``until_caught_up``, until the log's current end). Returns events applied."""
         with self._sessions() as session:
             positions = self._positions(session)
@@ -59,6 +65,8 @@ class ProjectionRunner:
                 records = reader.poll(timeout=poll_timeout)
                 if not records:
                     continue
+                if progress is not None:
+                    progress(len(records))
                 with self._sessions.begin() as session:
                     for record in records:
                         try:

@@ -1,0 +1,258 @@
+"""Replay: re-derive every decision recorded for a case and compare it, field by field.
+
+- Obligations, deadlines and breaches: a fresh ``ObligationBook`` over the case's facts
+  (petition events and notices sent), with the timers fired at each fact's recorded instant
+  before the fact itself, as the live monitor would have, then up to ``as_of``. The charter is
+  the version on the receipt's envelope (in force at receipt), never today's.
+- Remedies: a scratch ledger (in-memory SQLite) fed the petition events and the SLA events
+  as recorded (what compensation consumed), with the officials' recorded actions (approvals,
+  rejections, deliveries, batch issues) applied where they happened.
+- Notices: the notices owed are re-decided and re-rendered with the recorded template version;
+  the SHA-256 must equal the one recorded on ``NoticeSent``.
+
+Event ids are derived from causes, so a decision is matched by id. A decision an older release
+made differently shows as a difference; nothing is corrected. A decision recorded under a
+calendar version this replay does not have is reported as such.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from services.compensation.ledger.book import Ledger
+from services.intake.dbtypes import Base
+from services.outbox.orm import OutboxRow
+from shared.charters import CharterBook
+from shared.compensation.causes import cause_of, withdrawal_of
+from shared.events import Envelope, decode
+from shared.events import compensation as comp
+from shared.events import notice as nv
+from shared.events import petition as ev
+from shared.notices.decide import observe as notice_observe
+from shared.notices.decide import owed
+from shared.notices.render import Renderer
+from shared.obligations import ObligationBook
+from shared.working_time import WorkingCalendar
+
+IGNORED = {"recorded_at"}  # when it was written down, not what was decided
+
+
+@dataclass
+class CaseLog:
+    case_id: str
+    petition: list[Envelope] = field(default_factory=list)
+    sla: list[Envelope] = field(default_factory=list)
+    compensation: list[Envelope] = field(default_factory=list)
+    notices: list[Envelope] = field(default_factory=list)
+
+    def upto(self, as_of: datetime | None) -> CaseLog:
+        if as_of is None:
+            return self
+
+        def keep(events: list[Envelope]) -> list[Envelope]:
+            return [e for e in events if e.recorded_at <= as_of]
+        return CaseLog(self.case_id, keep(self.petition), keep(self.sla), keep(self.compensation), keep(self.notices))
+
+
+@dataclass(frozen=True)
+class Difference:
+    kind: str  # sla / compensation / notice
+    event_id: str
+    event_type: str
+    problem: str  # "differs", "recorded, not re-derived", "re-derived, not recorded", "calendar"
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field -> (recorded, re-derived)
+
+
+@dataclass
+class Replay:
+    case_id: str
+    as_of: datetime | None
+    charter: str | None
+    calendar_version: str
+    rederived: dict[str, int] = field(default_factory=dict)  # kind -> decisions re-derived
+    agreed: dict[str, int] = field(default_factory=dict)
+    differences: list[Difference] = field(default_factory=list)
+    official_actions: list[Envelope] = field(default_factory=list)
+
+    @property
+    def agrees(self) -> bool:
+        return not self.differences
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else k, v, out)
+    else:
+        out[prefix] = value
+
+
+def _fields(env: Envelope) -> dict[str, Any]:
+    data = env.to_dict()
+    out: dict[str, Any] = {}
+    _flatten("", {k: v for k, v in data.items() if k not in IGNORED}, out)
+    return out
+
+
+def compare(kind: str, recorded: Iterable[Envelope], rederived: Iterable[Envelope], report: Replay,
+            applied: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    ours = {str(e.event_id): e for e in rederived}
+    theirs = {str(e.event_id): e for e in recorded}
+    report.rederived[kind] = report.rederived.get(kind, 0) + len(ours)
+    for event_id, rec in theirs.items():
+        mine = ours.get(event_id)
+        if mine is None:
+            if event_id not in applied:
+                report.differences.append(Difference(kind, event_id, rec.event_type, "recorded, not re-derived"))
+            continue
+        a, b = _fields(rec), _fields(mine)
+        diff = {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
+        calendar = next((v for k, v in a.items() if k.endswith("calendar_version") and v), None)
+        if calendar and calendar != report.calendar_version:
+            report.differences.append(Difference(kind, event_id, rec.event_type, "calendar",
+                                                 {"calendar_version": (calendar, report.calendar_version)}))
+        elif diff:
+            report.differences.append(Difference(kind, event_id, rec.event_type, "differs", diff))
+        else:
+            report.agreed[kind] = report.agreed.get(kind, 0) + 1
+    for event_id, mine in ours.items():
+        if event_id not in theirs:
+            report.differences.append(Difference(kind, event_id, mine.event_type, "re-derived, not recorded"))
+
+
+def _facts(case: CaseLog) -> list[Envelope]:
+    """Petition events in version order and notices sent, merged by when they were recorded."""
+    facts = list(case.petition) + [n for n in case.notices if isinstance(n.payload, nv.NoticeSent)]
+    return sorted(facts, key=lambda e: (e.recorded_at, e.case_version or 0))
+
+
+def rederive_sla(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook, until: datetime) -> list[Envelope]:
+    book = ObligationBook(calendar, charters)
+    out: list[Envelope] = []
+    for env in _facts(case):
+        out += book.due(env.recorded_at)  # what fell due before this fact reached the monitor
+        out += book.observe(env, env.recorded_at)
+    return out + book.due(until)
+
+
+class CompensationReplayer:
+    """A scratch ledger (in-memory SQLite) kept across cases: strikes count across an official's cases,
+    as they do live."""
+
+    def __init__(self, calendar: WorkingCalendar, charters: CharterBook) -> None:
+        self.engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+        Base.metadata.create_all(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.ledger = Ledger(charters, calendar)
+
+    def rederive(self, case: CaseLog) -> tuple[list[Envelope], set[str]]:
+        """The case's remedies re-decided; also the ids of the officials' recorded actions applied."""
+        officials = {str(e.event_id): e for e in case.compensation if _official(e)}
+        relevant = [e for e in case.petition + case.sla if cause_of(e) or withdrawal_of(e)]
+        if not relevant and not case.compensation:
+            return [], set()  # nothing here can owe a remedy: skip the ledger
+        # an official acts on what is already in the ledger: at the same instant, after the facts
+        inputs = sorted(list(case.petition) + list(case.sla) + list(officials.values()),
+                        key=lambda e: (e.recorded_at, str(e.event_id) in officials, e.case_version or 0))
+        with self.sessions.begin() as session:
+            for env in inputs:
+                if str(env.event_id) in officials:
+                    _apply_official(self.ledger, session, env)
+                else:
+                    self.ledger.record(session, env, env.recorded_at)
+        with self.sessions.begin() as session:
+            rows = session.execute(select(OutboxRow).where(OutboxRow.case_id == case.case_id)
+                                   .order_by(OutboxRow.seq)).scalars().all()
+            derived = [decode(bytes(r.value)) for r in rows]
+            for r in rows:
+                session.delete(r)
+        return derived, set(officials)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _official(env: Envelope) -> bool:
+    p = env.payload
+    return ((isinstance(p, comp.VoucherApproved) and p.approved_by != "policy")
+            or (isinstance(p, comp.VoucherCancelled) and p.reason.startswith("rejected: "))
+            or isinstance(p, comp.VoucherDelivered)
+            or (isinstance(p, comp.VoucherIssued) and p.batch_month is not None))
+
+
+def _apply_official(ledger: Ledger, session: Any, env: Envelope) -> None:
+    p = env.payload
+    if isinstance(p, comp.VoucherApproved):
+        ledger.approve(session, p.voucher_id, p.approved_by, env.occurred_at)
+    elif isinstance(p, comp.VoucherCancelled):
+        ledger.reject(session, p.voucher_id, p.cancelled_by, p.reason.removeprefix("rejected: "), env.occurred_at)
+    elif isinstance(p, comp.VoucherDelivered):
+        ledger.deliver(session, p.voucher_id, p.delivered_by, env.occurred_at)
+    elif isinstance(p, comp.VoucherIssued):
+        ledger.issue_one(session, p.voucher_id, "batch", env.occurred_at)
+
+
+def check_notices(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook, renderer: Renderer,
+                  report: Replay) -> None:
+    """Each notice sent: was it owed, and does the text re-rendered from its template hash the same?"""
+    sent = {n.payload.notice_id: n for n in case.notices if isinstance(n.payload, nv.NoticeSent)}
+    inputs = sorted(list(case.petition) + list(case.sla) + list(case.compensation),
+                    key=lambda e: (e.recorded_at, e.case_version or 0))
+    state = None
+    found: set[str] = set()
+    checked = 0
+    for env in inputs:
+        state = notice_observe(state, env, charters)
+        if state is None:
+            continue
+        for order in owed(state, env, calendar):
+            notice = sent.get(order.notice_id)
+            if notice is None:
+                continue
+            found.add(order.notice_id)
+            checked += 1
+            rendered = renderer.render(order.kind, order.context)
+            p = notice.payload
+            if (rendered.template_version, rendered.sha256) != (p.template_version, p.content_sha256):
+                report.differences.append(Difference("notice", str(notice.event_id), notice.event_type, "differs", {
+                    "template_version": (p.template_version, rendered.template_version),
+                    "content_sha256": (p.content_sha256, rendered.sha256)}))
+            else:
+                report.agreed["notice"] = report.agreed.get("notice", 0) + 1
+    report.rederived["notice"] = checked
+    for notice_id, notice in sent.items():
+        if notice_id not in found:
+            report.differences.append(Difference("notice", str(notice.event_id), notice.event_type,
+                                                 "recorded, not re-derived"))
+
+
+def replay_case(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook, renderer: Renderer,
+                as_of: datetime | None = None, now: datetime | None = None,
+                compensation: CompensationReplayer | None = None) -> Replay:
+    view = case.upto(as_of)
+    received = next((e for e in view.petition if isinstance(e.payload, ev.PetitionReceived)), None)
+    charter = f"{received.charter.charter_id} {received.charter.version}" if received and received.charter else None
+    report = Replay(case.case_id, as_of, charter, calendar.version)
+    until = as_of or now or max((e.recorded_at for e in view.petition + view.sla), default=None)
+    if until is None:
+        return report
+    # Derived events written after as_of are decisions not yet taken then: the replay stops there too.
+    compare("sla", [e for e in view.sla], [e for e in rederive_sla(view, calendar, charters, until)
+                                          if as_of is None or e.recorded_at <= as_of], report)
+    own = compensation is None
+    replayer = compensation or CompensationReplayer(calendar, charters)
+    try:
+        derived, applied = replayer.rederive(view)
+    finally:
+        if own:
+            replayer.close()
+    compare("compensation", view.compensation, derived, report, applied)
+    report.official_actions = [e for e in view.compensation if str(e.event_id) in applied]
+    check_notices(view, calendar, charters, renderer, report)
+    return report

@@ -1,0 +1,63 @@
+"""Reading a case's events (or every case's) from the four topics of the log."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from services.audit.replay import CaseLog
+from services.eventlog.port import EventLog, Record
+from services.eventlog.topics import Topics
+from shared.events import EventDecodeError, decode
+
+
+@dataclass
+class LogSnapshot:
+    cases: dict[str, CaseLog] = field(default_factory=dict)
+    petition_records: list[Record] = field(default_factory=list)  # raw, for the hash chains
+    undecodable: int = 0
+    events: int = 0
+
+
+def read_topic(log: EventLog, topic: str, progress: Callable[[int], None] | None = None) -> list[Record]:
+    ends = log.end_offsets(topic)
+    reader = log.reader(topic)
+    out: list[Record] = []
+    try:
+        while any(reader.positions().get(p, 0) < e for p, e in ends.items()):
+            batch = reader.poll(max_records=5000, timeout=1.0)
+            out.extend(batch)
+            if progress is not None:
+                progress(len(batch))
+    finally:
+        reader.close()
+    return out
+
+
+def read_log(log: EventLog, topics: Topics, keep: Callable[[str], bool] = lambda case_id: True,
+             progress: Callable[[int], None] | None = None) -> LogSnapshot:
+    snap = LogSnapshot()
+    for attr, topic in (("petition", topics.petition_events), ("sla", topics.sla_events),
+                        ("compensation", topics.compensation_events), ("notices", topics.notice_events)):
+        for record in read_topic(log, topic, progress):
+            if not keep(record.key):
+                continue
+            snap.events += 1
+            if attr == "petition":
+                snap.petition_records.append(record)
+            try:
+                env = decode(record.value)
+            except EventDecodeError:
+                snap.undecodable += 1
+                continue
+            case = snap.cases.get(env.case_id)
+            if case is None:
+                case = snap.cases[env.case_id] = CaseLog(env.case_id)
+            getattr(case, attr).append(env)
+    for case in snap.cases.values():
+        case.petition.sort(key=lambda e: e.case_version)
+    return snap
+
+
+def ends(log: EventLog, topics: Topics) -> int:
+    return sum(sum(log.end_offsets(t).values()) for t in (topics.petition_events, topics.sla_events,
+                                                          topics.compensation_events, topics.notice_events))
