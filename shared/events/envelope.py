@@ -9,7 +9,6 @@ itself is versioned (``envelope_version``) separately from each payload's
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -197,7 +196,7 @@ def chain_hash(raw: bytes) -> str:
 
 def decode(raw: bytes) -> Envelope:
     try:
-        data = json.loads(raw)
+        data = orjson.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise EventDecodeError(f"not JSON: {exc}") from exc
     if not isinstance(data, dict):

@@ -37,6 +37,10 @@ VOUCHER_KINDS = {"gift_certificate": "상품권", "culture_voucher": "문화상�
                  "cash": "보상금"}
 
 
+TRIGGERS = (ev.PetitionReceived, ev.ReceiptRecorded, ev.PetitionTransferred, ev.ProcessingExtended,
+            sla.ObligationAtRisk, ev.PetitionResolved, comp.ApologyOwed)
+
+
 def notice_id(cause_event_id: str, kind: str, channel: str) -> str:
     """Derived from the cause: a redelivered event finds the notice it already sent."""
     return str(uuid.uuid5(NAMESPACE, f"{cause_event_id}|{kind}|{channel}"))
@@ -85,6 +89,8 @@ def owed(case: NoticeCase, env: Envelope, calendar: WorkingCalendar) -> list[Ord
     """The notices this event (already folded into ``case``) makes owed."""
     p = env.payload
     s = case.state
+    if not isinstance(p, TRIGGERS):
+        return []  # most events owe no notice: skip the deadline computation the context needs
     ctx = _base(case, calendar, env.occurred_at)
     kind: str | None = None
     if isinstance(p, ev.PetitionReceived) and s.received_at is not None:
