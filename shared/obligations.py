@@ -68,6 +68,15 @@ class Obligation:
         return int(self.due_at.timestamp())
 
 
+def _without_deadline(ob: Obligation) -> Obligation:
+    """The obligation as kept in memory: without its full Deadline (a copy that skips __init__)."""
+    if ob.deadline is None:
+        return ob
+    new = object.__new__(Obligation)
+    new.__dict__.update(ob.__dict__, deadline=None)
+    return new
+
+
 def _after(cal: WorkingCalendar, start: datetime, period: Period) -> datetime:
     """When ``period`` runs out from ``start`` (no pauses or extensions), under Act 19."""
     return datetime.fromtimestamp(due_epoch(cal, int(start.timestamp()), period), KST)
@@ -277,7 +286,7 @@ class ObligationBook:
                 del case.breached[key]
         # Kept without the full Deadline computation (it is recomputed for a proof when needed):
         # a million open obligations must fit one worker.
-        self._set_open(case, {oid: replace(ob, deadline=None) for oid, ob in new.items()
+        self._set_open(case, {oid: _without_deadline(ob) for oid, ob in new.items()
                               if (oid, ob.due_epoch) not in case.breached})
         return out
 

@@ -51,6 +51,14 @@ class Opinion:
     answered_at: datetime | None = None
 
 
+def evolve(state: "CaseState", **changes: object) -> "CaseState":
+    """dataclasses.replace without re-running __init__: a fold applies one change per event, and
+    replace() on a thirty-field state was the largest cost of replaying a log."""
+    new = object.__new__(CaseState)
+    new.__dict__.update(state.__dict__, **changes)
+    return new
+
+
 @dataclass(frozen=True)
 class CaseState:
     case_id: str
@@ -132,33 +140,33 @@ def _received(s: CaseState, p: ev.PetitionReceived, at: datetime) -> CaseState:
 @mutator(ev.ReceiptRecorded)
 def _receipt(s: CaseState, p: ev.ReceiptRecorded, at: datetime) -> CaseState:
     steps = s.disclosure_steps + ("receive",) if s.petition_type is PetitionType.DISCLOSURE else s.disclosure_steps
-    return replace(s, status=Status.RECEIVED, received_at=at, disclosure_steps=steps)
+    return evolve(s, status=Status.RECEIVED, received_at=at, disclosure_steps=steps)
 
 
 @mutator(ev.OfficialAssigned)
 def _assigned(s: CaseState, p: ev.OfficialAssigned, at: datetime) -> CaseState:
-    return replace(s, official=p.official, department=p.official.department, guardian=p.guardian or s.guardian)
+    return evolve(s, official=p.official, department=p.official.department, guardian=p.guardian or s.guardian)
 
 
 @mutator(ev.PetitionTransferred)
 def _transferred(s: CaseState, p: ev.PetitionTransferred, at: datetime) -> CaseState:
     if p.scope == "other_agency":
         assert p.to_agency_id is not None
-        return replace(s, shared_with=s.shared_with | {p.to_agency_id}, official=None, department=None,
+        return evolve(s, shared_with=s.shared_with | {p.to_agency_id}, official=None, department=None,
                        transfers=s.transfers + 1)
-    return replace(s, department=p.to_department, official=None, transfers=s.transfers + 1)
+    return evolve(s, department=p.to_department, official=None, transfers=s.transfers + 1)
 
 
 def _pause_opened(kind: str) -> Mutator:
     def fn(s: CaseState, p: BaseModel, at: datetime) -> CaseState:
-        return replace(s, open_pause=kind, pauses=s.pauses + (Pause(at, None, kind),))
+        return evolve(s, open_pause=kind, pauses=s.pauses + (Pause(at, None, kind),))
 
     return fn
 
 
 def _pause_closed(s: CaseState, p: BaseModel, at: datetime) -> CaseState:
     last = s.pauses[-1]
-    return replace(s, open_pause=None, pauses=s.pauses[:-1] + (Pause(last.start, at, last.reason),))
+    return evolve(s, open_pause=None, pauses=s.pauses[:-1] + (Pause(last.start, at, last.reason),))
 
 
 mutator(ev.SupplementRequested)(_pause_opened("supplement_request"))
@@ -169,50 +177,50 @@ mutator(ev.FieldInvestigationEnded)(_pause_closed)
 
 @mutator(ev.ProcessingExtended)
 def _extended(s: CaseState, p: ev.ProcessingExtended, at: datetime) -> CaseState:
-    return replace(s, extensions=s.extensions + (Extension(p.parsed_period(), p.petitioner_consent),))
+    return evolve(s, extensions=s.extensions + (Extension(p.parsed_period(), p.petitioner_consent),))
 
 
 @mutator(ev.InterimNoticeRecorded)
 def _interim(s: CaseState, p: ev.InterimNoticeRecorded, at: datetime) -> CaseState:
-    return replace(s, interim_notices=s.interim_notices + (at,))
+    return evolve(s, interim_notices=s.interim_notices + (at,))
 
 
 @mutator(ev.PetitionResolved)
 def _resolved(s: CaseState, p: ev.PetitionResolved, at: datetime) -> CaseState:
-    return replace(s, status=Status.RESOLVED, outcome=p.outcome, resolved_at=at, resolutions=s.resolutions + 1)
+    return evolve(s, status=Status.RESOLVED, outcome=p.outcome, resolved_at=at, resolutions=s.resolutions + 1)
 
 
 @mutator(ev.PetitionClosed)
 def _closed(s: CaseState, p: ev.PetitionClosed, at: datetime) -> CaseState:
-    return replace(s, status=Status.CLOSED, closed_at=at)
+    return evolve(s, status=Status.CLOSED, closed_at=at)
 
 
 @mutator(ev.ObjectionFiled)
 def _objection(s: CaseState, p: ev.ObjectionFiled, at: datetime) -> CaseState:
     # The objection is decided on its own clock (Act 35: 10 days, +10): it restarts here.
-    return replace(s, status=Status.REOPENED, objections=s.objections + 1, closed_at=None, received_at=at,
+    return evolve(s, status=Status.REOPENED, objections=s.objections + 1, closed_at=None, received_at=at,
                    pauses=(), extensions=(), interim_notices=(), open_pause=None)
 
 
 @mutator(ev.ResultEvaluated)
 def _evaluated(s: CaseState, p: ev.ResultEvaluated, at: datetime) -> CaseState:
-    return replace(s, evaluated=s.evaluated | {s.resolutions}, scores=s.scores + (p.score,))
+    return evolve(s, evaluated=s.evaluated | {s.resolutions}, scores=s.scores + (p.score,))
 
 
 @mutator(ev.CallbackPromised)
 def _callback_promised(s: CaseState, p: ev.CallbackPromised, at: datetime) -> CaseState:
-    return replace(s, callbacks=s.callbacks + ((p.callback_id, at, p.requested_at, None),))
+    return evolve(s, callbacks=s.callbacks + ((p.callback_id, at, p.requested_at, None),))
 
 
 @mutator(ev.CallbackMade)
 def _callback_made(s: CaseState, p: ev.CallbackMade, at: datetime) -> CaseState:
-    return replace(s, callbacks=tuple((cid, promised, req, at if cid == p.callback_id else made)
+    return evolve(s, callbacks=tuple((cid, promised, req, at if cid == p.callback_id else made)
                                       for cid, promised, req, made in s.callbacks))
 
 
 def _with_opinion(s: CaseState, opinion_id: str, opinion: Opinion) -> CaseState:
     others = tuple((k, v) for k, v in s.opinions if k != opinion_id)
-    return replace(s, opinions=others + ((opinion_id, opinion),))
+    return evolve(s, opinions=others + ((opinion_id, opinion),))
 
 
 @mutator(ev.OpinionRecorded)
@@ -232,7 +240,7 @@ def _opinion_answer(s: CaseState, p: ev.OpinionAnswered, at: datetime) -> CaseSt
 
 def _fact(s: CaseState, p: BaseModel, at: datetime) -> CaseState:
     official = getattr(p, "official_id", None)
-    return replace(s, facts=s.facts + ((type(p).__name__, official, at),))
+    return evolve(s, facts=s.facts + ((type(p).__name__, official, at),))
 
 
 for _fact_type in (ev.RepeatVisitRecorded, ev.AdministrativeErrorConfirmed, ev.DiscourtesyConfirmed,
@@ -242,12 +250,12 @@ for _fact_type in (ev.RepeatVisitRecorded, ev.AdministrativeErrorConfirmed, ev.D
 
 @mutator(ev.FindingWithdrawn)
 def _withdrawn(s: CaseState, p: ev.FindingWithdrawn, at: datetime) -> CaseState:
-    return replace(s, withdrawn=s.withdrawn + (p.finding,))
+    return evolve(s, withdrawn=s.withdrawn + (p.finding,))
 
 
 @mutator(ev.DisclosureStepRecorded)
 def _disclosure(s: CaseState, p: ev.DisclosureStepRecorded, at: datetime) -> CaseState:
-    return replace(s, disclosure_steps=s.disclosure_steps + (p.step,))
+    return evolve(s, disclosure_steps=s.disclosure_steps + (p.step,))
 
 
 def apply(state: CaseState, env: Envelope) -> CaseState:
@@ -255,7 +263,7 @@ def apply(state: CaseState, env: Envelope) -> CaseState:
     if fn is None:
         return state  # not a petition fact (e.g. a derived event): the case is unchanged
     new = fn(state, env.payload, env.occurred_at)
-    return replace(new, version=state.version + 1, last_event_at=env.occurred_at)
+    return evolve(new, version=state.version + 1, last_event_at=env.occurred_at)
 
 
 def fold(case_id: str, events: Iterable[Envelope]) -> CaseState:
