@@ -13,3 +13,4 @@ fi
 echo "== SLA monitor (issue 6)"; python3 bench/sla_monitor.py
 echo "== compensation (issue 7)"; python3 bench/compensation_rate.py
 echo "== notify (issue 8)"; python3 bench/notify_rate.py
+echo "== audit replay (issue 9)"; python3 bench/replay_rate.py
