@@ -63,11 +63,7 @@ class LedgerConsumer:
     def _decide(self, records: list[Record]) -> int:
         decided = 0
         with self._sessions.begin() as session:
-            for record in records:
-                env = self._dead.decode(record)
-                if env is None:
-                    continue
-                log.info("event_seen", case_id=env.case_id, event_type=env.event_type, topic=record.topic)
+            for record, env in self._dead.events(records):
                 try:
                     # The charter is looked up before anything is written: a refusal leaves the batch clean.
                     events = self._ledger.record(session, env, self._clock())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 from services.eventlog.port import EventLog, Record
@@ -39,3 +40,12 @@ class DeadLetters:
         except EventDecodeError as exc:
             self.park(record, str(exc))
             return None
+
+    def events(self, records: list[Record]) -> Iterator[tuple[Record, Envelope]]:
+        """Each valid record with its event, logged as seen by this service; the others parked."""
+        log = get_logger(self._service)
+        for record in records:
+            env = self.decode(record)
+            if env is not None:
+                log.info("event_seen", case_id=env.case_id, event_type=env.event_type, topic=record.topic)
+                yield record, env

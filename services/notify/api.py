@@ -14,6 +14,7 @@ from services.api_deps import Agency, Deps
 from services.bootstrap import Container
 from services.intake.api import problems
 from services.notify.store.orm import InboxMessageRow, NoticeDeliveryRow
+from services.paging import keyset_page
 
 router = APIRouter()
 
@@ -59,12 +60,9 @@ def inbox(c: Deps, agency_id: Agency, applicant_ref: str = Query(min_length=16, 
           after: str | None = Query(default=None, max_length=36), limit: int = Query(default=50, ge=1, le=200)) -> InboxPage:
     q = select(InboxMessageRow).where(InboxMessageRow.applicant_ref == applicant_ref,
                                       InboxMessageRow.agency_id == agency_id)
-    if after is not None:
-        q = q.where(InboxMessageRow.message_id > after)
     with c.readers() as session:
-        rows = list(session.execute(q.order_by(InboxMessageRow.message_id).limit(limit + 1)).scalars())
-    items = [InboxMessageOut.model_validate(r) for r in rows[:limit]]
-    return InboxPage(items=items, next_after=items[-1].message_id if len(rows) > limit else None)
+        rows, next_after = keyset_page(session, q, InboxMessageRow.message_id, after, limit)
+    return InboxPage(items=[InboxMessageOut.model_validate(r) for r in rows], next_after=next_after)
 
 
 @router.get("/v1/notices", response_model=list[DeliveryOut], tags=["notices"],

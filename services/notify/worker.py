@@ -82,11 +82,7 @@ class NotifyWorker:
     def _decide(self, records: list[Record]) -> list[tuple[str, Message]]:
         pending: list[tuple[str, Message]] = []
         with self._sessions.begin() as session:
-            for record in records:
-                env = self._dead.decode(record)
-                if env is None:
-                    continue
-                log.info("event_seen", case_id=env.case_id, event_type=env.event_type, topic=record.topic)
+            for _, env in self._dead.events(records):
                 case = self._fold(session, env)
                 if case is None:
                     continue  # not a case notify knows (its receipt was never seen): nothing to tell anyone

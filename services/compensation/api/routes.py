@@ -31,6 +31,7 @@ from services.compensation.ledger.orm import (
 from services.eventlog.port import LogUnavailable
 from services.logs import get_logger
 from services.outbox.publisher import Outbox
+from services.paging import keyset_page
 from shared.events import Envelope
 
 router = APIRouter()
@@ -85,12 +86,9 @@ def list_vouchers(c: Deps, agency_id: Agency, status: Status | None = None, caus
                           (VoucherRow.batch_month, batch_month), (VoucherRow.official_id, official_id)):
         if value is not None:
             q = q.where(column == value)
-    if after is not None:
-        q = q.where(VoucherRow.voucher_id > after)
     with c.readers() as session:
-        rows = list(session.execute(q.order_by(VoucherRow.voucher_id).limit(limit + 1)).scalars())
-    items = [VoucherOut.model_validate(r) for r in rows[:limit]]
-    return VoucherPage(items=items, next_after=items[-1].voucher_id if len(rows) > limit else None)
+        rows, next_after = keyset_page(session, q, VoucherRow.voucher_id, after, limit)
+    return VoucherPage(items=[VoucherOut.model_validate(r) for r in rows], next_after=next_after)
 
 
 @router.get("/v1/vouchers/{voucher_id}", response_model=VoucherDetail, tags=["vouchers"],
