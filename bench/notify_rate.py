@@ -103,7 +103,7 @@ def main() -> None:
         items += [(case_id, encode(received)), (case_id, encode(resolved))]
     c.log.append_many(c.topics.petition_events, items)
     t = c.topics
-    worker = NotifyWorker(c.log, [t.petition_events], t.notice_events, t.dead_letter, c.sessions, c.keyring, c.charters,
+    worker = NotifyWorker(c.log, [t.petition_events], t.notice_events, c.sessions, c.keyring, c.charters,
                           c.calendar, Renderer(), {"email": SmtpChannel("127.0.0.1", port, "noreply@x.kr")},
                           Outbox(c.log, t.notice_events, c.sessions, "notify"), c.dead_letters("notify"), c.clock,
                           RetryPolicy(), concurrency=CONCURRENCY)

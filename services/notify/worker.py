@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.eventlog.deadletter import DeadLetters, dead_letter_entry
+from services.eventlog.deadletter import DeadLetters
 from services.eventlog.port import EventLog, Record
 from services.logs import get_logger
 from services.notify.channels.port import Channel, Message
@@ -31,6 +32,7 @@ from services.outbox.publisher import Outbox
 from shared.charters import CharterBook
 from shared.events import Envelope, decode, encode
 from shared.events import notice as nv
+from shared.notices import sms
 from shared.notices.decide import NoticeCase, Order, observe, owed
 from shared.notices.render import Renderer
 from shared.sealing import Keyring, Sealed, seal, unseal
@@ -47,14 +49,12 @@ Clock = Callable[[], datetime]
 
 
 class NotifyWorker:
-    def __init__(self, event_log: EventLog, topics: list[str], notice_topic: str, dead_topic: str,
-                 sessions: sessionmaker, keyring: Keyring, charters: CharterBook, calendar: WorkingCalendar,
+    def __init__(self, event_log: EventLog, topics: list[str], notice_topic: str, sessions: sessionmaker, keyring: Keyring, charters: CharterBook, calendar: WorkingCalendar,
                  renderer: Renderer, channels: dict[str, Channel], outbox: Outbox, dead_letters: DeadLetters,
                  clock: Clock, policy: RetryPolicy = RetryPolicy(), concurrency: int = 16, group: str = GROUP) -> None:
         self._log = event_log
         self._topics = topics
         self._notice_topic = notice_topic
-        self._dead_topic = dead_topic
         self._sessions = sessions
         self._keyring = keyring
         self._charters = charters
@@ -170,7 +170,8 @@ class NotifyWorker:
                 return  # another worker settled it
             row.attempts += outcome.attempts
             row.updated_at = now
-            base = dict(notice_id=notice_id, kind=row.kind, channel="lms" if _is_lms(message) else row.channel,
+            lms = message.channel == "sms" and sms.plan(message.text).message_type == "LMS"
+            base = dict(notice_id=notice_id, kind=row.kind, channel="lms" if lms else row.channel,
                         cause_event_id=row.cause_event_id, template_id=row.template_id,
                         template_version=row.template_version, attempts=max(1, outcome.attempts))
             if outcome.sent:
@@ -182,7 +183,7 @@ class NotifyWorker:
                 row.status = "unreachable" if outcome.attempts == 0 else "failed"
                 row.last_error = outcome.reason
                 payload = nv.NoticeFailed(reason=outcome.reason or "unknown", failed_at=now, **base)
-            env = Envelope(event_id=_outcome_id(notice_id), case_id=row.case_id, occurred_at=now, recorded_at=now,
+            env = Envelope(event_id=uuid.uuid5(uuid.UUID(notice_id), "outcome"), case_id=row.case_id, occurred_at=now, recorded_at=now,
                            producer=PRODUCER, payload=payload)
             session.add(OutboxRow(event_id=str(env.event_id), producer=PRODUCER, case_id=row.case_id,
                                   value=encode(env), published=False))
@@ -190,9 +191,9 @@ class NotifyWorker:
         log.info("notice_sent" if outcome.sent else "notice_failed", case_id=message.case_id, notice_id=notice_id,
                  kind=message.kind, channel=message.channel, attempts=outcome.attempts,
                  reason=None if outcome.sent else outcome.reason)
-        if not outcome.sent and outcome.attempts > 0:
-            self._log.append(self._dead_topic, message.case_id, dead_letter_entry(
-                Record(self._notice_topic, -1, -1, message.case_id, encode(env), 0), outcome.reason or "failed", "notify"))
+        if not outcome.sent and outcome.attempts > 0:  # given up on: an operator reads why
+            self._dead.park(Record(self._notice_topic, -1, -1, message.case_id, encode(env), 0),
+                            outcome.reason or "failed")
 
     # -- the loop --------------------------------------------------------------
     def run(self, poll_timeout: float = 0.5, until_caught_up: bool = False) -> None:
@@ -221,18 +222,6 @@ class NotifyWorker:
         self.stopping.set()
 
 
-def _is_lms(message: Message) -> bool:
-    from shared.notices import sms
-
-    return message.channel == "sms" and sms.plan(message.text).message_type == "LMS"
-
-
-def _outcome_id(notice_id: str) -> Any:
-    import uuid
-
-    return uuid.uuid5(uuid.UUID(notice_id), "outcome")
-
-
 def channels_from(c: "Container") -> dict[str, Channel]:
     """Real providers when configured; otherwise files under the data directory (the embedded newcomer mode)."""
     from services.notify.channels.email import SmtpChannel
@@ -259,6 +248,6 @@ def channels_from(c: "Container") -> dict[str, Channel]:
 def loops(c: "Container") -> list[NotifyWorker]:
     t = c.topics
     return [NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events,
-                         t.dead_letter, c.sessions, c.keyring, c.charters, c.calendar, Renderer(), channels_from(c),
+                         c.sessions, c.keyring, c.charters, c.calendar, Renderer(), channels_from(c),
                          Outbox(c.log, t.notice_events, c.sessions, PRODUCER), c.dead_letters("notify"), c.clock,
                          RetryPolicy(c.settings.notify_attempts, c.settings.notify_retry_base_s))]

@@ -52,7 +52,7 @@ class World:
         self.compensation = compensation_loops(c)
         t = c.topics
         self.notify = NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events,
-                                   t.dead_letter, c.sessions, c.keyring, c.charters, c.calendar, Renderer(),
+                                   c.sessions, c.keyring, c.charters, c.calendar, Renderer(),
                                    {"sms": FileChannel(tmp / "sms"), "email": FileChannel(tmp / "email"),
                                     "inbox": InboxChannel(c.sessions, clock)},
                                    Outbox(c.log, t.notice_events, c.sessions, "notify"), c.dead_letters("notify"),

@@ -135,7 +135,7 @@ def petition(c, municipality: str = "dangjin", channels: tuple[str, ...] = ("sms
 
 def worker(c, channels: dict, attempts: int = 4) -> NotifyWorker:
     t: Topics = c.topics
-    return NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events, t.dead_letter,
+    return NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events,
                         c.sessions, c.keyring, c.charters, c.calendar, Renderer(), channels,
                         Outbox(c.log, t.notice_events, c.sessions, "notify"), c.dead_letters("notify"), c.clock,
                         RetryPolicy(attempts, 0.01))
