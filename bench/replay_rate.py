@@ -11,6 +11,7 @@ Run: python3 bench/replay_rate.py [--events 1000000]
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tempfile
 import time
@@ -92,6 +93,7 @@ def main() -> None:
     t0 = time.perf_counter()
     snap = read_log(log, topics)
     read_s = time.perf_counter() - t0
+    gc.freeze()  # as `charterwatch audit replay --all` does
     renderer = Renderer()
     ledger = CompensationReplayer(calendar, charters)
     agree = differ = decisions = 0

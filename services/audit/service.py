@@ -1,6 +1,7 @@
 """Audit use-cases over a container: replay one case or all, verify the chains, rebuild projections."""
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from services.audit.replay import CompensationReplayer, replay_case
 from services.audit.report import as_json
-from services.audit.source import read_log
+from services.audit.source import LogSnapshot, read_log
 from services.audit.verify import ChainReport, verify_chains
 from services.bootstrap import Container
 from services.intake.store.orm import StreamEventRow
@@ -45,6 +46,15 @@ class Summary:
 def replay_all(c: Container, received_from: datetime | None = None, received_to: datetime | None = None,
                progress: Callable[[int], None] | None = None) -> Summary:
     snap = read_log(c.log, c.topics, progress=progress)
+    gc.freeze()  # the decoded log stays until the end: keep the collector from rescanning it per case
+    try:
+        return _replay_cases(c, snap, received_from, received_to)
+    finally:
+        gc.unfreeze()
+
+
+def _replay_cases(c: Container, snap: LogSnapshot, received_from: datetime | None,
+                  received_to: datetime | None) -> Summary:
     summary = Summary(events=snap.events, undecodable=snap.undecodable)
     renderer = Renderer()
     ledger = CompensationReplayer(c.calendar, c.charters)

@@ -1,6 +1,7 @@
 """Reading a case's events (or every case's) from the four topics of the log."""
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,6 +36,19 @@ def read_topic(log: EventLog, topic: str, progress: Callable[[int], None] | None
 
 def read_log(log: EventLog, topics: Topics, keep: Callable[[str], bool] = lambda case_id: True,
              progress: Callable[[int], None] | None = None) -> LogSnapshot:
+    # A whole log decoded into memory is millions of long-lived objects: the cyclic collector would
+    # rescan them again and again while they are built (none of them form cycles worth collecting).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_log(log, topics, keep, progress)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_log(log: EventLog, topics: Topics, keep: Callable[[str], bool],
+              progress: Callable[[int], None] | None) -> LogSnapshot:
     snap = LogSnapshot()
     for attr, topic in (("petition", topics.petition_events), ("sla", topics.sla_events),
                         ("compensation", topics.compensation_events), ("notices", topics.notice_events)):
