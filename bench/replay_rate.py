@@ -22,10 +22,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.audit.replay import CompensationReplayer, replay_case  # noqa: E402
-from services.audit.source import read_log, read_topic  # noqa: E402
+from services.audit.source import read_log  # noqa: E402
 from services.eventlog.embedded import EmbeddedLog  # noqa: E402
 from services.eventlog.topics import Topics  # noqa: E402
 from services.logs import configure  # noqa: E402
+from services.sla_monitor.runner import read_all  # noqa: E402
 from shared.charters import CharterBook  # noqa: E402
 from shared.events import Envelope, encode  # noqa: E402
 from shared.events import petition as ev  # noqa: E402
@@ -86,7 +87,7 @@ def main() -> None:
     total = sum(sum(log.end_offsets(t).values()) for t in (topics.petition_events, topics.sla_events))
 
     t0 = time.perf_counter()
-    raw = sum(len(read_topic(log, t)) for t in (topics.petition_events, topics.sla_events, topics.compensation_events,
+    raw = sum(len(read_all(log, t)[0]) for t in (topics.petition_events, topics.sla_events, topics.compensation_events,
                                                 topics.notice_events))
     raw_rate = raw / (time.perf_counter() - t0)
 

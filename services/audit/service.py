@@ -15,6 +15,7 @@ from services.audit.source import LogSnapshot, read_log
 from services.audit.verify import ChainReport, verify_chains
 from services.bootstrap import Container
 from services.intake.store.orm import StreamEventRow
+from services.sla_monitor.runner import read_all
 from shared.events.envelope import chain_hash
 from shared.notices.render import Renderer
 
@@ -77,16 +78,12 @@ def _replay_cases(c: Container, snap: LogSnapshot, received_from: datetime | Non
     return summary
 
 
-def verify(c: Container, with_store: bool = True) -> ChainReport:
-    snap_records = []
-    from services.audit.source import read_topic
+def verify(c: Container) -> ChainReport:
+    """Every case's chain on the petition topic, each case's last event checked against the command store."""
+    def stored(case_id: str) -> str | None:
+        with c.readers() as session:
+            raw = session.execute(select(StreamEventRow.envelope).where(StreamEventRow.case_id == case_id)
+                                  .order_by(StreamEventRow.version.desc()).limit(1)).scalar_one_or_none()
+        return chain_hash(raw.encode()) if raw is not None else None
 
-    snap_records = read_topic(c.log, c.topics.petition_events)
-    stored: Callable[[str], str | None] | None = None
-    if with_store:
-        def stored(case_id: str) -> str | None:
-            with c.readers() as session:
-                raw = session.execute(select(StreamEventRow.envelope).where(StreamEventRow.case_id == case_id)
-                                      .order_by(StreamEventRow.version.desc()).limit(1)).scalar_one_or_none()
-            return chain_hash(raw.encode()) if raw is not None else None
-    return verify_chains(snap_records, stored)
+    return verify_chains(read_all(c.log, c.topics.petition_events)[0], stored)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from services.audit.replay import CaseLog
 from services.eventlog.port import EventLog, Record
 from services.eventlog.topics import Topics
+from services.sla_monitor.runner import read_all
 from shared.events import EventDecodeError, decode
 
 
@@ -17,21 +18,6 @@ class LogSnapshot:
     petition_records: list[Record] = field(default_factory=list)  # raw, for the hash chains
     undecodable: int = 0
     events: int = 0
-
-
-def read_topic(log: EventLog, topic: str, progress: Callable[[int], None] | None = None) -> list[Record]:
-    ends = log.end_offsets(topic)
-    reader = log.reader(topic)
-    out: list[Record] = []
-    try:
-        while any(reader.positions().get(p, 0) < e for p, e in ends.items()):
-            batch = reader.poll(max_records=5000, timeout=1.0)
-            out.extend(batch)
-            if progress is not None:
-                progress(len(batch))
-    finally:
-        reader.close()
-    return out
 
 
 def read_log(log: EventLog, topics: Topics, keep: Callable[[str], bool] = lambda case_id: True,
@@ -52,7 +38,7 @@ def _read_log(log: EventLog, topics: Topics, keep: Callable[[str], bool],
     snap = LogSnapshot()
     for attr, topic in (("petition", topics.petition_events), ("sla", topics.sla_events),
                         ("compensation", topics.compensation_events), ("notices", topics.notice_events)):
-        for record in read_topic(log, topic, progress):
+        for record in read_all(log, topic, progress)[0]:
             if not keep(record.key):
                 continue
             snap.events += 1

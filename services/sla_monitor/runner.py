@@ -27,14 +27,18 @@ log = get_logger("sla_monitor")
 Clock = Callable[[], datetime]
 
 
-def read_all(event_log: EventLog, topic: str) -> tuple[list[Record], dict[int, int]]:
-    """Every record now in the topic, and the positions after them."""
+def read_all(event_log: EventLog, topic: str,
+             progress: Callable[[int], None] | None = None) -> tuple[list[Record], dict[int, int]]:
+    """Every record now in the topic, and the positions after them; ``progress`` hears each batch's size."""
     ends = event_log.end_offsets(topic)
     reader = event_log.reader(topic)
     records: list[Record] = []
     try:
         while any(reader.positions().get(p, 0) < e for p, e in ends.items()):
-            records.extend(reader.poll(max_records=5000, timeout=0.5))
+            batch = reader.poll(max_records=5000, timeout=0.5)
+            records.extend(batch)
+            if progress is not None:
+                progress(len(batch))
     finally:
         reader.close()
     return records, ends
