@@ -402,6 +402,8 @@ def audit_replay(
     received_to: Annotated[Optional[str], typer.Option("--to", help="--all: cases received before (ISO 8601)")] = None,
     output: Annotated[str, typer.Option("--format", help="json or html (one case)")] = "json",
     out: Annotated[Optional[Path], typer.Option(help="write the report here instead of stdout")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        min=1, help="--all: worker processes, each replaying its share of the partitions (default: one per CPU)")] = None,
     mode: Mode = None,
 ) -> None:
     """Re-derive every deadline, breach, remedy and notice from the log and compare with what was recorded.
@@ -432,11 +434,13 @@ def audit_replay(
             if not report["agrees"]:
                 raise typer.Exit(1)
             return
+        from services.audit.shards import default_workers
         from services.audit.source import ends
 
         with typer.progressbar(length=ends(c.log, c.topics), label="reading the log", file=sys.stderr) as bar:
             summary = service.replay_all(c, parse_instant(received_from, "from") if received_from else None,
-                                         parse_instant(received_to, "to") if received_to else None, bar.update)
+                                         parse_instant(received_to, "to") if received_to else None, bar.update,
+                                         workers or default_workers())
         result = {"cases": summary.cases, "events": summary.events, "decisions_rederived": summary.decisions,
                   "agreed": summary.agreed, "disagreements": summary.disagreements,
                   "disagreeing_cases": summary.disagreeing_cases[:100], "undecodable": summary.undecodable}

@@ -16,7 +16,7 @@ calendar version this replay does not have is reported as such.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,10 +30,11 @@ from services.intake.dbtypes import Base
 from services.outbox.orm import OutboxRow
 from shared.charters import CharterBook
 from shared.compensation.causes import cause_of, withdrawal_of
-from shared.events import Envelope, decode
+from shared.events import Envelope, EventDecodeError, decode
 from shared.events import compensation as comp
 from shared.events import notice as nv
 from shared.events import petition as ev
+from shared.events.envelope import from_dict
 from shared.notices.decide import observe as notice_observe
 from shared.notices.decide import owed
 from shared.notices.render import Renderer
@@ -43,13 +44,41 @@ from shared.working_time import WorkingCalendar
 IGNORED = {"recorded_at"}  # when it was written down, not what was decided
 
 
+
 @dataclass
 class CaseLog:
     case_id: str
     petition: list[Envelope] = field(default_factory=list)
-    sla: list[Envelope] = field(default_factory=list)
+    # The SLA events as read (parsed JSON, not yet validated). Most are only compared with their
+    # re-derivation, which needs no decoding when the two agree; ``sla`` decodes them on demand.
+    sla_records: list[dict[str, Any]] = field(default_factory=list)
     compensation: list[Envelope] = field(default_factory=list)
     notices: list[Envelope] = field(default_factory=list)
+    _sla: list[Envelope] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def sla(self) -> list[Envelope]:
+        """The SLA events decoded (a copy: change ``sla_records`` to change what is compared)."""
+        if self._sla is None:
+            self._sla = self.sla_of()
+        return list(self._sla)
+
+    def sla_of(self, wanted: Callable[[dict[str, Any]], bool] = lambda data: True) -> list[Envelope]:
+        """The decodable SLA events ``wanted`` picks from their parsed JSON."""
+        out = []
+        for data in self.sla_records:
+            if not wanted(data):
+                continue
+            try:
+                out.append(from_dict(data))
+            except EventDecodeError:
+                continue  # reported by the comparison, which names the event and the field
+        return out
+
+    def last_recorded_at(self) -> datetime | None:
+        """When the last petition or SLA event was recorded."""
+        sla = (_recorded_at(d) for d in self.sla_records)
+        return max([e.recorded_at for e in self.petition] + [at for at in sla if at is not None], default=None)
 
     def upto(self, as_of: datetime | None) -> CaseLog:
         if as_of is None:
@@ -57,7 +86,22 @@ class CaseLog:
 
         def keep(events: list[Envelope]) -> list[Envelope]:
             return [e for e in events if e.recorded_at <= as_of]
-        return CaseLog(self.case_id, keep(self.petition), keep(self.sla), keep(self.compensation), keep(self.notices))
+        return CaseLog(self.case_id, keep(self.petition), [d for d in self.sla_records if _recorded_by(d, as_of)],
+                       keep(self.compensation), keep(self.notices))
+
+
+def _recorded_at(data: dict[str, Any]) -> datetime | None:
+    """recorded_at of an event as read; None when it is not an aware instant (the comparison reports that)."""
+    try:
+        at = datetime.fromisoformat(data["recorded_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def _recorded_by(data: dict[str, Any], as_of: datetime) -> bool:
+    at = _recorded_at(data)
+    return at is None or at <= as_of  # undecodable: kept, so the comparison reports it
 
 
 @dataclass(frozen=True)
@@ -103,8 +147,38 @@ def _fields(env: Envelope) -> dict[str, Any]:
 def compare(kind: str, recorded: Iterable[Envelope], rederived: Iterable[Envelope], report: Replay,
             applied: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     ours = {str(e.event_id): e for e in rederived}
-    theirs = {str(e.event_id): e for e in recorded}
     report.rederived[kind] = report.rederived.get(kind, 0) + len(ours)
+    _compare(kind, {str(e.event_id): e for e in recorded}, ours, report, applied)
+
+
+def compare_records(kind: str, recorded: Iterable[dict[str, Any]], rederived: Iterable[Envelope],
+                    report: Replay) -> None:
+    """``compare`` for events as read: one whose JSON equals its re-derivation's (recorded_at aside)
+    agrees without being decoded; the rest are decoded and compared field by field."""
+    ours = {str(e.event_id): e for e in rederived}
+    report.rederived[kind] = report.rederived.get(kind, 0) + len(ours)
+    theirs: dict[str, Envelope] = {}
+    for data in {str(d.get("event_id")): d for d in recorded}.values():
+        mine = ours.get(str(data.get("event_id")))
+        if mine is not None:
+            wire = mine.to_dict()
+            wire["recorded_at"] = data.get("recorded_at")
+            if wire == data:
+                report.agreed[kind] = report.agreed.get(kind, 0) + 1
+                del ours[str(data["event_id"])]
+                continue
+        try:
+            env = from_dict(data)
+        except EventDecodeError as exc:
+            report.differences.append(Difference(kind, str(data.get("event_id")), str(data.get("event_type")),
+                                                 "undecodable", {"error": (str(exc), None)}))
+            continue
+        theirs[str(env.event_id)] = env
+    _compare(kind, theirs, ours, report, set())
+
+
+def _compare(kind: str, theirs: dict[str, Envelope], ours: dict[str, Envelope], report: Replay,
+             applied: set[str]) -> None:
     for event_id, rec in theirs.items():
         mine = ours.get(event_id)
         if mine is None:
@@ -159,11 +233,11 @@ class CompensationReplayer:
     def rederive(self, case: CaseLog) -> tuple[list[Envelope], set[str]]:
         """The case's remedies re-decided; also the ids of the officials' recorded actions applied."""
         officials = {str(e.event_id): e for e in case.compensation if _official(e)}
-        relevant = [e for e in case.petition + case.sla if cause_of(e) or withdrawal_of(e)]
-        if not relevant and not case.compensation:
-            return [], set()  # nothing here can owe a remedy: skip the ledger
+        if not needs_ledger(case):
+            return [], set()
+        sla = case.sla_of(_may_cause_remedy)
         # an official acts on what is already in the ledger: at the same instant, after the facts
-        inputs = sorted(list(case.petition) + list(case.sla) + list(officials.values()),
+        inputs = sorted(list(case.petition) + sla + list(officials.values()),
                         key=lambda e: (e.recorded_at, str(e.event_id) in officials, e.case_version or 0))
         with self.sessions.begin() as session:
             for env in inputs:
@@ -181,6 +255,14 @@ class CompensationReplayer:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _may_cause_remedy(data: dict[str, Any]) -> bool:
+    """The SLA events ``cause_of`` or ``withdrawal_of`` can act on (a superset), told from their JSON
+    so the others need not be decoded: breaches, and discharges that void one."""
+    payload = data.get("payload")
+    return data.get("event_type") == "ObligationBreached" or (
+        data.get("event_type") == "ObligationDischarged" and isinstance(payload, dict) and payload.get("voids_breach") is not False)
 
 
 def _official(env: Envelope) -> bool:
@@ -243,23 +325,48 @@ def replay_case(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook,
                 as_of: datetime | None = None, now: datetime | None = None,
                 compensation: CompensationReplayer | None = None) -> Replay:
     view = case.upto(as_of)
+    report = replay_decisions(view, calendar, charters, renderer, as_of, now)
+    if _until(view, as_of, now) is None or not needs_ledger(view):
+        return report
+    replayer = compensation or CompensationReplayer(calendar, charters)
+    try:
+        replay_remedies(view, replayer, report)
+    finally:
+        if compensation is None:
+            replayer.close()
+    return report
+
+
+def _until(view: CaseLog, as_of: datetime | None, now: datetime | None) -> datetime | None:
+    return as_of or now or view.last_recorded_at()
+
+
+def replay_decisions(view: CaseLog, calendar: WorkingCalendar, charters: CharterBook, renderer: Renderer,
+                     as_of: datetime | None = None, now: datetime | None = None) -> Replay:
+    """Obligations, deadlines, breaches and notices: decided from the case's own events alone, so
+    cases can be replayed in any order, in parallel (``services.audit.shards``)."""
     received = next((e for e in view.petition if isinstance(e.payload, ev.PetitionReceived)), None)
     charter = f"{received.charter.charter_id} {received.charter.version}" if received and received.charter else None
-    report = Replay(case.case_id, as_of, charter, calendar.version)
-    until = as_of or now or max((e.recorded_at for e in view.petition + view.sla), default=None)
+    report = Replay(view.case_id, as_of, charter, calendar.version)
+    until = _until(view, as_of, now)
     if until is None:
         return report
     # Derived events written after as_of are decisions not yet taken then: the replay stops there too.
-    compare("sla", [e for e in view.sla], [e for e in rederive_sla(view, calendar, charters, until)
-                                          if as_of is None or e.recorded_at <= as_of], report)
-    own = compensation is None
-    replayer = compensation or CompensationReplayer(calendar, charters)
-    try:
-        derived, applied = replayer.rederive(view)
-    finally:
-        if own:
-            replayer.close()
-    compare("compensation", view.compensation, derived, report, applied)
-    report.official_actions = [e for e in view.compensation if str(e.event_id) in applied]
+    compare_records("sla", view.sla_records, [e for e in rederive_sla(view, calendar, charters, until)
+                                              if as_of is None or e.recorded_at <= as_of], report)
     check_notices(view, calendar, charters, renderer, report)
     return report
+
+
+def replay_remedies(view: CaseLog, replayer: CompensationReplayer, report: Replay) -> None:
+    """Remedies: decided in one ledger across cases (an official's strikes count across them), so
+    these cases go through ``replayer`` one at a time, in the order they were received."""
+    derived, applied = replayer.rederive(view)
+    compare("compensation", view.compensation, derived, report, applied)
+    report.official_actions = [e for e in view.compensation if str(e.event_id) in applied]
+
+
+def needs_ledger(case: CaseLog) -> bool:
+    """Can anything in this case owe or withdraw a remedy, or was a remedy recorded for it?"""
+    return bool(case.compensation) or any(
+        cause_of(e) or withdrawal_of(e) for e in case.petition + case.sla_of(_may_cause_remedy))

@@ -1,17 +1,17 @@
 """Audit use-cases over a container: replay one case or all, verify the chains, rebuild projections."""
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from services.audit.replay import CompensationReplayer, replay_case
+from services.audit.replay import replay_case
 from services.audit.report import as_json
-from services.audit.source import LogSnapshot, read_log
+from services.audit.shards import Scope, replay_everything
+from services.audit.source import read_log
+from services.audit.summary import Summary
 from services.audit.verify import ChainReport, verify_chains
 from services.bootstrap import Container
 from services.intake.store.orm import StreamEventRow
@@ -29,53 +29,11 @@ def case_report(c: Container, case_id: str, as_of: datetime | None = None) -> di
     return as_json(replay, case, c.calendar, c.charters)
 
 
-@dataclass
-class Summary:
-    cases: int = 0
-    events: int = 0
-    decisions: int = 0
-    agreed: int = 0
-    disagreements: dict[str, int] = field(default_factory=dict)  # "kind: problem" -> count
-    disagreeing_cases: list[str] = field(default_factory=list)
-    undecodable: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.disagreements
-
-
 def replay_all(c: Container, received_from: datetime | None = None, received_to: datetime | None = None,
-               progress: Callable[[int], None] | None = None) -> Summary:
-    snap = read_log(c.log, c.topics, progress=progress)
-    gc.freeze()  # the decoded log stays until the end: keep the collector from rescanning it per case
-    try:
-        return _replay_cases(c, snap, received_from, received_to)
-    finally:
-        gc.unfreeze()
-
-
-def _replay_cases(c: Container, snap: LogSnapshot, received_from: datetime | None,
-                  received_to: datetime | None) -> Summary:
-    summary = Summary(events=snap.events, undecodable=snap.undecodable)
-    renderer = Renderer()
-    ledger = CompensationReplayer(c.calendar, c.charters)
-    cases = sorted(snap.cases.values(), key=lambda k: k.petition[0].recorded_at if k.petition else datetime.max.replace(
-        tzinfo=timezone.utc))
-    for case in cases:
-        received = case.petition[0].occurred_at if case.petition else None
-        if received is None or (received_from and received < received_from) or (received_to and received >= received_to):
-            continue
-        summary.cases += 1
-        r = replay_case(case, c.calendar, c.charters, renderer, compensation=ledger)
-        summary.decisions += sum(r.rederived.values())
-        summary.agreed += sum(r.agreed.values())
-        for d in r.differences:
-            key = f"{d.kind}: {d.problem}"
-            summary.disagreements[key] = summary.disagreements.get(key, 0) + 1
-        if r.differences:
-            summary.disagreeing_cases.append(case.case_id)
-    ledger.close()
-    return summary
+               progress: Callable[[int], None] | None = None, workers: int = 1) -> Summary:
+    """Every case received in [received_from, received_to), over ``workers`` processes."""
+    scope = Scope(c.log, c.topics, c.calendar, c.charters, received_from, received_to)
+    return replay_everything(scope, workers, progress)
 
 
 def verify(c: Container) -> ChainReport:

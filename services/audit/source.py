@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
 
 from services.audit.replay import CaseLog
 from services.eventlog.port import EventLog, Record
@@ -21,41 +24,65 @@ class LogSnapshot:
 
 
 def read_log(log: EventLog, topics: Topics, keep: Callable[[str], bool] = lambda case_id: True,
-             progress: Callable[[int], None] | None = None) -> LogSnapshot:
+             progress: Callable[[int], None] | None = None, partitions: Collection[int] | None = None) -> LogSnapshot:
+    """The log grouped by case. ``partitions``: only these partitions of each topic (a case's events
+    share one partition number on every topic: the same key and partitioner, and equal counts)."""
     # A whole log decoded into memory is millions of long-lived objects: the cyclic collector would
     # rescan them again and again while they are built (none of them form cycles worth collecting).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read_log(log, topics, keep, progress)
+        return _read_log(log, topics, keep, progress, partitions)
     finally:
         if enabled:
             gc.enable()
 
 
 def _read_log(log: EventLog, topics: Topics, keep: Callable[[str], bool],
-              progress: Callable[[int], None] | None) -> LogSnapshot:
+              progress: Callable[[int], None] | None, partitions: Collection[int] | None) -> LogSnapshot:
     snap = LogSnapshot()
     for attr, topic in (("petition", topics.petition_events), ("sla", topics.sla_events),
                         ("compensation", topics.compensation_events), ("notices", topics.notice_events)):
-        for record in read_all(log, topic, progress)[0]:
+        for record in read_all(log, topic, progress, partitions)[0]:
             if not keep(record.key):
                 continue
             snap.events += 1
             if attr == "petition":
                 snap.petition_records.append(record)
+            if attr == "sla":
+                # parsed only: most SLA events are compared with their re-derivation as JSON (replay.compare_records)
+                data = _parsed(record.value)
+                if data is None:
+                    snap.undecodable += 1
+                else:
+                    _case(snap, data["case_id"]).sla_records.append(data)
+                continue
             try:
                 env = decode(record.value)
             except EventDecodeError:
                 snap.undecodable += 1
                 continue
-            case = snap.cases.get(env.case_id)
-            if case is None:
-                case = snap.cases[env.case_id] = CaseLog(env.case_id)
-            getattr(case, attr).append(env)
+            getattr(_case(snap, env.case_id), attr).append(env)
     for case in snap.cases.values():
         case.petition.sort(key=lambda e: e.case_version)
     return snap
+
+
+def _case(snap: LogSnapshot, case_id: str) -> CaseLog:
+    case = snap.cases.get(case_id)
+    if case is None:
+        case = snap.cases[case_id] = CaseLog(case_id)
+    return case
+
+
+def _parsed(raw: bytes) -> dict[str, Any] | None:
+    try:
+        data = orjson.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("case_id"), str) or not data["case_id"]:
+        return None
+    return data
 
 
 def ends(log: EventLog, topics: Topics) -> int:

@@ -8,13 +8,19 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from kafka.partitioner.default import murmur2
 
-from services.eventlog.port import LogUnavailable, Position, Record, TopicSpec
+from services.eventlog.port import (
+    LogUnavailable,
+    Position,
+    Record,
+    TopicSpec,
+    assigned_partitions,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics (
@@ -133,8 +139,9 @@ class EmbeddedLog:
             ends[int(p)] = int(last) + 1
         return ends
 
-    def reader(self, topic: str, positions: Mapping[int, int] | None = None) -> "EmbeddedReader":
-        return EmbeddedReader(self, topic, positions or {})
+    def reader(self, topic: str, positions: Mapping[int, int] | None = None,
+               partitions: Collection[int] | None = None) -> "EmbeddedReader":
+        return EmbeddedReader(self, topic, positions or {}, partitions)
 
     def _wait_for_append(self, timeout: float) -> None:
         with self._appended:
@@ -155,6 +162,9 @@ class EmbeddedLog:
                 [(group, topic, p, o) for p, o in positions.items()],
             )
 
+    def reopened(self) -> EmbeddedLog:
+        return EmbeddedLog(self.path, self._default_partitions)
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -167,11 +177,11 @@ class EmbeddedReader:
     # so an idle reader also re-checks on this interval.
     _RECHECK_SECONDS = 0.1
 
-    def __init__(self, log: EmbeddedLog, topic: str, positions: Mapping[int, int]) -> None:
+    def __init__(self, log: EmbeddedLog, topic: str, positions: Mapping[int, int],
+                 partitions: Collection[int] | None = None) -> None:
         self._log = log
         self._topic = topic
-        n = log.partitions(topic)
-        self._positions = {p: int(positions.get(p, 0)) for p in range(n)}
+        self._positions = {p: int(positions.get(p, 0)) for p in assigned_partitions(log.partitions(topic), partitions)}
 
     def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
         deadline = time.monotonic() + timeout

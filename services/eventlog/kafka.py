@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from services.eventlog.port import LogUnavailable, Position, Record, TopicSpec
+from services.eventlog.port import (
+    LogUnavailable,
+    Position,
+    Record,
+    TopicSpec,
+    assigned_partitions,
+)
 
 
 class KafkaLog:
     def __init__(self, bootstrap_servers: str, client_id: str = "charterwatch", timeout_s: float = 10.0) -> None:
         self.bootstrap_servers = bootstrap_servers
         self._client_id = client_id
+        self._timeout_s = timeout_s
         self._timeout_ms = int(timeout_s * 1000)
         self._producer: KafkaProducer | None = None
         self._meta: KafkaConsumer | None = None
@@ -124,8 +131,12 @@ class KafkaLog:
         ends = self._metadata().end_offsets([TopicPartition(topic, p) for p in range(n)])
         return {tp.partition: int(o) for tp, o in ends.items()}
 
-    def reader(self, topic: str, positions: Mapping[int, int] | None = None) -> "KafkaReader":
-        return KafkaReader(self, topic, positions or {})
+    def reopened(self) -> KafkaLog:
+        return KafkaLog(self.bootstrap_servers, self._client_id, self._timeout_s)
+
+    def reader(self, topic: str, positions: Mapping[int, int] | None = None,
+               partitions: Collection[int] | None = None) -> "KafkaReader":
+        return KafkaReader(self, topic, positions or {}, partitions)
 
     # -- consumer groups ------------------------------------------------------
     def _group_client(self, group: str) -> KafkaConsumer:
@@ -175,15 +186,16 @@ class KafkaLog:
 
 
 class KafkaReader:
-    def __init__(self, log: KafkaLog, topic: str, positions: Mapping[int, int]) -> None:
+    def __init__(self, log: KafkaLog, topic: str, positions: Mapping[int, int],
+                 partitions: Collection[int] | None = None) -> None:
         self._topic = topic
-        n = log.partitions(topic)
+        assigned = assigned_partitions(log.partitions(topic), partitions)
         self._consumer = KafkaConsumer(
             **log._common(), enable_auto_commit=False, group_id=None, max_poll_records=2000, fetch_max_wait_ms=100
         )
-        parts = [TopicPartition(topic, p) for p in range(n)]
+        parts = [TopicPartition(topic, p) for p in assigned]
         self._consumer.assign(parts)
-        self._positions = {p: int(positions.get(p, 0)) for p in range(n)}
+        self._positions = {p: int(positions.get(p, 0)) for p in assigned}
         for tp in parts:
             self._consumer.seek(tp, self._positions[tp.partition])
 

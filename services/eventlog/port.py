@@ -8,7 +8,7 @@ positions survive the process. Positions are "next offset to read".
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -65,12 +65,28 @@ class EventLog(Protocol):
 
     def end_offsets(self, topic: str) -> dict[int, int]: ...
 
-    def reader(self, topic: str, positions: Mapping[int, int] | None = None) -> Reader:
-        """A reader from ``positions`` (partition -> next offset); missing partitions start at 0."""
+    def reader(self, topic: str, positions: Mapping[int, int] | None = None,
+               partitions: Collection[int] | None = None) -> Reader:
+        """A reader from ``positions`` (partition -> next offset); missing partitions start at 0.
+        ``partitions``: read only these (default: all), as one member of a group of readers would."""
         ...
 
     def committed(self, group: str, topic: str) -> dict[int, int]: ...
 
     def commit(self, group: str, topic: str, positions: Mapping[int, int]) -> None: ...
 
+    def reopened(self) -> EventLog:
+        """Another client of the same log, for a worker process (clients are not shared across a fork)."""
+        ...
+
     def close(self) -> None: ...
+
+
+def assigned_partitions(count: int, partitions: Collection[int] | None) -> list[int]:
+    """The partitions a reader takes: all ``count`` of them, or the subset named (checked)."""
+    if partitions is None:
+        return list(range(count))
+    unknown = sorted(set(partitions) - set(range(count)))
+    if unknown:
+        raise ValueError(f"partitions: {unknown} not in 0..{count - 1}")
+    return sorted(set(partitions))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from services.eventlog.deadletter import DeadLetters
@@ -27,11 +27,14 @@ log = get_logger("sla_monitor")
 Clock = Callable[[], datetime]
 
 
-def read_all(event_log: EventLog, topic: str,
-             progress: Callable[[int], None] | None = None) -> tuple[list[Record], dict[int, int]]:
-    """Every record now in the topic, and the positions after them; ``progress`` hears each batch's size."""
+def read_all(event_log: EventLog, topic: str, progress: Callable[[int], None] | None = None,
+             partitions: Collection[int] | None = None) -> tuple[list[Record], dict[int, int]]:
+    """Every record now in the topic (or in these of its partitions), and the positions after them;
+    ``progress`` hears each batch's size."""
     ends = event_log.end_offsets(topic)
-    reader = event_log.reader(topic)
+    if partitions is not None:
+        ends = {p: e for p, e in ends.items() if p in partitions}
+    reader = event_log.reader(topic, partitions=partitions)
     records: list[Record] = []
     try:
         while any(reader.positions().get(p, 0) < e for p, e in ends.items()):
