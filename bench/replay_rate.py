@@ -4,14 +4,16 @@ obligation events the monitor derives for them (nine events a case).
 
 1. raw read: every record of the four topics read back (no decoding);
 2. replay: read, decode, group by case, re-derive every obligation event and compare it with the
-   recorded one (remedies and notices are checked too; these cases owe none).
+   recorded one (remedies and notices are checked too; these cases owe none), as
+   ``charterwatch audit replay --all`` does: once with one worker process, once with --workers
+   (default: one per CPU), each worker taking its share of the partitions.
 
-Run: python3 bench/replay_rate.py [--events 1000000]
+Run: python3 bench/replay_rate.py [--events 1000000] [--workers N]
 """
 from __future__ import annotations
 
 import argparse
-import gc
+import shutil
 import sys
 import tempfile
 import time
@@ -21,8 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.audit.replay import CompensationReplayer, replay_case  # noqa: E402
-from services.audit.source import read_log  # noqa: E402
+from services.audit.shards import Scope, default_workers, replay_everything  # noqa: E402
 from services.eventlog.embedded import EmbeddedLog  # noqa: E402
 from services.eventlog.topics import Topics  # noqa: E402
 from services.logs import configure  # noqa: E402
@@ -33,7 +34,6 @@ from shared.events import petition as ev  # noqa: E402
 from shared.events.envelope import CharterRef  # noqa: E402
 from shared.holiday_source import korean_calendar  # noqa: E402
 from shared.instants import KST  # noqa: E402
-from shared.notices.render import Renderer  # noqa: E402
 from shared.obligations import ObligationBook  # noqa: E402
 from shared.sealing import Sealed  # noqa: E402
 
@@ -43,7 +43,7 @@ OFFICIAL = ev.Official(official_id="o-1", name="박주무관", department="도�
 
 def case_events(i: int, charter: CharterRef) -> list[Envelope]:
     case_id = str(uuid.UUID(int=i + 1))
-    at = datetime(2027, 3, 2, 9, tzinfo=KST) + timedelta(minutes=i % 480)
+    at = datetime(2027, 3, 2, 9, tzinfo=KST) + timedelta(seconds=97 * i)  # every case its own instants
     payloads = [ev.PetitionReceived(municipality_id="dangjin", agency_id="bench", petition_type="grievance",
                                     channel="visit", title="민원", applicant=SEALED, applicant_ref="r" * 32),
                 ev.OfficialAssigned(official=OFFICIAL),
@@ -57,6 +57,7 @@ def case_events(i: int, charter: CharterRef) -> list[Envelope]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=default_workers(), help="default: one per CPU")
     args = parser.parse_args()
     configure("warning")
     calendar, charters = korean_calendar(), CharterBook.bundled()
@@ -90,27 +91,23 @@ def main() -> None:
     raw = sum(len(read_all(log, t)[0]) for t in (topics.petition_events, topics.sla_events, topics.compensation_events,
                                                 topics.notice_events))
     raw_rate = raw / (time.perf_counter() - t0)
-
-    t0 = time.perf_counter()
-    snap = read_log(log, topics)
-    read_s = time.perf_counter() - t0
-    gc.freeze()  # as `charterwatch audit replay --all` does
-    renderer = Renderer()
-    ledger = CompensationReplayer(calendar, charters)
-    agree = differ = decisions = 0
-    for case in snap.cases.values():
-        r = replay_case(case, calendar, charters, renderer, compensation=ledger)
-        decisions += sum(r.rederived.values())
-        agree += r.agrees
-        differ += not r.agrees
-    replay_s = time.perf_counter() - t0
-    rate = snap.events / replay_s
     print(f"log: {total:,} events ({cases:,} cases) built in {build_s:.0f} s")
     print(f"raw read: {raw:,} records at {raw_rate:,.0f} records/s")
-    print(f"replay: {snap.events:,} events in {replay_s:.1f} s (of which reading and decoding {read_s:.1f} s): "
-          f"{rate:,.0f} events/s, {decisions:,} decisions re-derived, {agree:,} cases agree, {differ:,} differ; "
-          f"{rate / raw_rate:.2f}x the raw read rate (goal >= 50,000 events/s)")
 
+    scope = Scope(log, topics, calendar, charters)
+    rates = {}
+    for workers in sorted({1, args.workers}):
+        t0 = time.perf_counter()
+        summary = replay_everything(scope, workers)  # as `charterwatch audit replay --all --workers N` does
+        replay_s = time.perf_counter() - t0
+        rates[workers] = rate = summary.events / replay_s
+        print(f"replay, {workers} worker(s): {summary.events:,} events in {replay_s:.1f} s: {rate:,.0f} events/s, "
+              f"{summary.decisions:,} decisions re-derived, {summary.cases:,} cases, disagreements: "
+              f"{summary.disagreements or 'none'}; {rate / raw_rate:.3f}x the raw read rate (goal >= 50,000 events/s)")
+    if len(rates) > 1:
+        print(f"scaling: {args.workers} workers replay {rates[args.workers] / rates[1]:.2f}x as fast as one")
+    log.close()
+    shutil.rmtree(tmp)
 
 if __name__ == "__main__":
     main()

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from shared.instants import parse_instant, require_aware, to_kst
 from shared.periods import CountingMode, Period
@@ -201,7 +202,19 @@ def compute_deadline(
     extensions: Sequence[Extension] = (),
 ) -> Deadline:
     """When ``period`` runs out for a petition received at ``received_at``."""
-    received_at = to_kst(received_at, "received_at")
+    return _compute_deadline(calendar, to_kst(received_at, "received_at"), period, tuple(pauses), tuple(extensions))
+
+
+# A case's deadlines are recomputed after each of its events, most of which (an assignment, a
+# callback) leave the inputs unchanged: the same inputs give the same frozen Deadline.
+@lru_cache(maxsize=4096)
+def _compute_deadline(
+    calendar: WorkingCalendar,
+    received_at: datetime,
+    period: Period,
+    pauses: tuple[Pause, ...],
+    extensions: tuple[Extension, ...],
+) -> Deadline:
     _validate(received_at, period, pauses, extensions)
     merged = _merge(pauses)
     progress = _advance(calendar, received_at, period, merged, continuing=False)

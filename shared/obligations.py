@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from pydantic import BaseModel
 
@@ -63,7 +64,7 @@ class Obligation:
     counting: str = "working_time"
     deadline: Deadline | None = None  # the full computation, for statutory and target obligations
 
-    @property
+    @cached_property  # read at every diff and timer check: computed once (frozen: it cannot go stale)
     def due_epoch(self) -> int:
         return int(self.due_at.timestamp())
 
@@ -116,7 +117,7 @@ def derive(s: CaseState, charter: Charter | None, cal: WorkingCalendar,
             ob = _extension_notice(s, charter, cal, i)
             if ob is not None:
                 add(ob)
-    if s.status is not Status.CLOSED:
+    if s.status is not Status.CLOSED and s.callbacks:
         callback = _first(charter, Callback)
         for cid, promised, requested, made in s.callbacks:
             if made is None:
@@ -124,6 +125,7 @@ def derive(s: CaseState, charter: Charter | None, cal: WorkingCalendar,
                 due = requested or _after(cal, promised, within)
                 add(Obligation(f"callback:{cid}", "callback", due, promised, True, "charter Y1",
                                promise_id=callback.id if callback else None, period=str(within)))
+    if s.status is not Status.CLOSED and s.opinions:
         opinion = _first(charter, OpinionResponse)
         for oid, o in s.opinions:
             if o.acknowledged_at is None:

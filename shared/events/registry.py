@@ -17,6 +17,7 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 _MODELS: dict[tuple[str, int], type[BaseModel]] = {}
 _TYPES: dict[type[BaseModel], tuple[str, int]] = {}
 _UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+_LATEST: dict[str, int] = {}  # event type -> newest registered version: read on every decode
 
 
 class UnknownEventType(ValueError):
@@ -37,6 +38,7 @@ def event(event_type: str, version: int) -> Callable[[P], P]:
             raise RuntimeError(f"{event_type} v{version} is registered twice")
         _MODELS[key] = model
         _TYPES[model] = key
+        _LATEST[event_type] = max(version, _LATEST.get(event_type, 0))
         return model
 
     return register
@@ -67,10 +69,10 @@ def payload_model(event_type: str, version: int) -> type[BaseModel]:
 
 
 def latest_version(event_type: str) -> int:
-    versions = [v for (t, v) in _MODELS if t == event_type]
-    if not versions:
-        raise UnknownEventType(event_type, 0)
-    return max(versions)
+    try:
+        return _LATEST[event_type]
+    except KeyError:
+        raise UnknownEventType(event_type, 0) from None
 
 
 def upcast(event_type: str, version: int, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
