@@ -16,7 +16,7 @@ calendar version this replay does not have is reported as such.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -221,8 +221,8 @@ def rederive_sla(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook
 
 
 class CompensationReplayer:
-    """A scratch ledger (in-memory SQLite) kept across cases: strikes count across an official's cases,
-    as they do live."""
+    """A scratch ledger (in-memory SQLite) fed as compensation was live: one official's strikes count
+    across cases, in the order the findings were recorded."""
 
     def __init__(self, calendar: WorkingCalendar, charters: CharterBook) -> None:
         self.engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
@@ -230,15 +230,22 @@ class CompensationReplayer:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.ledger = Ledger(charters, calendar)
 
-    def rederive(self, case: CaseLog) -> tuple[list[Envelope], set[str]]:
-        """The case's remedies re-decided; also the ids of the officials' recorded actions applied."""
-        officials = {str(e.event_id): e for e in case.compensation if _official(e)}
-        if not needs_ledger(case):
-            return [], set()
-        sla = case.sla_of(_may_cause_remedy)
+    def rederive(self, cases: Sequence[CaseLog]) -> dict[str, tuple[list[Envelope], set[str]]]:
+        """Each case's remedies re-decided, with the ids of the officials' recorded actions applied.
+        The cases' inputs are merged in the order they were recorded, not taken case by case: the
+        third strike against an official is the third in time, whichever cases the three are in."""
+        out: dict[str, tuple[list[Envelope], set[str]]] = {c.case_id: ([], set()) for c in cases}
+        officials: dict[str, Envelope] = {}
+        inputs: list[Envelope] = []
+        for case in cases:
+            if not needs_ledger(case):
+                continue
+            acts = {str(e.event_id): e for e in case.compensation if _official(e)}
+            officials.update(acts)
+            out[case.case_id][1].update(acts)
+            inputs += case.petition + case.sla_of(_may_cause_remedy) + list(acts.values())
         # an official acts on what is already in the ledger: at the same instant, after the facts
-        inputs = sorted(list(case.petition) + sla + list(officials.values()),
-                        key=lambda e: (e.recorded_at, str(e.event_id) in officials, e.case_version or 0))
+        inputs.sort(key=lambda e: (e.recorded_at, str(e.event_id) in officials, e.case_version or 0))
         with self.sessions.begin() as session:
             for env in inputs:
                 if str(env.event_id) in officials:
@@ -246,12 +253,11 @@ class CompensationReplayer:
                 else:
                     self.ledger.record(session, env, env.recorded_at)
         with self.sessions.begin() as session:
-            rows = session.execute(select(OutboxRow).where(OutboxRow.case_id == case.case_id)
-                                   .order_by(OutboxRow.seq)).scalars().all()
-            derived = [decode(bytes(r.value)) for r in rows]
+            rows = session.execute(select(OutboxRow).order_by(OutboxRow.seq)).scalars().all()
             for r in rows:
+                out.setdefault(r.case_id, ([], set()))[0].append(decode(bytes(r.value)))
                 session.delete(r)
-        return derived, set(officials)
+        return out
 
     def close(self) -> None:
         self.engine.dispose()
@@ -330,7 +336,7 @@ def replay_case(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook,
         return report
     replayer = compensation or CompensationReplayer(calendar, charters)
     try:
-        replay_remedies(view, replayer, report)
+        replay_remedies([(view, report)], replayer)
     finally:
         if compensation is None:
             replayer.close()
@@ -358,12 +364,14 @@ def replay_decisions(view: CaseLog, calendar: WorkingCalendar, charters: Charter
     return report
 
 
-def replay_remedies(view: CaseLog, replayer: CompensationReplayer, report: Replay) -> None:
+def replay_remedies(pending: Sequence[tuple[CaseLog, Replay]], replayer: CompensationReplayer) -> None:
     """Remedies: decided in one ledger across cases (an official's strikes count across them), so
-    these cases go through ``replayer`` one at a time, in the order they were received."""
-    derived, applied = replayer.rederive(view)
-    compare("compensation", view.compensation, derived, report, applied)
-    report.official_actions = [e for e in view.compensation if str(e.event_id) in applied]
+    every case that can owe one goes through ``replayer`` together, in the order events were recorded."""
+    derived = replayer.rederive([case for case, _ in pending])
+    for case, report in pending:
+        remedies, applied = derived[case.case_id]
+        compare("compensation", case.compensation, remedies, report, applied)
+        report.official_actions = [e for e in case.compensation if str(e.event_id) in applied]
 
 
 def needs_ledger(case: CaseLog) -> bool:

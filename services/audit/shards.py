@@ -5,7 +5,7 @@ partitioner is Kafka's, and the four topics have equal partition counts), so a w
 only its partitions and re-derives the deadlines, breaches and notices of its cases alone.
 Remedies are not split: an official's strikes count across cases in every partition, so the
 cases that can owe a remedy come back to the parent with what was found so far, and go
-through one scratch ledger in order of receipt, as in a single process. The result is the
+through one scratch ledger together, their events merged in the order they were recorded. The result is the
 same for any number of workers (tested).
 """
 from __future__ import annotations
@@ -74,7 +74,7 @@ def replay_shard(scope: Scope, snap: LogSnapshot) -> ShardResult:
 
 
 def settle(scope: Scope, results: list[ShardResult]) -> Summary:
-    """Every shard's pending cases through one ledger, in order of receipt; then one summary."""
+    """Every shard's pending cases through one ledger together; then one summary."""
     summary = Summary()
     for r in results:
         summary.merge(r.summary)
@@ -82,11 +82,11 @@ def settle(scope: Scope, results: list[ShardResult]) -> Summary:
                      key=lambda p: (p[0].petition[0].recorded_at if p[0].petition else _LATEST, p[0].case_id))
     ledger = CompensationReplayer(scope.calendar, scope.charters)
     try:
-        for case, report in pending:
-            replay_remedies(case, ledger, report)
-            summary.add(report)
+        replay_remedies(pending, ledger)
     finally:
         ledger.close()
+    for _, report in pending:
+        summary.add(report)
     summary.disagreeing_cases.sort()
     return summary
 

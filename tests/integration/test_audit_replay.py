@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from services.audit.replay import replay_case
 from services.audit.service import case_report, replay_all, verify
 from services.audit.source import read_log
 from services.compensation.worker import loops as compensation_loops
+from services.eventlog.embedded import partition_for
 from services.intake.readmodel.runner import petition_projection_runner
 from services.notify.channels.files import FileChannel
 from services.notify.channels.inbox import InboxChannel
@@ -176,6 +178,48 @@ def test_golden_replays_reproduce_what_the_live_services_recorded(world: World) 
     assert {"VoucherApproved", "VoucherIssued", "VoucherCancelled"} <= kinds["voucher_cancelled"]
     summary = replay_all(world.c)
     assert summary.ok and summary.cases == len(cases) and summary.decisions > 50
+    assert replay_all(world.c, workers=2) == summary  # sharded by partition: the same decisions, the same result
+
+
+def test_strikes_across_partitions_are_counted_in_one_ledger_when_sharded(world: World) -> None:
+    """Three discourtesy findings against one official, in cases on partitions of different workers:
+    the referral at the third strike is re-derived only if the ledger sees all three, in order."""
+    n = world.c.log.partitions(world.c.topics.petition_events)
+    cases: list[str] = []
+    while {partition_for(c, n) % 2 for c in cases} != {0, 1} or len(cases) < 3:
+        cases.append(world.file())
+        cases = cases[-3:]
+    world.pump()
+    for hour, case_id in enumerate(cases, start=1):
+        do(world.http, case_id, "discourtesy-findings", world.at(T0 + timedelta(hours=hour)), official_id="o-17",
+           finding="불친절 확인")
+        world.pump()
+    snap = read_log(world.c.log, world.c.topics)
+    recorded = [e.event_type for c in cases for e in snap.cases[c].compensation]
+    assert "PersonnelActionReferred" in recorded
+    one, two = replay_all(world.c, workers=1), replay_all(world.c, workers=2)
+    assert one.ok, one.disagreements
+    assert two == one
+
+
+def test_a_disagreement_in_any_shard_is_reported(world: World) -> None:
+    n = world.c.log.partitions(world.c.topics.petition_events)
+    cases = [world.file(), world.file()]
+    while {partition_for(c, n) % 2 for c in cases} != {0, 1}:  # a case for each of two workers
+        cases.append(world.file())
+    world.pump()
+    snap = read_log(world.c.log, world.c.topics)
+    for case_id in cases:  # a target warning no rule derives, appended as an old release might have
+        opened = next(d for d in snap.cases[case_id].sla_records
+                      if d["event_type"] == "ObligationOpened" and d["payload"]["kind"] == "charter_target")
+        forged = {**opened, "event_id": str(uuid.uuid4()), "event_type": "ObligationBreached",
+                  "payload": {**opened["payload"], "severity": "warning"}}
+        forged["payload"].pop("replaces_due_at", None)
+        world.c.log.append(world.c.topics.sla_events, case_id, json.dumps(forged, ensure_ascii=False).encode())
+    summary = replay_all(world.c, workers=2)
+    assert summary.disagreements == {"sla: recorded, not re-derived": len(cases)}
+    assert sorted(summary.disagreeing_cases) == sorted(cases)
+    assert replay_all(world.c, workers=1) == summary
 
 
 def test_a_decision_recorded_differently_is_reported_field_by_field(world: World) -> None:
