@@ -385,14 +385,6 @@ def keys_revoke(key_id: str) -> None:
     typer.echo(f"revoked {key_id}")
 
 
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
-
-
 @audit_app.command("replay")
 def audit_replay(
     case: Annotated[Optional[str], typer.Option("--case", help="one case id")] = None,
@@ -494,3 +486,11 @@ def projections_rebuild(mode: Mode = None) -> None:
                f"{'equal to' if not result.differences else 'different from'} the live read model")
     if result.differences:
         raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,10 +1,17 @@
 """End to end: a petition filed over HTTP reaches the read model and all four services, in both modes."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
+from services.eventlog.embedded import EmbeddedLog
+from services.eventlog.topics import Topics
 from tests.e2e.harness import RunningSystem
 
 APPLICANT = {"name": "김민원", "phone": "010-9876-5432", "email": "minwon@example.kr", "address": "부산 연제구 연제로 2"}
@@ -19,7 +26,7 @@ PETITION = {
 }
 
 
-def walk(system: RunningSystem, consumer_timeout: float) -> None:
+def walk(system: RunningSystem, consumer_timeout: float) -> str:
     r = system.http.post("/v1/petitions", json=PETITION)
     assert r.status_code == 201, r.text
     case_id = r.json()["case_id"]
@@ -39,6 +46,7 @@ def walk(system: RunningSystem, consumer_timeout: float) -> None:
     output = system.text()
     for value in APPLICANT.values():
         assert value not in output, "applicant personal data leaked into the logs"
+    return case_id
 
 
 def stopped_cleanly(system: RunningSystem) -> None:
@@ -50,12 +58,44 @@ def stopped_cleanly(system: RunningSystem) -> None:
 def test_embedded_mode(tmp_path: Path) -> None:
     system = RunningSystem(tmp_path, {"CHARTERWATCH_MODE": "embedded"})
     try:
-        walk(system, consumer_timeout=30)
+        case_id = walk(system, consumer_timeout=30)
         # the monitor's metrics are served on the API's /metrics in the embedded mode
         system.wait_for(lambda: 'charterwatch_obligations_open{kind="statutory_deadline"} 1.0'
                         in system.http.get("/metrics").text, 15, "the monitor's metrics")
     finally:
         stopped_cleanly(system)
+    audit_what_was_recorded(tmp_path, case_id)
+
+
+def audit_what_was_recorded(workdir: Path, case_id: str) -> None:
+    """The audit commands as an auditor types them, on the log the stopped system left."""
+    env = {**os.environ, "CHARTERWATCH_MODE": "embedded", "CHARTERWATCH_DATA_DIR": str(workdir / "var")}
+
+    def charterwatch(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "services.cli", *args], capture_output=True, text=True,
+                              cwd=workdir, env=env, timeout=120)
+
+    replay = charterwatch("audit", "replay", "--all", "--workers", "2")
+    assert replay.returncode == 0, replay.stderr
+    summary = json.loads(replay.stdout)
+    assert summary["cases"] == 1 and summary["disagreements"] == {} and summary["decisions_rederived"] > 0
+    assert charterwatch("audit", "verify").returncode == 0
+    html = charterwatch("audit", "replay", "--case", case_id, "--format", "html", "--out", str(workdir / "r.html"))
+    assert html.returncode == 0, html.stderr
+    assert case_id in (workdir / "r.html").read_text(encoding="utf-8")
+
+    # a decision no rule derives, written to the log afterwards: the replay names it and fails
+    log, topics = EmbeddedLog(workdir / "var" / "eventlog.db"), Topics("")
+    [opened] = [r for r in log.reader(topics.sla_events).poll(max_records=100, timeout=1)
+                if r.key == case_id and b'"kind":"statutory_deadline"' in r.value]
+    forged = json.loads(opened.value) | {"event_id": str(uuid.uuid4()), "event_type": "ObligationDischarged"}
+    forged["payload"] = {k: forged["payload"][k] for k in ("obligation_id", "kind", "due_at", "citizen_facing")} | {
+        "discharged_by_event_id": str(uuid.uuid4()), "on_time": True, "voids_breach": False}
+    log.append(topics.sla_events, case_id, json.dumps(forged, ensure_ascii=False).encode())
+    log.close()
+    replay = charterwatch("audit", "replay", "--all", "--workers", "2")
+    assert replay.returncode == 1
+    assert json.loads(replay.stdout)["disagreements"] == {"sla: recorded, not re-derived": 1}
 
 
 @pytest.mark.kafka

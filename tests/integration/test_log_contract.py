@@ -79,6 +79,32 @@ def test_reader_resumes_from_positions_and_end_offsets(log: EventLog, topic: str
     assert len(first) == 6
 
 
+def test_a_reader_can_take_some_partitions_only(log: EventLog, topic: str) -> None:
+    keys = [f"case-{i}" for i in range(30)]
+    log.append_many(topic, [(k, k.encode()) for k in keys])
+    reader = log.reader(topic, partitions=[0, 2])
+    got: list = []
+    for _ in range(50):
+        got += reader.poll(timeout=0.5)
+        if len(got) >= sum(partition_for(k, 3) != 1 for k in keys):
+            break
+    got += reader.poll(timeout=0.5)
+    reader.close()
+    assert sorted(r.key for r in got) == sorted(k for k in keys if partition_for(k, 3) in (0, 2))
+    assert set(reader.positions()) == {0, 2}
+    with pytest.raises(ValueError, match="partitions"):
+        log.reader(topic, partitions=[3])
+
+
+def test_a_reopened_log_reads_what_the_first_wrote(log: EventLog, topic: str) -> None:
+    log.append(topic, "case-1", b"v")
+    other = log.reopened()
+    try:
+        assert [r.value for r in read_all(other, topic, expect=1)] == [b"v"]
+    finally:
+        other.close()
+
+
 def test_group_positions_survive(log: EventLog, topic: str, topic_prefix: str) -> None:
     group = topic_prefix + "group"
     assert log.committed(group, topic) == {}
