@@ -329,17 +329,19 @@ def check_notices(case: CaseLog, calendar: WorkingCalendar, charters: CharterBoo
 
 def replay_case(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook, renderer: Renderer,
                 as_of: datetime | None = None, now: datetime | None = None,
-                compensation: CompensationReplayer | None = None) -> Replay:
+                related: Sequence[CaseLog] = ()) -> Replay:
+    """One case. ``related``: other cases whose findings name the same officials (``officials_found``):
+    their strikes go through the ledger too, or a referral recorded at a third strike could not be
+    re-derived; only this case's decisions are compared."""
     view = case.upto(as_of)
     report = replay_decisions(view, calendar, charters, renderer, as_of, now)
     if _until(view, as_of, now) is None or not needs_ledger(view):
         return report
-    replayer = compensation or CompensationReplayer(calendar, charters)
+    replayer = CompensationReplayer(calendar, charters)
     try:
-        replay_remedies([(view, report)], replayer)
+        replay_remedies([(view, report)], replayer, [other.upto(as_of) for other in related])
     finally:
-        if compensation is None:
-            replayer.close()
+        replayer.close()
     return report
 
 
@@ -364,14 +366,21 @@ def replay_decisions(view: CaseLog, calendar: WorkingCalendar, charters: Charter
     return report
 
 
-def replay_remedies(pending: Sequence[tuple[CaseLog, Replay]], replayer: CompensationReplayer) -> None:
+def replay_remedies(pending: Sequence[tuple[CaseLog, Replay]], replayer: CompensationReplayer,
+                    context: Sequence[CaseLog] = ()) -> None:
     """Remedies: decided in one ledger across cases (an official's strikes count across them), so
-    every case that can owe one goes through ``replayer`` together, in the order events were recorded."""
-    derived = replayer.rederive([case for case, _ in pending])
+    every case that can owe one goes through ``replayer`` together, in the order events were recorded.
+    ``context``: more cases fed to the ledger, not compared."""
+    derived = replayer.rederive([case for case, _ in pending] + list(context))
     for case, report in pending:
         remedies, applied = derived[case.case_id]
         compare("compensation", case.compensation, remedies, report, applied)
         report.official_actions = [e for e in case.compensation if str(e.event_id) in applied]
+
+
+def officials_found(case: CaseLog) -> set[str]:
+    """The officials a finding in this case names (a strike against them)."""
+    return {found.official_id for e in case.petition if (found := cause_of(e)) is not None and found.official_id}
 
 
 def needs_ledger(case: CaseLog) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.audit.replay import replay_case
+from services.audit.replay import CaseLog, officials_found, replay_case
 from services.audit.report import as_json
 from services.audit.shards import Scope, replay_everything
 from services.audit.source import read_log
@@ -25,7 +25,12 @@ def case_report(c: Container, case_id: str, as_of: datetime | None = None) -> di
     case = snap.cases.get(case_id)
     if case is None:
         return None
-    replay = replay_case(case, c.calendar, c.charters, Renderer(), as_of=as_of)
+    related: list[CaseLog] = []
+    officials = officials_found(case)
+    if officials:  # their strikes in other cases decide this case's referrals: read those cases too
+        related = [other for other in read_log(c.log, c.topics).cases.values()
+                   if other.case_id != case_id and officials_found(other) & officials]
+    replay = replay_case(case, c.calendar, c.charters, Renderer(), as_of=as_of, related=related)
     return as_json(replay, case, c.calendar, c.charters)
 
 

@@ -200,6 +200,12 @@ def test_strikes_across_partitions_are_counted_in_one_ledger_when_sharded(world:
     one, two = replay_all(world.c, workers=1), replay_all(world.c, workers=2)
     assert one.ok, one.disagreements
     assert two == one
+    for case_id in cases:  # one case's report reads the official's other cases for their strikes
+        report = case_report(world.c, case_id)
+        assert report is not None and report["agrees"], report["differences"]
+    alone = replay_case(snap.cases[cases[-1]], world.c.calendar, world.c.charters, Renderer())
+    assert [(d.event_type, d.problem) for d in alone.differences] == [
+        ("PersonnelActionReferred", "recorded, not re-derived")]  # without them, the third strike is unknown
 
 
 def test_a_disagreement_in_any_shard_is_reported(world: World) -> None:
