@@ -10,7 +10,7 @@ from sqlalchemy import select
 from services.audit.replay import CaseLog, officials_found, replay_case
 from services.audit.report import as_json
 from services.audit.shards import Scope, replay_everything
-from services.audit.source import read_log
+from services.audit.source import read_case, read_log
 from services.audit.summary import Summary
 from services.audit.verify import ChainReport, verify_chains
 from services.bootstrap import Container
@@ -21,8 +21,7 @@ from shared.notices.render import Renderer
 
 
 def case_report(c: Container, case_id: str, as_of: datetime | None = None) -> dict[str, Any] | None:
-    snap = read_log(c.log, c.topics, keep=lambda key: key == case_id)
-    case = snap.cases.get(case_id)
+    case = read_case(c.log, c.topics, case_id).cases.get(case_id)
     if case is None:
         return None
     related: list[CaseLog] = []

@@ -27,7 +27,7 @@ from services.audit.replay import (
     replay_decisions,
     replay_remedies,
 )
-from services.audit.source import LogSnapshot, read_log
+from services.audit.source import LogSnapshot, read_log, shared_partition_count
 from services.audit.summary import Summary
 from services.eventlog.port import EventLog
 from services.eventlog.topics import Topics
@@ -93,8 +93,7 @@ def settle(scope: Scope, results: list[ShardResult]) -> Summary:
 
 def replay_everything(scope: Scope, workers: int = 1, progress: Callable[[int], None] | None = None) -> Summary:
     """The whole log, over ``workers`` processes (at most one per partition)."""
-    counts = {scope.log.partitions(t) for t in _fact_topics(scope.topics)}
-    n = counts.pop() if len(counts) == 1 else 1  # unequal counts: a case's events may sit in different partitions
+    n = shared_partition_count(scope.log, scope.topics) or 1  # unequal: a case's events may sit apart
     workers = max(1, min(workers, n))
     if workers == 1:
         return settle(scope, [_read_and_replay(scope, scope.log, None, progress)])
@@ -114,10 +113,6 @@ def replay_everything(scope: Scope, workers: int = 1, progress: Callable[[int], 
                 break
         results = [f.result() for f in futures]  # re-raises a worker's failure
     return settle(scope, results)
-
-
-def _fact_topics(topics: Topics) -> tuple[str, ...]:
-    return topics.petition_events, topics.sla_events, topics.compensation_events, topics.notice_events
 
 
 def _read_and_replay(scope: Scope, log: EventLog, partitions: list[int] | None,

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from services.audit.replay import CaseLog
+from services.eventlog.embedded import partition_for
 from services.eventlog.port import EventLog, Record
 from services.eventlog.topics import Topics
 from services.sla_monitor.runner import read_all
@@ -41,8 +42,7 @@ def read_log(log: EventLog, topics: Topics, keep: Callable[[str], bool] = lambda
 def _read_log(log: EventLog, topics: Topics, keep: Callable[[str], bool],
               progress: Callable[[int], None] | None, partitions: Collection[int] | None) -> LogSnapshot:
     snap = LogSnapshot()
-    for attr, topic in (("petition", topics.petition_events), ("sla", topics.sla_events),
-                        ("compensation", topics.compensation_events), ("notices", topics.notice_events)):
+    for attr, topic in zip(("petition", "sla", "compensation", "notices"), fact_topics(topics), strict=True):
         for record in read_all(log, topic, progress, partitions)[0]:
             if not keep(record.key):
                 continue
@@ -86,5 +86,22 @@ def _parsed(raw: bytes) -> dict[str, Any] | None:
 
 
 def ends(log: EventLog, topics: Topics) -> int:
-    return sum(sum(log.end_offsets(t).values()) for t in (topics.petition_events, topics.sla_events,
-                                                          topics.compensation_events, topics.notice_events))
+    return sum(sum(log.end_offsets(t).values()) for t in fact_topics(topics))
+
+
+def fact_topics(topics: Topics) -> tuple[str, ...]:
+    return topics.petition_events, topics.sla_events, topics.compensation_events, topics.notice_events
+
+
+def shared_partition_count(log: EventLog, topics: Topics) -> int | None:
+    """The partition count of the four topics when they agree (then a case's events share one
+    partition number on all of them); None when they do not."""
+    counts = {log.partitions(t) for t in fact_topics(topics)}
+    return counts.pop() if len(counts) == 1 else None
+
+
+def read_case(log: EventLog, topics: Topics, case_id: str) -> LogSnapshot:
+    """One case's events: only its partition is read when the topics' partition counts agree."""
+    n = shared_partition_count(log, topics)
+    partitions = [partition_for(case_id, n)] if n else None
+    return read_log(log, topics, keep=lambda key: key == case_id, partitions=partitions)
