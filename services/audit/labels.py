@@ -20,4 +20,5 @@ LABELS = {
     "NoticeSent": "통지 발송", "NoticeFailed": "통지 실패",
 }
 PROBLEMS = {"differs": "값이 다름", "recorded, not re-derived": "기록에는 있으나 재산출되지 않음",
-            "re-derived, not recorded": "재산출되었으나 기록에 없음", "calendar": "다른 달력 버전으로 결정됨"}
+            "re-derived, not recorded": "재산출되었으나 기록에 없음", "calendar": "다른 달력 버전으로 결정됨",
+            "undecodable": "기록을 읽을 수 없음", "recorded twice, differently": "같은 결정이 다른 내용으로 두 번 기록됨"}

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
@@ -41,6 +41,7 @@ from shared.notices.render import Renderer
 from shared.obligations import ObligationBook
 from shared.working_time import WorkingCalendar
 
+T = TypeVar("T")
 IGNORED = {"recorded_at"}  # when it was written down, not what was decided
 
 
@@ -109,7 +110,8 @@ class Difference:
     kind: str  # sla / compensation / notice
     event_id: str
     event_type: str
-    problem: str  # "differs", "recorded, not re-derived", "re-derived, not recorded", "calendar"
+    problem: str  # "differs", "recorded, not re-derived", "re-derived, not recorded", "calendar", "undecodable",
+    # "recorded twice, differently"
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field -> (recorded, re-derived)
 
 
@@ -148,7 +150,23 @@ def compare(kind: str, recorded: Iterable[Envelope], rederived: Iterable[Envelop
             applied: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     ours = {str(e.event_id): e for e in rederived}
     report.rederived[kind] = report.rederived.get(kind, 0) + len(ours)
-    _compare(kind, {str(e.event_id): e for e in recorded}, ours, report, applied)
+    theirs = _once(kind, recorded, lambda e: str(e.event_id), lambda e: e.to_dict(), lambda e: e.event_type, report)
+    _compare(kind, theirs, ours, report, applied)
+
+
+def _once(kind: str, recorded: Iterable[T], event_id: Callable[[T], str], wire: Callable[[T], dict[str, Any]],
+          event_type: Callable[[T], str], report: Replay) -> dict[str, T]:
+    """Recorded events by id. A redelivery (at-least-once) repeats an event, maybe with another
+    recorded_at, and is the same decision; the same id recorded with different content is reported."""
+    out: dict[str, T] = {}
+    for item in recorded:
+        key = event_id(item)
+        first = out.get(key)
+        if first is None:
+            out[key] = item
+        elif {**wire(first), "recorded_at": None} != {**wire(item), "recorded_at": None}:
+            report.differences.append(Difference(kind, key, event_type(item), "recorded twice, differently"))
+    return out
 
 
 def compare_records(kind: str, recorded: Iterable[dict[str, Any]], rederived: Iterable[Envelope],
@@ -158,20 +176,21 @@ def compare_records(kind: str, recorded: Iterable[dict[str, Any]], rederived: It
     ours = {str(e.event_id): e for e in rederived}
     report.rederived[kind] = report.rederived.get(kind, 0) + len(ours)
     theirs: dict[str, Envelope] = {}
-    for data in {str(d.get("event_id")): d for d in recorded}.values():
-        mine = ours.get(str(data.get("event_id")))
+    for event_id, data in _once(kind, recorded, lambda d: str(d.get("event_id")), lambda d: d,
+                                lambda d: str(d.get("event_type")), report).items():
+        mine = ours.get(event_id)
         if mine is not None:
             wire = mine.to_dict()
             wire["recorded_at"] = data.get("recorded_at")
             if wire == data:
                 report.agreed[kind] = report.agreed.get(kind, 0) + 1
-                del ours[str(data["event_id"])]
+                del ours[event_id]
                 continue
         try:
             env = from_dict(data)
         except EventDecodeError as exc:
-            report.differences.append(Difference(kind, str(data.get("event_id")), str(data.get("event_type")),
-                                                 "undecodable", {"error": (str(exc), None)}))
+            report.differences.append(Difference(kind, event_id, str(data.get("event_type")), "undecodable",
+                                                 {"error": (str(exc), None)}))
             continue
         theirs[str(env.event_id)] = env
     _compare(kind, theirs, ours, report, set())

@@ -244,6 +244,33 @@ def test_a_decision_recorded_differently_is_reported_field_by_field(world: World
     assert d.fields == {"payload.proof.working_seconds_counted": (1, bad.payload.proof.working_seconds_counted)}
 
 
+def test_an_undecodable_decision_is_named_not_skipped(world: World) -> None:
+    case_id = world.file()
+    world.pump()
+    bad = {"envelope_version": 2, "event_id": str(uuid.uuid4()), "case_id": case_id, "event_type": "ObligationBreached",
+           "schema_version": 1, "payload": {"obligation_id": "statutory_deadline"}}  # no instants, no proof
+    world.c.log.append(world.c.topics.sla_events, case_id, json.dumps(bad).encode())
+    report = case_report(world.c, case_id)
+    assert report is not None and not report["agrees"]
+    [d] = report["differences"]
+    assert (d["event_id"], d["problem"], d["problem_ko"]) == (bad["event_id"], "undecodable", "기록을 읽을 수 없음")
+    assert d["fields"]["error"]["recorded"] == "payload.kind: Field required"  # the field at fault
+
+
+def test_a_decision_recorded_twice_differently_is_reported_a_redelivery_is_not(world: World) -> None:
+    case_id = world.file()
+    world.pump()
+    [opened] = [d for d in read_log(world.c.log, world.c.topics).cases[case_id].sla_records
+                if d["payload"]["kind"] == "statutory_deadline"]
+    redelivered = {**opened, "recorded_at": "2026-11-02T10:00:05+09:00"}  # at-least-once: sent again, later
+    world.c.log.append(world.c.topics.sla_events, case_id, json.dumps(redelivered, ensure_ascii=False).encode())
+    assert case_report(world.c, case_id)["agrees"]
+    rewritten = {**opened, "payload": {**opened["payload"], "due_at": "2026-12-31T18:00:00+09:00"}}
+    world.c.log.append(world.c.topics.sla_events, case_id, json.dumps(rewritten, ensure_ascii=False).encode())
+    [d] = case_report(world.c, case_id)["differences"]
+    assert (d["event_id"], d["problem"]) == (opened["event_id"], "recorded twice, differently")
+
+
 def test_a_charter_revised_after_receipt_is_not_used(world: World) -> None:
     case_id = world.file()
     world.pump()
