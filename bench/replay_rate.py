@@ -13,6 +13,7 @@ Run: python3 bench/replay_rate.py [--events 1000000] [--workers N]
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import sys
 import tempfile
@@ -106,6 +107,9 @@ def main() -> None:
               f"{summary.disagreements or 'none'}; {rate / raw_rate:.3f}x the raw read rate (goal >= 50,000 events/s)")
     if len(rates) > 1:
         print(f"scaling: {args.workers} workers replay {rates[args.workers] / rates[1]:.2f}x as fast as one")
+    # ru_maxrss is in KiB on Linux; the parent's peak includes the one-worker run, done in-process
+    print(f"peak memory: this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB, "
+          f"largest worker {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:,.0f} MiB")
     log.close()
     shutil.rmtree(tmp)
 
