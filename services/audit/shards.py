@@ -93,10 +93,12 @@ def settle(scope: Scope, results: list[ShardResult]) -> Summary:
 
 def replay_everything(scope: Scope, workers: int = 1, progress: Callable[[int], None] | None = None) -> Summary:
     """The whole log, over ``workers`` processes (at most one per partition)."""
-    n = shared_partition_count(scope.log, scope.topics) or 1  # unequal: a case's events may sit apart
+    n = shared_partition_count(scope.log, scope.topics)
+    if n is None:  # unequal counts: a case's events may sit in different partition numbers
+        return settle(scope, [_read_and_replay(scope, scope.log, None, progress)])
     workers = max(1, min(workers, n))
     if workers == 1:
-        return settle(scope, [_read_and_replay(scope, scope.log, None, progress)])
+        return settle(scope, [_read_and_replay(scope, scope.log, list(range(n)), progress)])
     groups = [[p for p in range(n) if p % workers == k] for k in range(workers)]
     ctx = multiprocessing.get_context("fork")  # workers inherit the rules loaded here; each opens its own client
     counter = ctx.Value("q", 0)
@@ -117,12 +119,19 @@ def replay_everything(scope: Scope, workers: int = 1, progress: Callable[[int], 
 
 def _read_and_replay(scope: Scope, log: EventLog, partitions: list[int] | None,
                      progress: Callable[[int], None] | None) -> ShardResult:
-    snap = read_log(log, scope.topics, progress=progress, partitions=partitions)
-    gc.freeze()  # the decoded log stays until the end: keep the collector from rescanning it per case
-    try:
-        return replay_shard(scope, snap)
-    finally:
-        gc.unfreeze()
+    """One partition at a time (all of a case is in one), so a worker holds one partition's cases
+    in memory, not its whole share of the log; ``None``: the whole log at once."""
+    out = ShardResult()
+    for part in [[p] for p in partitions] if partitions is not None else [None]:
+        snap = read_log(log, scope.topics, progress=progress, partitions=part)
+        gc.freeze()  # the decoded partition stays until it is replayed: keep the collector from rescanning it
+        try:
+            result = replay_shard(scope, snap)
+        finally:
+            gc.unfreeze()
+        out.summary.merge(result.summary)
+        out.pending += result.pending
+    return out
 
 
 _worker: dict[str, Any] = {}
