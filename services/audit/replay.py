@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -50,12 +51,21 @@ IGNORED = {"recorded_at"}  # when it was written down, not what was decided
 class CaseLog:
     case_id: str
     petition: list[Envelope] = field(default_factory=list)
-    # The SLA events as read (parsed JSON, not yet validated). Most are only compared with their
-    # re-derivation, which needs no decoding when the two agree; ``sla`` decodes them on demand.
-    sla_records: list[dict[str, Any]] = field(default_factory=list)
+    # The SLA events as read, kept as bytes until the case is replayed: parsed, an event takes
+    # several times its size, and a whole partition of cases is held at once.
+    sla_wire: list[bytes] = field(default_factory=list, repr=False)
     compensation: list[Envelope] = field(default_factory=list)
     notices: list[Envelope] = field(default_factory=list)
+    _records: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
     _sla: list[Envelope] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def sla_records(self) -> list[dict[str, Any]]:
+        """The SLA events parsed (JSON, not yet validated). Most are only compared with their
+        re-derivation, which needs no decoding when the two agree; ``sla`` decodes them."""
+        if self._records is None:
+            self._records = [orjson.loads(raw) for raw in self.sla_wire]
+        return self._records
 
     @property
     def sla(self) -> list[Envelope]:
@@ -87,8 +97,10 @@ class CaseLog:
 
         def keep(events: list[Envelope]) -> list[Envelope]:
             return [e for e in events if e.recorded_at <= as_of]
-        return CaseLog(self.case_id, keep(self.petition), [d for d in self.sla_records if _recorded_by(d, as_of)],
-                       keep(self.compensation), keep(self.notices))
+        view = CaseLog(self.case_id, keep(self.petition), compensation=keep(self.compensation),
+                       notices=keep(self.notices))
+        view._records = [d for d in self.sla_records if _recorded_by(d, as_of)]
+        return view
 
 
 def _recorded_at(data: dict[str, Any]) -> datetime | None:

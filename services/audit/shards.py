@@ -57,10 +57,11 @@ class ShardResult:
 
 
 def replay_shard(scope: Scope, snap: LogSnapshot) -> ShardResult:
-    """Re-derive every case's decisions in ``snap``; remedies are left pending."""
+    """Re-derive every case's decisions in ``snap`` (emptied as it goes); remedies are left pending."""
     out = ShardResult(Summary(events=snap.events, undecodable=snap.undecodable))
     renderer = Renderer()
-    for case in snap.cases.values():
+    while snap.cases:  # each case let go once replayed: its parsed events with it
+        _, case = snap.cases.popitem()
         received = case.petition[0].occurred_at if case.petition else None
         if received is None or (scope.received_from and received < scope.received_from) or (
                 scope.received_to and received >= scope.received_to):

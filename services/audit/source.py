@@ -10,7 +10,7 @@ import orjson
 
 from services.audit.replay import CaseLog
 from services.eventlog.embedded import partition_for
-from services.eventlog.port import EventLog, Record
+from services.eventlog.port import EventLog
 from services.eventlog.topics import Topics
 from services.sla_monitor.runner import read_all
 from shared.events import EventDecodeError, decode
@@ -19,7 +19,6 @@ from shared.events import EventDecodeError, decode
 @dataclass
 class LogSnapshot:
     cases: dict[str, CaseLog] = field(default_factory=dict)
-    petition_records: list[Record] = field(default_factory=list)  # raw, for the hash chains
     undecodable: int = 0
     events: int = 0
 
@@ -47,15 +46,14 @@ def _read_log(log: EventLog, topics: Topics, keep: Callable[[str], bool],
             if not keep(record.key):
                 continue
             snap.events += 1
-            if attr == "petition":
-                snap.petition_records.append(record)
             if attr == "sla":
-                # parsed only: most SLA events are compared with their re-derivation as JSON (replay.compare_records)
+                # checked, kept as bytes: most SLA events are only compared with their re-derivation as
+                # JSON (replay.compare_records), when their case is replayed
                 data = _parsed(record.value)
                 if data is None:
                     snap.undecodable += 1
                 else:
-                    _case(snap, data["case_id"]).sla_records.append(data)
+                    _case(snap, data["case_id"]).sla_wire.append(record.value)
                 continue
             try:
                 env = decode(record.value)
