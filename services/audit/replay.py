@@ -298,8 +298,9 @@ def _may_cause_remedy(data: dict[str, Any]) -> bool:
     """The SLA events ``cause_of`` or ``withdrawal_of`` can act on (a superset), told from their JSON
     so the others need not be decoded: breaches, and discharges that void one."""
     payload = data.get("payload")
-    return data.get("event_type") == "ObligationBreached" or (
-        data.get("event_type") == "ObligationDischarged" and isinstance(payload, dict) and payload.get("voids_breach") is not False)
+    voids = isinstance(payload, dict) and payload.get("voids_breach") is not False
+    kind = data.get("event_type")
+    return kind == "ObligationBreached" or (kind == "ObligationDischarged" and voids)
 
 
 def _official(env: Envelope) -> bool:
