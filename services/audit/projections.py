@@ -11,15 +11,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
 from services.bootstrap import Container
-from services.eventlog.deadletter import DeadLetters
 from services.eventlog.embedded import EmbeddedLog
 from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate
 from services.intake.readmodel.orm import (
     PetitionAccessRow,
     PetitionRow,
-    ProjectionPosition,
     TimelineRow,
 )
+from services.platform.consumer_orm import ConsumerPosition, HeldEvent
 from services.intake.readmodel.runner import (
     ProjectionRunner,
     petition_projection_runner,
@@ -72,7 +71,7 @@ def rebuild(c: Container, progress: Callable[[int], None] | None = None) -> Rebu
         scratch_log = EmbeddedLog(":memory:")
         scratch_log.create_topics(c.topics.specs())
         fresh = ProjectionRunner(c.log, c.topics.petition_events, scratch_sessions, runner.projection,
-                                 DeadLetters(scratch_log, c.topics.dead_letter, "projection-rebuild"))
+                                 c.topics.dead_letter, name="projection-rebuild", dead_letter_log=scratch_log)
         result.events = fresh.run(poll_timeout=0.2, until_caught_up=True, progress=progress)
         result.rows, result.differences = compare(c.sessions, scratch_sessions)
         scratch.dispose()
@@ -80,6 +79,7 @@ def rebuild(c: Container, progress: Callable[[int], None] | None = None) -> Rebu
     with c.sessions.begin() as session:
         for table in TABLES:
             session.execute(delete(table))
-        session.execute(delete(ProjectionPosition).where(ProjectionPosition.projection == runner.projection.name))
+        session.execute(delete(ConsumerPosition).where(ConsumerPosition.consumer == runner.consumer.name))
+        session.execute(delete(HeldEvent).where(HeldEvent.consumer == runner.consumer.name))
     runner.run(poll_timeout=0.2, until_caught_up=True)
     return result

@@ -35,6 +35,11 @@ class Topics:
     def dead_letter(self) -> str:
         return self.prefix + "charterwatch.dead-letter"
 
+    @property
+    def dead_letter_decisions(self) -> str:
+        """Operators' retry/skip decisions, keyed by case: they reach the worker that holds the case."""
+        return self.prefix + "charterwatch.dead-letter-decisions"
+
     def specs(self) -> tuple[TopicSpec, ...]:
         # Every event topic is kept forever: audit replay re-derives decisions years later.
         return (
@@ -42,5 +47,6 @@ class Topics:
             TopicSpec(self.sla_events, partitions=6, retention_ms=FOREVER),
             TopicSpec(self.compensation_events, partitions=6, retention_ms=FOREVER),
             TopicSpec(self.notice_events, partitions=6, retention_ms=FOREVER),
-            TopicSpec(self.dead_letter, partitions=1, retention_ms=90 * DAY_MS),
+            TopicSpec(self.dead_letter, partitions=1, retention_ms=FOREVER),  # an operator reads every entry
+            TopicSpec(self.dead_letter_decisions, partitions=6, retention_ms=FOREVER),
         )

@@ -1,9 +1,10 @@
 """Intake's command handlers: fold the case, check the rules, append exactly one event.
 
 Plain functions over the container and a session the caller owns: the caller
-(the HTTP layer) commits, so the idempotency record, the case-stream row and
-the append succeed or fail together. The log append is the last step before
-commit: a failed append leaves nothing behind.
+(the HTTP layer) commits, so the idempotency record, the case-stream row (the
+version claim) and the event queued in intake's outbox commit together or not
+at all. Nothing touches the log inside the transaction: the outbox relay
+publishes after commit, in per-case order.
 """
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.bootstrap import Container
-from services.eventlog.port import Position
 from services.intake.store.orm import StreamEventRow
+from services.outbox.orm import OutboxRow
 from shared.charters import NoCharterInForce
 from shared.deadline import Deadline, DeadlineInputError
 from shared.events import Envelope, decode, encode
@@ -78,7 +79,6 @@ class Recorded:
     envelope: Envelope
     state: CaseState
     deadline: Deadline | None
-    position: Position
 
 
 def applicant_ref(key: bytes, applicant: Applicant) -> str:
@@ -117,8 +117,12 @@ def load_case(session: Session, case_id: str) -> tuple[CaseState, CharterRef | N
     return fold(case_id, events), (events[0].charter if events else None), (chain_hash(raws[-1]) if raws else None)
 
 
-def _commit_event(session: Session, c: Container, env: Envelope) -> Position:
-    """Claim the case version, then append. A lost race on the version is a 409, with nothing appended."""
+PRODUCER = "intake"
+
+
+def _commit_event(session: Session, c: Container, env: Envelope) -> None:
+    """Claim the case version and queue the event in the outbox, in the caller's transaction.
+    A lost race on the version is a 409, with nothing queued."""
     raw = encode(env)
     session.add(StreamEventRow(case_id=env.case_id, version=env.case_version, event_id=str(env.event_id),
                                envelope=raw.decode()))
@@ -127,7 +131,8 @@ def _commit_event(session: Session, c: Container, env: Envelope) -> Position:
     except IntegrityError as exc:
         raise CommandRejected("case_id", "the case changed concurrently; read it again and retry", 409,
                               rule="concurrent-change") from exc
-    return c.log.append(c.topics.petition_events, env.case_id, raw)
+    session.add(OutboxRow(event_id=str(env.event_id), producer=PRODUCER, case_id=env.case_id, value=raw,
+                          published=False, created_at=env.recorded_at))
 
 
 def file_petition(session: Session, cmd: FilePetition, c: Container) -> Recorded:
@@ -154,10 +159,10 @@ def file_petition(session: Session, cmd: FilePetition, c: Container) -> Recorded
     env = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=1, occurred_at=received_at,
                    recorded_at=c.clock(), producer="intake", payload=payload,
                    charter=CharterRef(charter.id, charter.version))
-    position = _commit_event(session, c, env)
+    _commit_event(session, c, env)
     state = apply(CaseState(case_id), env)
     # An electronic petition's clock starts at formal receipt; until then this is the earliest possible deadline.
-    return Recorded(env, state, deadline, position)
+    return Recorded(env, state, deadline)
 
 
 def record_fact(session: Session, c: Container, case_id: str, payload: BaseModel, occurred_at: datetime,
@@ -182,5 +187,5 @@ def record_fact(session: Session, c: Container, case_id: str, payload: BaseModel
         deadlines = case_deadlines(new_state, charter, c.calendar)
     except DeadlineInputError as exc:
         raise CommandRejected(exc.field, exc.message, 409, rule="Decree 21" if "xtension" in exc.field else None) from exc
-    position = _commit_event(session, c, env)
-    return Recorded(env, new_state, deadlines.statutory if deadlines else None, position)
+    _commit_event(session, c, env)
+    return Recorded(env, new_state, deadlines.statutory if deadlines else None)

@@ -19,8 +19,6 @@ class IntakeMetrics:
         self.events_appended = Counter(
             "charterwatch_events_appended_total", "Events appended to the log, by type", ["event_type"],
             registry=self.registry)
-        self.append_failures = Counter(
-            "charterwatch_append_failures_total", "Appends the log did not acknowledge", registry=self.registry)
 
 
 class MetricsMiddleware:

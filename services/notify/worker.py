@@ -1,24 +1,29 @@
-"""The notify worker: petition, SLA and compensation events in; notices out, once; outcomes on the log.
+"""The notify worker: petition, SLA and compensation events in; notices out, once each; outcomes on the log.
 
-One thread reads the three topics, the petition topic first, so a case's facts are folded
-before the events derived from them. Per batch:
-1. one transaction: store the facts, decide the notices owed (``shared.notices``), record each
-   as a pending delivery (id derived from the cause: a redelivered event finds it);
-2. send every pending delivery (retries with the same reference, exponential backoff);
-3. one transaction per outcome: the delivery's status and a NoticeSent / NoticeFailed in the
-   outbox; a notice given up on is parked on the dead-letter topic with the reason;
-4. publish the outbox, then commit the offsets.
+Two halves, so that a kill can never lose a notice nor send one twice but for the one in flight:
+
+1. **Decide** (on the consumer runtime, one transaction per batch with the positions): store the
+   case's facts, fold the case *as it was at the event* (petition events up to the event's case
+   version, never later ones), decide the notices owed (``shared.notices``) and record each as a
+   pending delivery, its id derived from the cause. An SLA or compensation event whose petition
+   facts have not been read yet (its topic ran ahead) waits, durably, until they have.
+2. **Deliver** (after the commit, and at start): each pending delivery is sent and settled on its
+   own: the delivery's status and a NoticeSent / NoticeFailed in the outbox commit right after the
+   provider answers. A kill repeats at most the sends in flight, with the same reference (the
+   notice id). Each case's notices go out in the order they were decided.
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.eventlog.deadletter import DeadLetters
@@ -29,9 +34,11 @@ from services.notify.delivery import Outcome, RetryPolicy, deliver
 from services.notify.store.orm import NoticeDeliveryRow, NotifyCaseEventRow
 from services.outbox.orm import OutboxRow
 from services.outbox.publisher import Outbox
+from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from shared.charters import CharterBook
 from shared.events import Envelope, decode, encode
 from shared.events import notice as nv
+from shared.events import petition as ev
 from shared.notices import sms
 from shared.notices.decide import NoticeCase, Order, observe, owed
 from shared.notices.render import Renderer
@@ -41,88 +48,76 @@ from shared.working_time import WorkingCalendar
 if TYPE_CHECKING:
     from services.bootstrap import Container
 
-GROUP = "charterwatch.notify"
+NAME = "notify"
+GROUP = "charterwatch.notify"  # where an older release committed its positions
 PRODUCER = "notify"
 CONTACT = {"sms": "phone", "email": "email"}
 log = get_logger("notify")
 Clock = Callable[[], datetime]
+_queued = itertools.count()
 
 
-class NotifyWorker:
-    def __init__(self, event_log: EventLog, topics: list[str], notice_topic: str, sessions: sessionmaker, keyring: Keyring, charters: CharterBook, calendar: WorkingCalendar,
-                 renderer: Renderer, channels: dict[str, Channel], outbox: Outbox, dead_letters: DeadLetters,
-                 clock: Clock, policy: RetryPolicy = RetryPolicy(), concurrency: int = 16, group: str = GROUP) -> None:
-        self._log = event_log
-        self._topics = topics
-        self._notice_topic = notice_topic
-        self._sessions = sessions
+def _queue_seq() -> int:
+    """Orders pending deliveries as they were decided, across restarts (wall nanoseconds, then a counter)."""
+    return time.time_ns() + next(_queued)
+
+
+class NoticeDecider:
+    """The handler: facts stored, the case folded as it was at the event, deliveries recorded as pending."""
+
+    def __init__(self, keyring: Keyring, charters: CharterBook, calendar: WorkingCalendar, renderer: Renderer,
+                 clock: Clock) -> None:
         self._keyring = keyring
         self._charters = charters
         self._calendar = calendar
         self._renderer = renderer
-        self._channels = channels
-        self._outbox = outbox
-        self._dead = dead_letters
         self._clock = clock
-        self._policy = policy
-        self._concurrency = concurrency
-        self._group = group
-        self.stopping = threading.Event()
-        self.sent = 0
 
-    # -- one batch -------------------------------------------------------------
-    def step(self, records: list[Record]) -> int:
-        pending = self._decide(records)
-        outcomes = asyncio.run(self._send_all(pending)) if pending else []
-        for (row_id, message), outcome in zip(pending, outcomes, strict=True):
-            self._settle(row_id, message, outcome)
-        self._outbox.publish()
-        return sum(1 for o in outcomes if o.sent)
+    def handle(self, session: Session, env: Envelope, raw: bytes) -> Wait | None:
+        rows = session.execute(select(NotifyCaseEventRow.seq, NotifyCaseEventRow.event_id, NotifyCaseEventRow.envelope)
+                               .where(NotifyCaseEventRow.case_id == env.case_id)
+                               .order_by(NotifyCaseEventRow.seq)).all()
+        if any(event_id == str(env.event_id) for _, event_id, _ in rows):
+            return None  # redelivered (or published twice by a relay): decided before
+        stored = [decode(r.encode()) for _, _, r in rows]
+        petition_version = max((e.case_version for e in stored if e.producer == "intake"), default=0)
+        is_fact = env.producer == "intake"
+        if not is_fact and (petition_version == 0 or petition_version < env.case_version):
+            return Wait(f"petition facts up to version {env.case_version} not read yet")
+        session.add(NotifyCaseEventRow(case_id=env.case_id, event_id=str(env.event_id), envelope=raw.decode()))
+        case = self._as_at(stored, env)
+        if case is None:
+            return None
+        for order in owed(case, env, self._calendar):
+            self._pending(session, case, order)
+        return None
 
-    def _decide(self, records: list[Record]) -> list[tuple[str, Message]]:
-        pending: list[tuple[str, Message]] = []
-        with self._sessions.begin() as session:
-            for _, env in self._dead.events(records):
-                case = self._fold(session, env)
-                if case is None:
-                    continue  # not a case notify knows (its receipt was never seen): nothing to tell anyone
-                for order in owed(case, env, self._calendar):
-                    message = self._pending(session, case, env, order)
-                    if message is not None:
-                        pending.append((order.notice_id, message))
-        return pending
-
-    def _fold(self, session: Session, env: Envelope) -> NoticeCase | None:
-        rows = session.execute(select(NotifyCaseEventRow.event_id, NotifyCaseEventRow.envelope)
-                               .where(NotifyCaseEventRow.case_id == env.case_id).order_by(NotifyCaseEventRow.seq)).all()
-        seen = {event_id for event_id, _ in rows}
+    def _as_at(self, stored: list[Envelope], env: Envelope) -> NoticeCase | None:
+        """The case as it stood when ``env`` happened: petition facts up to its case version and the
+        derived events read before it; never a later fact (a redelivered receipt must not be judged as
+        if the formal receipt that followed it had already happened)."""
         case: NoticeCase | None = None
-        for _, raw in rows:
-            case = observe(case, decode(raw.encode()), self._charters)
-        if str(env.event_id) not in seen:
-            session.add(NotifyCaseEventRow(case_id=env.case_id, event_id=str(env.event_id), envelope=encode(env).decode()))
-            case = observe(case, env, self._charters)
-        return case
+        for e in stored:
+            if e.producer == "intake" and e.case_version > env.case_version:
+                continue
+            case = observe(case, e, self._charters)
+        return observe(case, env, self._charters)
 
-    def _pending(self, session: Session, case: NoticeCase, env: Envelope, order: Order) -> Message | None:
-        row = session.get(NoticeDeliveryRow, order.notice_id)
-        if row is not None:
-            if row.status != "pending":
-                return None  # sent or given up already: a redelivered event sends nothing
-            return self._message(case, row)  # a crash mid-send: resume with the same reference
+    def _pending(self, session: Session, case: NoticeCase, order: Order) -> None:
+        if session.get(NoticeDeliveryRow, order.notice_id) is not None:
+            return
         rendered = self._renderer.render(order.kind, order.context)
         contact = self._contact(case, order.channel)
         now = self._clock()
-        row = NoticeDeliveryRow(
+        session.add(NoticeDeliveryRow(
             notice_id=order.notice_id, case_id=case.state.case_id, kind=order.kind, channel=order.channel,
             cause_event_id=order.cause_event_id, template_id=rendered.template_id,
             template_version=rendered.template_version, content_sha256=rendered.sha256,
-            message_sealed=seal(self._keyring, {"subject": rendered.subject, "text": rendered.text},
-                                case.state.case_id).model_dump(),
+            message_sealed=seal(self._keyring, {"subject": rendered.subject, "text": rendered.text,
+                                                "applicant_ref": case.state.applicant_ref,
+                                                "agency_id": case.agency_id}, case.state.case_id).model_dump(),
             contact_sealed=seal(self._keyring, contact, case.state.case_id).model_dump() if contact else None,
-            status="pending", attempts=0, created_at=now, updated_at=now)
-        session.add(row)
-        return self._message(case, row)
+            status="pending", attempts=0, queued_seq=_queue_seq(), created_at=now, updated_at=now))
 
     def _contact(self, case: NoticeCase, channel: str) -> str | None:
         field = CONTACT.get(channel)
@@ -131,19 +126,48 @@ class NotifyWorker:
         applicant: dict[str, Any] = unseal(self._keyring, case.applicant, case.state.case_id)
         return applicant.get(field)
 
-    def _message(self, case: NoticeCase, row: NoticeDeliveryRow) -> Message:
+
+class Deliverer:
+    """Sends pending deliveries, each settled as soon as its provider answers."""
+
+    def __init__(self, sessions: sessionmaker, keyring: Keyring, channels: dict[str, Channel], outbox: Outbox,
+                 dead_letters: DeadLetters, notice_topic: str, clock: Clock, policy: RetryPolicy,
+                 concurrency: int = 8, before_settle: Callable[[str], None] = lambda notice_id: None) -> None:
+        self._sessions = sessions
+        self._keyring = keyring
+        self._channels = channels
+        self._outbox = outbox
+        self._dead = dead_letters
+        self._notice_topic = notice_topic
+        self._clock = clock
+        self._policy = policy
+        self._concurrency = concurrency
+        self._before_settle = before_settle  # tests kill the process here: sent, not yet settled
+        self.sent = 0
+
+    def deliver_pending(self) -> int:
+        """Every pending delivery, then the outbox published. Returns how many were sent."""
+        with self._sessions() as session:
+            rows = list(session.execute(select(NoticeDeliveryRow).where(NoticeDeliveryRow.status == "pending")
+                                        .order_by(NoticeDeliveryRow.queued_seq, NoticeDeliveryRow.created_at,
+                                                  NoticeDeliveryRow.notice_id)).scalars())
+        sent = asyncio.run(self._send_all([self._message(r) for r in rows])) if rows else 0
+        self._outbox.publish()
+        return sent
+
+    def _message(self, row: NoticeDeliveryRow) -> Message:
         body = unseal(self._keyring, Sealed.model_validate(row.message_sealed), row.case_id)
         to = unseal(self._keyring, Sealed.model_validate(row.contact_sealed), row.case_id) if row.contact_sealed else None
         return Message(row.notice_id, row.channel, to, body["subject"], body["text"], row.case_id, row.kind,
-                       case.state.applicant_ref, case.agency_id)
+                       body.get("applicant_ref", ""), body.get("agency_id", ""))
 
-    async def _send_all(self, pending: list[tuple[str, Message]]) -> list[Outcome]:
+    async def _send_all(self, messages: list[Message]) -> int:
         """Cases in parallel (bounded), each case's notices in order: a receipt never arrives after the completion."""
         gate = asyncio.Semaphore(self._concurrency)
-        outcomes: list[Outcome | None] = [None] * len(pending)
-        by_case: dict[str, list[int]] = {}
-        for i, (_, m) in enumerate(pending):
-            by_case.setdefault(m.case_id, []).append(i)
+        by_case: dict[str, list[Message]] = {}
+        for m in messages:
+            by_case.setdefault(m.case_id, []).append(m)
+        sent = 0
 
         async def one(message: Message) -> Outcome:
             if message.channel in CONTACT and not message.to:
@@ -153,16 +177,21 @@ class NotifyWorker:
                 return Outcome(False, 0, reason=f"no {message.channel} channel configured")
             return await deliver(channel, message, self._policy)
 
-        async def case(indexes: list[int]) -> None:
+        async def case(queue: list[Message]) -> None:
+            nonlocal sent
             async with gate:
-                for i in indexes:
-                    outcomes[i] = await one(pending[i][1])
+                for m in queue:
+                    outcome = await one(m)
+                    self._before_settle(m.notice_id)
+                    await asyncio.to_thread(self._settle, m, outcome)
+                    sent += int(outcome.sent)
 
-        await asyncio.gather(*(case(ix) for ix in by_case.values()))
-        return [o for o in outcomes if o is not None]
+        await asyncio.gather(*(case(q) for q in by_case.values()))
+        return sent
 
-    def _settle(self, notice_id: str, message: Message, outcome: Outcome) -> None:
+    def _settle(self, message: Message, outcome: Outcome) -> None:
         now = self._clock()
+        notice_id = message.notice_id
         with self._sessions.begin() as session:
             row = session.get(NoticeDeliveryRow, notice_id, with_for_update=True)
             assert row is not None
@@ -183,10 +212,10 @@ class NotifyWorker:
                 row.status = "unreachable" if outcome.attempts == 0 else "failed"
                 row.last_error = outcome.reason
                 payload = nv.NoticeFailed(reason=outcome.reason or "unknown", failed_at=now, **base)
-            env = Envelope(event_id=uuid.uuid5(uuid.UUID(notice_id), "outcome"), case_id=row.case_id, occurred_at=now, recorded_at=now,
-                           producer=PRODUCER, payload=payload)
+            env = Envelope(event_id=uuid.uuid5(uuid.UUID(notice_id), "outcome"), case_id=row.case_id, occurred_at=now,
+                           recorded_at=now, producer=PRODUCER, payload=payload)
             session.add(OutboxRow(event_id=str(env.event_id), producer=PRODUCER, case_id=row.case_id,
-                                  value=encode(env), published=False))
+                                  value=encode(env), published=False, created_at=now))
         # Only the notice id, kind, channel and reason: never the body or the contact.
         log.info("notice_sent" if outcome.sent else "notice_failed", case_id=message.case_id, notice_id=notice_id,
                  kind=message.kind, channel=message.channel, attempts=outcome.attempts,
@@ -195,31 +224,43 @@ class NotifyWorker:
             self._dead.park(Record(self._notice_topic, -1, -1, message.case_id, encode(env), 0),
                             outcome.reason or "failed")
 
-    # -- the loop --------------------------------------------------------------
+    def pending(self) -> int:
+        with self._sessions() as session:
+            return session.execute(select(func.count()).select_from(NoticeDeliveryRow)
+                                   .where(NoticeDeliveryRow.status == "pending")).scalar_one()
+
+
+class NotifyWorker:
+    """Decide on the consumer runtime, deliver after each commit: one supervised loop."""
+
+    def __init__(self, event_log: EventLog, topics: list[str], notice_topic: str, sessions: sessionmaker,
+                 keyring: Keyring, charters: CharterBook, calendar: WorkingCalendar, renderer: Renderer,
+                 channels: dict[str, Channel], outbox: Outbox, dead_letters: DeadLetters, clock: Clock,
+                 policy: RetryPolicy = RetryPolicy(), concurrency: int = 8, group: str = GROUP,
+                 decisions_topic: str | None = None, metrics: ConsumerMetrics | None = None,
+                 before_settle: Callable[[str], None] = lambda notice_id: None) -> None:
+        self.decider = NoticeDecider(keyring, charters, calendar, renderer, clock)
+        self.deliverer = Deliverer(sessions, keyring, channels, outbox, dead_letters, notice_topic, clock, policy,
+                                   concurrency, before_settle)
+        self.consumer = Consumer(NAME, event_log, topics, sessions, self.decider, dead_letters.topic,
+                                 decisions_topic, clock, after_commit=self.deliverer.deliver_pending,
+                                 metrics=metrics, seed_from_group=group)
+        self.stopping = threading.Event()
+
+    @property
+    def sent(self) -> int:
+        return self.deliverer.sent
+
+    def step(self, records: list[Record], positions: dict[str, dict[int, int]] | None = None) -> int:
+        before = self.deliverer.sent
+        self.consumer.step(records, positions or {})
+        return self.deliverer.sent - before
+
     def run(self, poll_timeout: float = 0.5, until_caught_up: bool = False) -> None:
-        self._outbox.publish()
-        readers = [self._log.reader(t, self._log.committed(self._group, t)) for t in self._topics]
-        ends = [self._log.end_offsets(t) for t in self._topics] if until_caught_up else None
-        try:
-            while not self.stopping.is_set():
-                if ends is not None and all(all(r.positions().get(p, 0) >= e for p, e in end.items())
-                                            for r, end in zip(readers, ends, strict=True)):
-                    return
-                busy = False
-                for topic, reader in zip(self._topics, readers, strict=True):  # petition facts first
-                    records = reader.poll(max_records=500, timeout=poll_timeout if topic == self._topics[0] else 0)
-                    if records:
-                        busy = True
-                        self.step(records)
-                        self._log.commit(self._group, topic, reader.positions())
-                if not busy and ends is None:
-                    self.stopping.wait(0.05)
-        finally:
-            for reader in readers:
-                reader.close()
+        self.consumer.run(poll_timeout, until_caught_up)
 
     def stop(self) -> None:
-        self.stopping.set()
+        self.consumer.stop()
 
 
 def channels_from(c: "Container") -> dict[str, Channel]:
@@ -245,9 +286,10 @@ def channels_from(c: "Container") -> dict[str, Channel]:
     return out
 
 
-def loops(c: "Container") -> list[NotifyWorker]:
+def loops(c: "Container", metrics: ConsumerMetrics | None = None) -> list[NotifyWorker]:
     t = c.topics
     return [NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events,
                          c.sessions, c.keyring, c.charters, c.calendar, Renderer(), channels_from(c),
                          Outbox(c.log, t.notice_events, c.sessions, PRODUCER), c.dead_letters("notify"), c.clock,
-                         RetryPolicy(c.settings.notify_attempts, c.settings.notify_retry_base_s))]
+                         RetryPolicy(c.settings.notify_attempts, c.settings.notify_retry_base_s),
+                         decisions_topic=t.dead_letter_decisions, metrics=metrics)]

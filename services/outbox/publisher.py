@@ -1,42 +1,117 @@
-"""Publishes the events a ledger transaction queued, after it committed (the outbox pattern).
+"""Publishes what a transaction queued in the outbox, after it committed (the transactional outbox).
 
-A crash between commit and publish leaves the rows unpublished; the next publish
-(after the next batch, or at start) sends them. A crash between publish and marking
-them sent repeats them with the same event ids, which consumers deduplicate.
+State and outgoing events commit together; this relay appends them to the log in the order
+they were queued, so a case's events keep their order (a case's key always lands in one
+partition, and one relay at a time holds the outbox: a database lock, not a process lock).
+A crash between the append and marking the rows sent repeats them with the same event ids,
+which every consumer deduplicates.
 """
 from __future__ import annotations
 
 import threading
+import time
+import zlib
+from datetime import datetime, timezone
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import sessionmaker
+from prometheus_client import CollectorRegistry, Gauge
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
 
-from services.eventlog.port import EventLog
+from services.eventlog.port import EventLog, LogUnavailable
+from services.logs import get_logger
 from services.outbox.orm import OutboxRow
+
+log = get_logger("outbox")
+
+
+def _relay_lock(session: Session, producer: str) -> None:
+    """Only one relay per producer publishes at a time, across processes. On SQLite the writing
+    transaction already holds the database's write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(f"outbox|{producer}".encode())})
+
+
+class OutboxMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.unpublished = Gauge("charterwatch_outbox_unpublished", "Events committed, not yet on the log",
+                                 ["producer"], registry=self.registry)
+        self.oldest = Gauge("charterwatch_outbox_oldest_age_seconds", "Age of the oldest event not yet on the log",
+                            ["producer"], registry=self.registry)
 
 
 class Outbox:
-    def __init__(self, log: EventLog, topic: str, sessions: sessionmaker, producer: str, batch: int = 1000) -> None:
+    def __init__(self, log: EventLog, topic: str, sessions: sessionmaker, producer: str, batch: int = 1000,
+                 metrics: OutboxMetrics | None = None) -> None:
         self._log = log
         self._producer = producer
         self._topic = topic
         self._sessions = sessions
         self._batch = batch
-        self._lock = threading.Lock()  # one publisher per process at a time: no double sends between threads
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._down_until = 0.0
+        self.metrics = metrics or OutboxMetrics()
+        self.stopping = threading.Event()
 
     def publish(self) -> int:
+        """Everything queued, in order; raises LogUnavailable when the log does not acknowledge."""
         sent = 0
         with self._lock:
             while True:
-                with self._sessions() as session:
+                with self._sessions.begin() as session:
+                    _relay_lock(session, self._producer)
                     rows = session.execute(select(OutboxRow.seq, OutboxRow.case_id, OutboxRow.value)
                                            .where(OutboxRow.producer == self._producer, OutboxRow.published.is_(False))
-                                           .order_by(OutboxRow.seq)
-                                           .limit(self._batch)).all()
-                if not rows:
-                    return sent
-                self._log.append_many(self._topic, [(case_id, bytes(value)) for _, case_id, value in rows])
-                with self._sessions.begin() as session:
+                                           .order_by(OutboxRow.seq).limit(self._batch)).all()
+                    if not rows:
+                        return sent
+                    try:
+                        self._log.append_many(self._topic, [(case_id, bytes(value)) for _, case_id, value in rows])
+                    except LogUnavailable:
+                        self._down_until = time.monotonic() + 5
+                        raise
                     session.execute(update(OutboxRow).where(OutboxRow.seq.in_([seq for seq, _, _ in rows]))
                                     .values(published=True))
                 sent += len(rows)
+
+    def publish_soon(self) -> None:
+        """After a commit: publish now unless the log was just found down (then the relay loop will)."""
+        if time.monotonic() < self._down_until:
+            self._wake.set()
+            return
+        try:
+            self.publish()
+        except LogUnavailable as exc:
+            log.warning("outbox_publish_deferred", producer=self._producer, reason=str(exc))
+            self._wake.set()
+
+    def refresh_metrics(self) -> None:
+        with self._sessions() as session:
+            count, oldest = session.execute(select(func.count(), func.min(OutboxRow.created_at))
+                                            .where(OutboxRow.producer == self._producer,
+                                                   OutboxRow.published.is_(False))).one()
+        self.metrics.unpublished.labels(self._producer).set(count)
+        age = 0.0
+        if oldest is not None:
+            at = oldest if oldest.tzinfo else oldest.replace(tzinfo=timezone.utc)
+            age = max(0.0, (datetime.now(timezone.utc) - at).total_seconds())
+        self.metrics.oldest.labels(self._producer).set(age)
+
+    # -- as a supervised loop: the relay for what a crash or a down log left behind --------------
+    def run(self) -> None:
+        delay = 0.5
+        while not self.stopping.is_set():
+            try:
+                self.publish()
+                delay = 0.5
+            except LogUnavailable as exc:
+                log.warning("outbox_relay_waiting", producer=self._producer, reason=str(exc))
+                delay = min(30.0, delay * 2)
+            self.refresh_metrics()
+            self._wake.wait(delay if delay > 0.5 else 1.0)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._wake.set()

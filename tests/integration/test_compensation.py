@@ -16,7 +16,6 @@ from services.compensation.ledger.orm import (
     VoucherRow,
     VoucherTransitionRow,
 )
-from services.compensation.worker import LedgerConsumer
 from services.eventlog.deadletter import DeadLetters
 from services.eventlog.embedded import EmbeddedLog
 from services.eventlog.topics import Topics
@@ -227,8 +226,12 @@ def test_reversals_cancel_with_a_reason_and_keep_the_row(sessions, ledger) -> No
     assert steps == ["proposed", "approved", "issued", "cancelled"]
 
 
-def test_redelivered_five_times_and_killed_after_the_ledger_commit_still_one_voucher(
+def test_redelivered_five_times_and_killed_around_the_ledger_commit_still_one_voucher(
         sessions, ledger, tmp_path: Path) -> None:
+    from services.compensation.worker import NAME, LedgerHandler
+    from services.platform.consumer import Consumer
+    from services.platform.consumer_orm import ConsumerPosition
+
     log = EmbeddedLog(tmp_path / "log.db")
     topics = Topics("")
     log.create_topics(topics.specs())
@@ -238,22 +241,41 @@ def test_redelivered_five_times_and_killed_after_the_ledger_commit_still_one_vou
     for _ in range(5):
         log.append(topics.sla_events, case.case_id, encode(b))
     outbox = Outbox(log, topics.compensation_events, sessions, "compensation")
-    dead = DeadLetters(log, topics.dead_letter, "compensation")
 
     class Killed(Exception):
         pass
 
-    def kill() -> None:
-        raise Killed
+    class DiesMidBatch(LedgerHandler):
+        """The process dies inside the transaction, after the ledger rows were written."""
+        def handle(self, session, env, raw):  # type: ignore[no-untyped-def]
+            out = super().handle(session, env, raw)
+            if env.producer == "sla_monitor":
+                raise ConnectionError("killed mid-batch")
+            return out
 
-    for topic in (topics.petition_events, topics.sla_events):
-        crashing = LedgerConsumer(log, topic, sessions, ledger, outbox, dead, lambda: NOW, after_ledger_commit=kill)
-        with pytest.raises(Killed):
-            crashing.run(poll_timeout=0.2, until_caught_up=True)
-    assert log.committed("charterwatch.compensation", topics.sla_events) == {}  # offsets never committed
-    for topic in (topics.petition_events, topics.sla_events):  # restart: everything is redelivered
-        LedgerConsumer(log, topic, sessions, ledger, outbox, dead, lambda: NOW).run(poll_timeout=0.2,
-                                                                                  until_caught_up=True)
+    def consumer(handler: LedgerHandler, after_commit=lambda: None) -> Consumer:  # type: ignore[no-untyped-def]
+        return Consumer(NAME, log, [topics.petition_events, topics.sla_events], sessions, handler,
+                        topics.dead_letter, topics.dead_letter_decisions, lambda: NOW, after_commit=after_commit)
+
+    with pytest.raises(ConnectionError):  # transient: the batch rolls back, nothing is committed
+        consumer(DiesMidBatch(ledger, lambda: NOW)).run(poll_timeout=0.2, until_caught_up=True)
+    assert not vouchers(sessions, case)
+    with sessions() as s:
+        assert s.execute(select(func.count()).select_from(ConsumerPosition)).scalar_one() == 0
+
+    calls = []
+
+    def kill_after_commit() -> None:
+        calls.append(1)
+        if len(calls) > 1:  # the first call publishes leftovers at start; the second follows the commit
+            raise Killed
+
+    with pytest.raises(Killed):
+        consumer(LedgerHandler(ledger, lambda: NOW), kill_after_commit).run(poll_timeout=0.2, until_caught_up=True)
+    with sessions() as s:  # the ledger and the positions committed together; the outbox is not published yet
+        assert s.execute(select(func.count()).select_from(OutboxRow).where(OutboxRow.published.is_(False))
+                         ).scalar_one() == 4
+    consumer(LedgerHandler(ledger, lambda: NOW), outbox.publish).run(poll_timeout=0.2, until_caught_up=True)
     assert len(vouchers(sessions, case)) == 1
     with sessions() as s:
         assert s.execute(select(func.count()).select_from(RemedyActionRow)).scalar_one() == 1  # one apology
@@ -261,4 +283,3 @@ def test_redelivered_five_times_and_killed_after_the_ledger_commit_still_one_vou
                          ).scalar_one() == 0
     published = [decode(r.value) for r in read_all(log, topics.compensation_events)[0]]
     assert sorted(types(published)) == ["ApologyOwed", "VoucherApproved", "VoucherIssued", "VoucherProposed"]
-    assert log.committed("charterwatch.compensation", topics.sla_events) != {}

@@ -77,9 +77,10 @@ def test_file_then_read_back(container: Container, log_lines: io.StringIO) -> No
 def test_redelivery_projects_once(container: Container) -> None:
     client(container).post("/v1/petitions", json=PETITION)
     assert project(container) == 1
-    from services.intake.readmodel.orm import ProjectionPosition, TimelineRow
+    from services.intake.readmodel.orm import TimelineRow
+    from services.platform.consumer_orm import ConsumerPosition
     with container.sessions.begin() as s:
-        s.query(ProjectionPosition).delete()  # forget where we were: everything is redelivered
+        s.query(ConsumerPosition).delete()  # forget where we were: everything is redelivered
     assert project(container) == 0
     with container.sessions() as s:
         assert s.query(TimelineRow).count() == 1
@@ -136,13 +137,23 @@ def test_statutory_period_from_the_agency_table(container: Container) -> None:
     assert r.json()["statutory_deadline"]["due_at"] == "2026-11-25T14:00:00+09:00"  # 3 working hours from 10:00
 
 
-def test_broker_down_is_503_with_retry_after(tmp_path: Path, database_url: str) -> None:
+def test_broker_down_still_records_through_the_outbox(tmp_path: Path, database_url: str) -> None:
+    """The event, the version claim and the idempotency record commit in intake's store: the answer is
+    201 with the broker down, the outbox keeps the event, and a retry with the key returns the same case."""
+    from services.outbox.orm import OutboxRow
+
     c = make_container(tmp_path, database_url, log=KafkaLog("127.0.0.1:1", timeout_s=1), create_topics=False)
     try:
-        r = client(c).post("/v1/petitions", json=PETITION)
-        assert r.status_code == 503 and r.headers["retry-after"] == "5"
-        assert r.json()["type"] == "/problems/log-unavailable"
-        assert client(c).get("/readyz").status_code == 503
+        http = client(c)
+        r = http.post("/v1/petitions", json=PETITION, headers={"Idempotency-Key": "k-1"})
+        assert r.status_code == 201, r.text
+        again = http.post("/v1/petitions", json=PETITION, headers={"Idempotency-Key": "k-1"})
+        assert again.status_code == 201 and again.json()["case_id"] == r.json()["case_id"]
+        with c.sessions() as s:
+            rows = s.query(OutboxRow).all()
+        assert [(row.case_id, row.published) for row in rows] == [(r.json()["case_id"], False)]
+        ready = http.get("/readyz")
+        assert ready.status_code == 503 and ready.headers["retry-after"] == "5"
     finally:
         c.close()
 

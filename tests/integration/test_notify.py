@@ -25,7 +25,7 @@ from services.notify.channels.email import SmtpChannel
 from services.notify.channels.inbox import InboxChannel
 from services.notify.channels.sms import SmsGateway
 from services.notify.delivery import RetryPolicy
-from services.notify.worker import GROUP, NotifyWorker
+from services.notify.worker import NotifyWorker
 from services.outbox.publisher import Outbox
 from services.sla_monitor.runner import read_all
 from shared.events import Envelope, decode, encode
@@ -256,10 +256,83 @@ def test_inbox_serves_the_notices_to_the_portal_and_no_contact_means_unreachable
     assert failed == {("lms", "the applicant gave no phone"), ("email", "no email channel configured")}
 
 
-def test_offsets_are_committed_after_the_batch(c, smtp) -> None:
+def test_positions_commit_with_the_decisions_and_a_kill_repeats_only_the_notice_in_flight(c, smtp) -> None:
+    from services.platform.consumer_orm import ConsumerPosition
+
     box, port = smtp
     case_id, events = petition(c, channels=("email",))
+    for e in (events[0], events[2], events[3]):  # receipt, extension, completion: three notices, in order
+        c.log.append(c.topics.petition_events, case_id, encode(e))
+
+    class Killed(BaseException):
+        pass
+
+    settled: list[str] = []
+
+    def die_at_the_second(notice_id: str) -> None:
+        settled.append(notice_id)
+        if len(settled) == 2:
+            raise Killed  # the second notice was sent; the process dies before it is settled
+
+    smtp_channel = SmtpChannel("127.0.0.1", port, "x@y.kr")
+    dying = worker(c, {"email": smtp_channel})
+    dying.deliverer._before_settle = die_at_the_second
+    with pytest.raises(Killed):
+        dying.run(poll_timeout=0.2, until_caught_up=True)
+    with c.sessions() as s:  # the decisions and the positions committed together before any send
+        assert s.query(ConsumerPosition).filter_by(consumer="notify").count() > 0
+    assert len(box.messages) == 2
+    worker(c, {"email": smtp_channel}).run(poll_timeout=0.2, until_caught_up=True)
+    ids = [m["Message-ID"] for m in box.messages]
+    assert len(ids) == 4 and len(set(ids)) == 3  # the one in flight again, with its reference; nothing else
+    assert ids[1] == ids[2]
+    sent = [e for e in outcomes(c) if e.event_type == "NoticeSent"]
+    assert [e.payload.kind for e in sent] == ["receipt", "extension", "completion"]
+
+
+def test_derived_events_read_before_the_petition_facts_wait_for_them(c, smtp) -> None:
+    """Notify's topics are read independently: an apology owed can be read before the receipt it
+    concerns. It waits, durably, and is acted on once the facts arrive: never dropped."""
+    from shared.events import compensation as comp
+
+    box, port = smtp
+    case_id, events = petition(c, channels=("email",))
+    owed = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=2, occurred_at=kst(2026, 11, 20, 18),
+                    recorded_at=kst(2026, 11, 20, 18), producer="compensation", charter=events[0].charter,
+                    payload=comp.ApologyOwed(apology_id="a-1", cause="statutory_deadline_missed",
+                                             cause_event_id=str(uuid.uuid4()), promise_id="D10"))
+    c.log.append(c.topics.compensation_events, case_id, encode(owed))
+    w = worker(c, {"email": SmtpChannel("127.0.0.1", port, "x@y.kr")})
+    w.run(poll_timeout=0.2, until_caught_up=True)
+    assert box.messages == []  # nothing known of the case yet: the apology waits
+    with c.sessions() as s:
+        from services.platform.consumer_orm import HeldEvent
+        assert [h.state for h in s.query(HeldEvent).filter_by(consumer="notify")] == ["waiting"]
     c.log.append(c.topics.petition_events, case_id, encode(events[0]))
     worker(c, {"email": SmtpChannel("127.0.0.1", port, "x@y.kr")}).run(poll_timeout=0.2, until_caught_up=True)
-    assert c.log.committed(GROUP, c.topics.petition_events) != {}
-    assert len(box.messages) == 1
+    assert len(box.messages) == 1  # the receipt; the apology still waits for version 2
+    c.log.append(c.topics.petition_events, case_id, encode(events[1]))
+    worker(c, {"email": SmtpChannel("127.0.0.1", port, "x@y.kr")}).run(poll_timeout=0.2, until_caught_up=True)
+    assert [m["Subject"] for m in box.messages] == ["[당진시] 민원 접수 안내", "[당진시] 민원 처리 사과 및 보상 안내"]
+    with c.sessions() as s:
+        assert s.query(HeldEvent).count() == 0
+
+
+def test_a_redelivered_event_is_judged_as_the_case_was_then(c, smtp) -> None:
+    """An internet petition waits for formal receipt: its PetitionReceived owes no receipt notice, even
+    when it is read again after the ReceiptRecorded that followed it."""
+    box, port = smtp
+    case_id, events = petition(c, channels=("email",))
+    received = events[0]
+    internet = Envelope(event_id=received.event_id, case_id=case_id, case_version=1, occurred_at=received.occurred_at,
+                        recorded_at=received.recorded_at, producer="intake", charter=received.charter,
+                        payload=received.payload.model_copy(update={"channel": ev.Channel.INTERNET}))
+    receipt = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=2, occurred_at=kst(2026, 11, 2, 13),
+                       recorded_at=kst(2026, 11, 2, 13), producer="intake", charter=received.charter,
+                       payload=ev.ReceiptRecorded())
+    for e in (internet, receipt):
+        c.log.append(c.topics.petition_events, case_id, encode(e))
+    worker(c, {"email": SmtpChannel("127.0.0.1", port, "x@y.kr")}).run(poll_timeout=0.2, until_caught_up=True)
+    c.log.append(c.topics.petition_events, case_id, encode(internet))  # read again, after the receipt
+    worker(c, {"email": SmtpChannel("127.0.0.1", port, "x@y.kr")}).run(poll_timeout=0.2, until_caught_up=True)
+    assert len(box.messages) == 1  # the formal receipt's notice, once

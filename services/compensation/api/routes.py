@@ -28,7 +28,6 @@ from services.compensation.ledger.orm import (
     VoucherRow,
     VoucherTransitionRow,
 )
-from services.eventlog.port import LogUnavailable
 from services.logs import get_logger
 from services.outbox.publisher import Outbox
 from services.paging import keyset_page
@@ -60,10 +59,7 @@ def _voucher(session: Session, voucher_id: str, agency_id: str) -> VoucherRow:
 
 def _publish(request: Request) -> None:
     outbox: Outbox = request.app.state.outbox
-    try:
-        outbox.publish()
-    except LogUnavailable as exc:  # committed in the ledger; the outbox sends it when the log is back
-        log.warning("outbox_publish_deferred", reason=str(exc))
+    outbox.publish_soon()  # committed in the ledger; if the log is down, the worker's next batch sends it
 
 
 def _detail(session: Session, row: VoucherRow) -> VoucherDetail:

@@ -8,6 +8,8 @@ from services.bootstrap import Container
 from services.intake.api import problems
 from services.intake.api.body_limit import BodyLimit
 from services.intake.api.routes import router
+from services.intake.commands import PRODUCER
+from services.outbox.publisher import Outbox, OutboxMetrics
 from services.intake.metrics import IntakeMetrics, MetricsMiddleware
 
 
@@ -19,6 +21,10 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     app.state.metrics = IntakeMetrics()
+    # One outbox per app: requests publish what they committed; the relay loop (`charterwatch intake`,
+    # `up`) sends what a crash or a down log left behind.
+    app.state.outbox = Outbox(container.log, container.topics.petition_events, container.sessions, PRODUCER,
+                              metrics=OutboxMetrics(app.state.metrics.registry))
     problems.install(app)
     app.include_router(router)
     app.include_router(audit_router)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.api_deps import Agency, Deps
 from services.bootstrap import Container
-from services.eventlog.port import LogUnavailable
+from services.outbox.publisher import Outbox
 from services.intake.api.schemas import (
     ApplicantOut,
     PetitionFiledOut,
@@ -57,7 +57,12 @@ def metrics(request: Request) -> IntakeMetrics:
     return request.app.state.metrics
 
 
+def outbox(request: Request) -> Outbox:
+    return request.app.state.outbox
+
+
 Metrics = Annotated[IntakeMetrics, Depends(metrics)]
+IntakeOutbox = Annotated[Outbox, Depends(outbox)]
 IdempotencyKey = Annotated[str | None, Header(max_length=200, description="a retry with the same key returns the first answer")]
 IfMatch = Annotated[str | None, Header(description="the case version you read (ETag); a stale one is 412")]
 
@@ -69,13 +74,13 @@ def _recorded_body(r: Recorded) -> dict[str, Any]:
         "case_version": env.case_version, "status": r.state.status.value if r.state.status else "unknown",
         "occurred_at": env.occurred_at.isoformat(),
         "statutory_deadline": deadline_dict(r.deadline) if r.deadline else None,
-        "position": {"partition": r.position.partition, "offset": r.position.offset},
     }
 
 
-def _execute(c: Container, m: IntakeMetrics, agency_id: str, idem_key: str | None, request_body: Any,
-             action: Callable[[Session], tuple[dict[str, Any], Recorded]]) -> JSONResponse:
-    """Run one command in one transaction: idempotency slot, case-stream row, append, answer."""
+def _execute(c: Container, m: IntakeMetrics, outbox: Outbox, agency_id: str, idem_key: str | None,
+             request_body: Any, action: Callable[[Session], tuple[dict[str, Any], Recorded]]) -> JSONResponse:
+    """Run one command in one transaction: idempotency record, case-stream row and the event in the
+    outbox commit together; then the outbox is published (the relay does it if the log is down)."""
     digest = hashlib.sha256(json.dumps(request_body, sort_keys=True, default=str).encode()).hexdigest()
     with c.sessions() as session:
         if idem_key:
@@ -90,12 +95,7 @@ def _execute(c: Container, m: IntakeMetrics, agency_id: str, idem_key: str | Non
                 session.rollback()
                 with c.sessions() as fresh:
                     return _replay(fresh.get(IdempotencyRow, (agency_id, idem_key)), digest)  # type: ignore[arg-type]
-        try:
-            body, recorded = action(session)
-        except LogUnavailable:
-            session.rollback()
-            m.append_failures.inc()
-            raise
+        body, recorded = action(session)
         headers = {"ETag": f'"{recorded.envelope.case_version}"',
                    "Location": f"/v1/petitions/{recorded.envelope.case_id}"}
         if idem_key:
@@ -105,8 +105,8 @@ def _execute(c: Container, m: IntakeMetrics, agency_id: str, idem_key: str | Non
         session.commit()
     m.events_appended.labels(recorded.envelope.event_type).inc()
     log.info("event_recorded", case_id=recorded.envelope.case_id, event_type=recorded.envelope.event_type,
-             case_version=recorded.envelope.case_version, partition=recorded.position.partition,
-             offset=recorded.position.offset, agency_id=agency_id)
+             case_version=recorded.envelope.case_version, agency_id=agency_id)
+    outbox.publish_soon()
     return JSONResponse(body, status_code=201, headers=headers)
 
 
@@ -129,7 +129,7 @@ def _if_match(value: str | None) -> int | None:
 
 @router.post("/v1/petitions", status_code=201, response_model=PetitionFiledOut, tags=["petitions"],
              summary="File a petition (appends PetitionReceived; 201 only once the log has it)")
-async def post_petition(body: PetitionIn, c: Deps, m: Metrics, agency_id: Agency,
+async def post_petition(body: PetitionIn, c: Deps, m: Metrics, ob: IntakeOutbox, agency_id: Agency,
                         idempotency_key: IdempotencyKey = None) -> JSONResponse:
     cmd = FilePetition(
         agency_id=agency_id, municipality_id=body.municipality_id, petition_type=body.petition_type,
@@ -144,7 +144,8 @@ async def post_petition(body: PetitionIn, c: Deps, m: Metrics, agency_id: Agency
         return {**_recorded_body(recorded), "charter_id": recorded.envelope.charter.charter_id,
                 "charter_version": recorded.envelope.charter.version}, recorded
 
-    return await run_in_threadpool(_execute, c, m, agency_id, idempotency_key, body.model_dump(mode="json"), action)
+    return await run_in_threadpool(_execute, c, m, ob, agency_id, idempotency_key, body.model_dump(mode="json"),
+                                   action)
 
 
 COMMANDS: list[tuple[str, type[BaseModel], str]] = [
@@ -181,7 +182,8 @@ def _command_route(path: str, payload_type: type[BaseModel], summary: str) -> No
         occurred_at=(AwareDatetime, Field(description="when it happened, with its UTC offset")),
     )
 
-    async def endpoint(case_id: str, body: body_model, c: Deps, m: Metrics, agency_id: Agency,  # type: ignore[valid-type]
+    async def endpoint(case_id: str, body: body_model, c: Deps, m: Metrics, ob: IntakeOutbox,  # type: ignore[valid-type]
+                       agency_id: Agency,
                        idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> JSONResponse:
         data = body.model_dump()  # type: ignore[attr-defined]
         occurred_at: datetime = data.pop("occurred_at")
@@ -193,7 +195,7 @@ def _command_route(path: str, payload_type: type[BaseModel], summary: str) -> No
             return _recorded_body(recorded), recorded
 
         request_body = {"case_id": case_id, "path": path, **body.model_dump(mode="json")}  # type: ignore[attr-defined]
-        return await run_in_threadpool(_execute, c, m, agency_id, idempotency_key, request_body, action)
+        return await run_in_threadpool(_execute, c, m, ob, agency_id, idempotency_key, request_body, action)
 
     endpoint.__name__ = f"record_{payload_type.__name__}"
     endpoint.__annotations__["body"] = body_model  # a local class: the string annotation would not resolve

@@ -65,11 +65,6 @@ class DeadlineOut(BaseModel):
     calendar_version: str
 
 
-class PositionOut(BaseModel):
-    partition: int
-    offset: int
-
-
 class RecordedOut(BaseModel):
     """The answer to every command: the event it appended."""
 
@@ -80,7 +75,6 @@ class RecordedOut(BaseModel):
     status: str
     occurred_at: datetime
     statutory_deadline: DeadlineOut | None = None
-    position: PositionOut
 
 
 class PetitionFiledOut(RecordedOut):

@@ -72,16 +72,5 @@ class TimelineRow(Base):
     envelope: Mapped[str] = mapped_column(Text, nullable=False)  # the event as on the log, for re-folding
 
 
-class ProjectionPosition(Base):
-    """Where a projection stands in the log, committed in the same transaction as its rows."""
-
-    __tablename__ = "projection_positions"
-
-    projection: Mapped[str] = mapped_column(String(64), primary_key=True)
-    topic: Mapped[str] = mapped_column(String(200), primary_key=True)
-    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
-    next_offset: Mapped[int] = mapped_column(Integer, nullable=False)
-
-
 Index("ix_petitions_status_received", PetitionRow.status, PetitionRow.received_at)
 Index("ix_petitions_arrived_case", PetitionRow.arrived_at, PetitionRow.case_id)

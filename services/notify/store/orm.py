@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.intake.dbtypes import Base, Instant
@@ -40,6 +40,7 @@ class NoticeDeliveryRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     provider_reference: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(Text)
+    queued_seq: Mapped[int | None] = mapped_column(BigInteger)  # the order deliveries were decided in
     created_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
 

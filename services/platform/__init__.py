@@ -1,0 +1,1 @@
+"""The platform layer: what every service runs on (the consumer runtime, dead letters, supervision)."""

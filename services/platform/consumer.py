@@ -1,0 +1,354 @@
+"""The one consumer runtime: read topics, hand each event to a handler, commit positions with the results.
+
+Every consumer that decides in SQL (the projection, compensation, notify) runs on this loop:
+
+- **At least once in, effectively once out.** A batch is one transaction: the handler's rows and
+  the consumer's positions commit together (``consumer_positions``), so a crash redelivers only
+  what left no trace. Handlers deduplicate by event id (a relay may publish an event twice).
+- **Joins wait, never drop.** A handler that lacks facts from another topic returns ``Wait``; the
+  event is kept durably (``consumer_held_events``, state ``waiting``) and tried again each time
+  another event of the same case is handled. Later events of the case from the same topic queue
+  behind it, so each topic's per-case order holds.
+- **Poison never stops the service.** A handler failure is tried again (``attempts``); when it
+  repeats, the event is parked on the dead-letter topic with its reason, and the case waits:
+  its later events are held behind it until an operator retries or skips the entry
+  (``charterwatch dead-letters``; the decision arrives on the decisions topic). Transient
+  failures (the log, the database) are not the event's fault: they roll the batch back and
+  raise, and the supervisor restarts the loop with backoff from the committed positions.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.eventlog.deadletter import Decision, dead_letter_entry, entry_id_for
+from services.eventlog.port import EventLog, LogUnavailable, Record
+from services.logs import get_logger
+from services.platform.consumer_orm import ConsumerPosition, HeldEvent
+from shared.events import Envelope, EventDecodeError, decode
+
+# Failures of a peer, not of the event: never parked, the batch is retried from its positions.
+TRANSIENT: tuple[type[BaseException], ...] = (LogUnavailable, OperationalError, InterfaceError, ConnectionError,
+                                              TimeoutError)
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Wait:
+    """The handler needs facts it has not read yet (from another topic): keep the event, try later."""
+
+    reason: str
+
+
+class Handler(Protocol):
+    def handle(self, session: Session, env: Envelope, raw: bytes) -> Wait | None:
+        """Act on one event (``raw``: its bytes as on the log) inside the batch's transaction.
+        Raise to refuse it (it will be tried again, then parked)."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Failed:
+    reason: str
+
+
+class ConsumerMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.events = Counter("charterwatch_consumer_events_total", "Events handled, by outcome",
+                              ["consumer", "outcome"], registry=self.registry)
+        self.lag = Gauge("charterwatch_consumer_lag", "Records on the log not yet read", ["consumer"],
+                         registry=self.registry)
+        self.parked = Gauge("charterwatch_consumer_parked_cases", "Cases waiting behind a dead-lettered event",
+                            ["consumer"], registry=self.registry)
+        self.waiting = Gauge("charterwatch_consumer_waiting_cases", "Cases with events waiting for facts from another topic",
+                             ["consumer"], registry=self.registry)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+class Consumer:
+    def __init__(self, name: str, log: EventLog, topics: Sequence[str], sessions: sessionmaker, handler: Handler,
+                 dead_letter_topic: str, decisions_topic: str | None = None, clock: Clock | None = None,
+                 after_commit: Callable[[], object] = lambda: None, metrics: ConsumerMetrics | None = None,
+                 attempts: int = 3, retry_delay: float = 0.05, batch: int = 500,
+                 tick: Callable[[], float] | None = None, seed_from_group: str | None = None,
+                 dead_letter_log: EventLog | None = None) -> None:
+        self.name = name
+        self._log = log
+        self._topics = list(topics)
+        self._decisions = decisions_topic
+        self._dead_topic = dead_letter_topic
+        self._dead_log = dead_letter_log or log
+        self._sessions = sessions
+        self._handler = handler
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._after_commit = after_commit
+        self.metrics = metrics or ConsumerMetrics()
+        self._attempts = attempts
+        self._retry_delay = retry_delay
+        self._batch = batch
+        self._seed_group = seed_from_group  # positions an older release committed to a consumer group
+        self._tick = tick  # timers (the SLA monitor): run after each batch, returns the seconds it may sleep
+        self._parked: set[str] = set()
+        self._waiting: dict[str, set[str]] = {}  # case -> topics with an event waiting
+        self._new_entries: list[tuple[str, bytes]] = []
+        self.stopping = threading.Event()
+        self.handled = 0
+        self._log_ = get_logger(name)
+
+    # -- state ------------------------------------------------------------------
+    def _all_topics(self) -> list[str]:
+        return self._topics + ([self._decisions] if self._decisions else [])
+
+    def _load(self) -> dict[str, dict[int, int]]:
+        with self._sessions() as s:
+            rows = s.execute(select(ConsumerPosition).where(ConsumerPosition.consumer == self.name)).scalars().all()
+            positions: dict[str, dict[int, int]] = {t: {} for t in self._all_topics()}
+            for r in rows:
+                if r.topic in positions:
+                    positions[r.topic][r.partition] = r.next_offset
+            if not rows and self._seed_group:
+                positions.update({t: self._log.committed(self._seed_group, t) for t in self._topics})
+            held = s.execute(select(HeldEvent).where(HeldEvent.consumer == self.name)
+                             .order_by(HeldEvent.seq)).scalars().all()
+            self._parked = {h.case_id for h in held if h.state == "parked"}
+            self._waiting = {}
+            for h in held:
+                if h.state == "waiting":
+                    self._waiting.setdefault(h.case_id, set()).add(h.topic)
+            # An entry parked just before a crash may not have reached the dead-letter topic: send again
+            # (its id is derived from the record, so a repeat is the same entry).
+            self._new_entries = [(h.case_id, self._entry(h, h.reason, h.entry_id or "")) for h in held
+                                 if h.state == "parked"]
+        self._flush_entries()
+        self._refresh_gauges()
+        return positions
+
+    def status(self) -> dict[str, int]:
+        return {"parked_cases": len(self._parked), "waiting_cases": len(self._waiting)}
+
+    def _refresh_gauges(self) -> None:
+        self.metrics.parked.labels(self.name).set(len(self._parked))
+        self.metrics.waiting.labels(self.name).set(len(self._waiting))
+
+    # -- the loop -----------------------------------------------------------------
+    def run(self, poll_timeout: float = 0.5, until_caught_up: bool = False) -> int:
+        """Consume until stopped (or, with ``until_caught_up``, until the ends seen at start). Returns events handled."""
+        positions = self._load()
+        self._after_commit()  # what a crash left in an outbox
+        readers = {t: self._log.reader(t, positions[t]) for t in self._all_topics()}
+        ends = {t: self._log.end_offsets(t) for t in readers} if until_caught_up else None
+        handled_before = self.handled
+        refreshed = 0.0
+        try:
+            while not self.stopping.is_set():
+                if ends is not None and all(readers[t].positions().get(p, 0) >= e
+                                            for t, end in ends.items() for p, e in end.items()):
+                    break
+                if time.monotonic() - refreshed > 5:
+                    self._refresh_lag(readers)
+                    refreshed = time.monotonic()
+                batch: list[Record] = []
+                for r in readers.values():
+                    batch += r.poll(max_records=self._batch, timeout=0)
+                if not batch:
+                    first = readers[self._topics[0]]
+                    wait = poll_timeout if self._tick is None else min(poll_timeout, max(0.01, self._tick()))
+                    batch = first.poll(max_records=self._batch, timeout=wait)
+                    for t, r in readers.items():
+                        if r is not first:
+                            batch += r.poll(max_records=self._batch, timeout=0)
+                if batch:
+                    self.step(batch, {t: r.positions() for t, r in readers.items()})
+                if self._tick is not None and len(batch) < self._batch:
+                    self._tick()  # only once caught up: a fact still unread may discharge what falls due
+        finally:
+            for r in readers.values():
+                r.close()
+        return self.handled - handled_before
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _refresh_lag(self, readers: dict[str, object]) -> None:
+        lag = 0
+        for t, r in readers.items():
+            at = r.positions()  # type: ignore[attr-defined]
+            lag += sum(max(0, e - at.get(p, 0)) for p, e in self._log.end_offsets(t).items())
+        self.metrics.lag.labels(self.name).set(lag)
+
+    def step(self, records: list[Record], positions: dict[str, dict[int, int]]) -> None:
+        """One batch: handled in one transaction with the positions after it; then the parked entries
+        are sent to the dead-letter topic and ``after_commit`` runs (an outbox publish)."""
+        self._new_entries = []
+        parked_before, waiting_before = set(self._parked), {k: set(v) for k, v in self._waiting.items()}
+        try:
+            with self._sessions.begin() as s:
+                for record in records:
+                    if record.topic == self._decisions:
+                        self._decide(s, record)
+                    else:
+                        self._one(s, record)
+                for topic, at in positions.items():
+                    for partition, offset in at.items():
+                        s.merge(ConsumerPosition(consumer=self.name, topic=topic, partition=partition,
+                                                 next_offset=offset))
+        except BaseException:
+            self._parked, self._waiting = parked_before, waiting_before  # the batch left no trace
+            raise
+        self._flush_entries()
+        self._refresh_gauges()
+        self._after_commit()
+
+    # -- one event ------------------------------------------------------------------
+    def _one(self, s: Session, record: Record) -> None:
+        try:
+            env = decode(record.value)
+        except EventDecodeError as exc:
+            self._park(s, record, record.key or "-", str(exc))
+            return
+        case = env.case_id
+        if case in self._parked:
+            self._hold(s, record, case, "held", "behind a dead-lettered event of this case")
+            return
+        if record.topic in self._waiting.get(case, ()):
+            self._hold(s, record, case, "waiting", "behind an earlier waiting event of this case")
+            return
+        outcome = self._attempt(s, env, record.value)
+        if isinstance(outcome, _Failed):
+            self._park(s, record, case, outcome.reason)
+        elif isinstance(outcome, Wait):
+            self._hold(s, record, case, "waiting", outcome.reason)
+            self._waiting.setdefault(case, set()).add(record.topic)
+            self.metrics.events.labels(self.name, "waiting").inc()
+        else:
+            self.handled += 1
+            self.metrics.events.labels(self.name, "handled").inc()
+            if case in self._waiting:
+                self._release(s, case)
+
+    def _attempt(self, s: Session, env: Envelope, raw: bytes) -> Wait | _Failed | None:
+        failure: BaseException | None = None
+        for attempt in range(1, self._attempts + 1):
+            try:
+                with s.begin_nested():
+                    return self._handler.handle(s, env, raw)
+            except TRANSIENT:
+                raise
+            except Exception as exc:  # the event is refused: tried again, then parked with the reason
+                failure = exc
+                self._log_.warning("event_refused", case_id=env.case_id, event_type=env.event_type,
+                                   attempt=attempt, reason=_reason(exc))
+                if attempt < self._attempts:
+                    time.sleep(self._retry_delay * attempt)
+        assert failure is not None
+        return _Failed(_reason(failure))
+
+    def _hold(self, s: Session, record: Record, case: str, state: str, reason: str, entry_id: str | None = None) -> HeldEvent:
+        row = HeldEvent(consumer=self.name, case_id=case, topic=record.topic, partition=record.partition,
+                        offset=record.offset, value=record.value, state=state, reason=reason, entry_id=entry_id,
+                        held_at=self._clock())
+        s.add(row)
+        s.flush()
+        return row
+
+    def _entry(self, h: HeldEvent, reason: str, entry_id: str) -> bytes:
+        record = Record(h.topic, h.partition, h.offset, h.case_id, bytes(h.value), 0)
+        return dead_letter_entry(record, reason, self.name, parked_at=h.held_at, entry_id=entry_id, case_id=h.case_id)
+
+    def _park(self, s: Session, record: Record, case: str, reason: str, attempt: int = 1) -> None:
+        entry_id = entry_id_for(self.name, record, attempt)
+        row = self._hold(s, record, case, "parked", reason, entry_id)
+        self._parked.add(case)
+        self._new_entries.append((case, self._entry(row, reason, entry_id)))
+        self.metrics.events.labels(self.name, "parked").inc()
+        self._log_.warning("event_dead_lettered", case_id=case, topic=record.topic, partition=record.partition,
+                           offset=record.offset, reason=reason, entry_id=entry_id)
+
+    def _flush_entries(self) -> None:
+        if self._new_entries:
+            self._dead_log.append_many(self._dead_topic, self._new_entries)
+            self._new_entries = []
+
+    # -- held events ----------------------------------------------------------------
+    def _rows(self, s: Session, case: str) -> list[HeldEvent]:
+        return list(s.execute(select(HeldEvent).where(HeldEvent.consumer == self.name, HeldEvent.case_id == case)
+                              .order_by(HeldEvent.seq)).scalars())
+
+    def _release(self, s: Session, case: str) -> None:
+        """Try the case's held events again, in order, until none moves: each success may be the fact
+        another was waiting for."""
+        progress = True
+        while progress and case not in self._parked:
+            progress = False
+            stuck: set[str] = set()
+            for row in self._rows(s, case):
+                if row.state != "waiting" and row.state != "held":
+                    continue
+                if row.topic in stuck:
+                    continue  # an earlier event of this topic still waits: keep the order
+                env = decode(bytes(row.value))
+                outcome = self._attempt(s, env, bytes(row.value))
+                if isinstance(outcome, _Failed):
+                    self._repark(s, row, case, outcome.reason)
+                    return
+                if isinstance(outcome, Wait):
+                    row.state, row.reason = "waiting", outcome.reason
+                    stuck.add(row.topic)
+                    continue
+                s.delete(row)
+                self.handled += 1
+                self.metrics.events.labels(self.name, "handled").inc()
+                progress = True
+            if stuck:
+                self._waiting[case] = stuck
+            else:
+                self._waiting.pop(case, None)
+        s.flush()
+
+    def _repark(self, s: Session, row: HeldEvent, case: str, reason: str) -> None:
+        entry_id = str(uuid.uuid4())  # parked again after a retry: a new entry for the operator
+        row.state, row.reason, row.entry_id = "parked", reason, entry_id
+        for later in self._rows(s, case):
+            if later.seq > row.seq:
+                later.state = "held"
+        self._parked.add(case)
+        self._waiting.pop(case, None)
+        self._new_entries.append((case, self._entry(row, reason, entry_id)))
+        self.metrics.events.labels(self.name, "parked").inc()
+        self._log_.warning("event_dead_lettered", case_id=case, topic=row.topic, partition=row.partition,
+                           offset=row.offset, reason=reason, entry_id=entry_id)
+
+    def _decide(self, s: Session, record: Record) -> None:
+        d = Decision.parse(record.value)
+        if d is None or d.service != self.name:
+            return
+        rows = self._rows(s, d.case_id)
+        parked = next((r for r in rows if r.state == "parked" and r.entry_id == d.entry_id), None)
+        if parked is None:
+            return  # decided before (a redelivered decision), or not ours
+        self._log_.info("dead_letter_decided", case_id=d.case_id, entry_id=d.entry_id, action=d.action)
+        self._parked.discard(d.case_id)
+        if d.action == "skip":
+            s.delete(parked)
+        else:
+            parked.state = "held"
+        s.flush()
+        for row in self._rows(s, d.case_id):
+            row.state = "held"
+        self._waiting[d.case_id] = set()
+        self._release(s, d.case_id)
