@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -55,7 +53,9 @@ def _fail(message: str, code: int = 2) -> None:
 @app.command()
 def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP port")] = None,
        host: Annotated[Optional[str], typer.Option(help="HTTP host")] = None) -> None:
-    """Run the whole system: intake API, projection, sla_monitor, compensation, notify."""
+    """Run the whole system: intake API, projection, sla_monitor, compensation, notify.
+
+    Each part runs supervised: one that fails is restarted with backoff while the others keep serving."""
     import uvicorn
 
     from services.bootstrap import bootstrap
@@ -65,32 +65,57 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     from services.intake.readmodel.runner import petition_projection_runner
     from services.notify import worker as notify
     from services.notify.api import create_app as create_notify_app
-    from services.runtime import HttpServer, Supervisor
+    from services.outbox.publisher import Outbox
+    from services.platform.consumer import ConsumerMetrics
+    from services.runtime import ChildProcess, HttpServer, Supervisor
     from services.sla_monitor import embedded as sla_embedded
+    from services.sla_monitor.metrics import MonitorMetrics
 
     settings = _settings(mode, port=port, host=host)
     c = bootstrap(settings)
     c.log.create_topics(c.topics.specs())
     key_note = _local_key(c)
     api = create_app(c)
+    registry = api.state.metrics.registry  # one /metrics for the whole process
+    consumer_metrics = ConsumerMetrics(registry)
+    monitor_metrics = MonitorMetrics(registry)
+    outbox_metrics = api.state.outbox.metrics
     server = uvicorn.Server(uvicorn.Config(api, host=settings.host, port=settings.port,
                                            log_config=None, access_log=False))
-    supervisor = Supervisor(on_failure=lambda: setattr(server, "should_exit", True))
-    supervisor.start("projection", petition_projection_runner(c))
-    faust_worker: subprocess.Popen | None = None
+    supervisor = Supervisor()
+    consumers: dict[str, object] = {}
+
+    def tracked(name: str, make):  # type: ignore[no-untyped-def]
+        def build():  # type: ignore[no-untyped-def]
+            loop = make()
+            consumers[name] = loop
+            return loop
+        return build
+
+    supervisor.start("intake_relay", api.state.outbox)
+    supervisor.start("projection", tracked("projection", lambda: petition_projection_runner(c, consumer_metrics)))
     if settings.mode == "kafka":
-        faust_worker = subprocess.Popen([sys.executable, "-m", "services.cli", "sla-monitor"], env=os.environ.copy(),
-                                        preexec_fn=_die_with_parent)
+        supervisor.start("sla_monitor", lambda: ChildProcess([sys.executable, "-m", "services.cli", "sla-monitor"]))
     else:
-        for loop in sla_embedded.loops(c, api.state.metrics.registry):  # served on the API's /metrics
-            supervisor.start("sla_monitor", loop)
-    for loop in compensation.loops(c):
-        supervisor.start("compensation", loop)
-    supervisor.start("compensation_api", HttpServer(create_compensation_app(c), settings.host,
-                                                    settings.compensation_port))
-    for loop in notify.loops(c):
-        supervisor.start("notify", loop)
-    supervisor.start("notify_api", HttpServer(create_notify_app(c), settings.host, settings.notify_port))
+        supervisor.start("sla_monitor", tracked("sla_monitor", lambda: sla_embedded.loops(
+            c, consumer_metrics=consumer_metrics, monitor_metrics=monitor_metrics)[0]))
+    comp_outbox = Outbox(c.log, c.topics.compensation_events, c.sessions, compensation.NAME, metrics=outbox_metrics)
+    supervisor.start("compensation_relay", comp_outbox)
+    supervisor.start("compensation", tracked("compensation", lambda: compensation.consumer(
+        c, comp_outbox, consumer_metrics)))
+    supervisor.start("compensation_api", lambda: HttpServer(create_compensation_app(c), settings.host,
+                                                            settings.compensation_port))
+    supervisor.start("notify", tracked("notify", lambda: notify.loops(c, consumer_metrics)[0]))
+    supervisor.start("notify_api", lambda: HttpServer(create_notify_app(c), settings.host, settings.notify_port))
+
+    def status() -> dict[str, object]:
+        out: dict[str, object] = {"loops": supervisor.status()}
+        for name, loop in consumers.items():
+            consumer = getattr(loop, "consumer", loop)
+            out[name] = consumer.status()  # type: ignore[attr-defined]
+        return out
+
+    api.state.status = status
     typer.echo(f"CharterWatch is up ({settings.mode} mode): API on http://{settings.host}:{settings.port} "
                f"(OpenAPI at http://{settings.host}:{settings.port}/docs), compensation API on "
                f"http://{settings.host}:{settings.compensation_port}, inbox API on "
@@ -99,28 +124,9 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
         server.run()
     finally:
         supervisor.join()
-        if faust_worker is not None:
-            faust_worker.send_signal(signal.SIGTERM)
-            try:
-                faust_worker.wait(30)
-            except subprocess.TimeoutExpired:
-                faust_worker.kill()
-                faust_worker.wait()
         c.close()
-    if supervisor.failed.is_set() or not server.started:
+    if not server.started:
         raise typer.Exit(1)
-
-
-def _die_with_parent() -> None:
-    """Linux: the child is killed when `up` dies, however it dies, so no worker is left behind.
-
-    SIGKILL, not SIGTERM: a faust worker that lost its broker was seen ignoring SIGTERM; its state
-    is rebuilt from the log on the next start, so nothing is lost.
-    """
-    import ctypes
-
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _local_key(c: Container) -> str:
@@ -146,12 +152,21 @@ def intake(mode: Mode = None) -> None:
     from services.bootstrap import bootstrap
     from services.intake.api.app import create_app
 
+    from services.runtime import Supervisor
+
     settings = _settings(mode)
     c = bootstrap(settings)
-    uvicorn.run(create_app(c), host=settings.host, port=settings.port, log_config=None, access_log=False)
+    api = create_app(c)
+    supervisor = Supervisor()
+    supervisor.start("intake_relay", api.state.outbox)  # publishes what a crash or a down log left behind
+    try:
+        uvicorn.run(api, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    finally:
+        supervisor.join()
 
 
 def _run_loops(name: str, loops: list) -> None:
+    """Run a service's loops until Ctrl-C; each restarts with backoff when it fails."""
     from services.runtime import Supervisor
 
     supervisor = Supervisor()
@@ -176,7 +191,7 @@ def project(mode: Mode = None) -> None:
     from services.intake.readmodel.runner import petition_projection_runner
 
     c = bootstrap(_settings(mode))
-    _run_loops("projection", [petition_projection_runner(c)])
+    _run_loops("projection", [lambda: petition_projection_runner(c)])
 
 
 @app.command("sla-monitor")
@@ -206,7 +221,8 @@ def sla_monitor(mode: Mode = None) -> None:
     from services.bootstrap import bootstrap
     from services.sla_monitor import embedded
 
-    _run_loops("sla_monitor", embedded.loops(bootstrap(settings)))
+    c = bootstrap(settings)
+    _run_loops("sla_monitor", [lambda: embedded.loops(c)[0]])
 
 
 @app.command()
@@ -217,10 +233,13 @@ def compensation(mode: Mode = None, port: Annotated[Optional[int], typer.Option(
     from services.compensation.api.app import create_app
     from services.runtime import HttpServer
 
+    from services.outbox.publisher import Outbox
+
     settings = _settings(mode)
     c = bootstrap(settings)
-    api = HttpServer(create_app(c), settings.host, port or settings.compensation_port)
-    _run_loops("compensation", [*worker.loops(c), api])
+    outbox = Outbox(c.log, c.topics.compensation_events, c.sessions, worker.NAME)
+    _run_loops("compensation", [outbox, lambda: worker.consumer(c, outbox),
+                                lambda: HttpServer(create_app(c), settings.host, port or settings.compensation_port)])
 
 
 @app.command()
@@ -233,7 +252,8 @@ def notify(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="
 
     settings = _settings(mode)
     c = bootstrap(settings)
-    _run_loops("notify", [*worker.loops(c), HttpServer(create_app(c), settings.host, port or settings.notify_port)])
+    _run_loops("notify", [lambda: worker.loops(c)[0],
+                          lambda: HttpServer(create_app(c), settings.host, port or settings.notify_port)])
 
 
 @topics_app.command("create")

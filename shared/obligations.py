@@ -188,6 +188,13 @@ class _Case:
     extension_notices_closed: set[int] = field(default_factory=set)
 
 
+def _copy_case(case: _Case) -> _Case:
+    """A copy whose containers can change without touching the original (to undo a failed event)."""
+    return _Case(case.state, case.charter, dict(case.open), set(case.at_risk_sent), dict(case.breached),
+                 case.basis_event_id, Counter(case.notices), set(case.notice_ids),
+                 {k: list(v) for k, v in case.notice_events.items()}, set(case.extension_notices_closed))
+
+
 class ObligationBook:
     """Every case's obligations, with a timer heap of at-risk and due instants."""
 
@@ -202,6 +209,7 @@ class ObligationBook:
         self._open_counts: Counter[str] = Counter()  # kept incrementally: counting a million on demand is too slow
         # Notices read (from their own topic) before the case's receipt: applied once the case is known.
         self._early_notices: dict[str, list[Envelope]] = {}
+        self.failures: list[tuple[str, str]] = []  # (case, reason) of timers that could not fire
 
     # -- state -----------------------------------------------------------------
     def open_by_kind(self) -> Counter[str]:
@@ -235,7 +243,26 @@ class ObligationBook:
         return not (env.case_version and env.case_version <= case.state.version)
 
     def observe(self, env: Envelope, now: datetime) -> list[Envelope]:
-        """Apply one petition event; return the obligation events it causes."""
+        """Apply one petition event; return the obligation events it causes. All or nothing: when the
+        event cannot be applied (an instant the calendar cannot count), the case is left as it was and
+        the error is raised, so the caller can park the event and the case waits."""
+        case = self._cases.get(env.case_id)
+        saved = _copy_case(case) if case is not None else None
+        counts = Counter(self._open_counts)
+        early = list(self._early_notices.get(env.case_id, ()))
+        try:
+            return self._observe_event(env, now)
+        except Exception:
+            if saved is not None:
+                self._cases[env.case_id] = saved
+            else:
+                self._cases.pop(env.case_id, None)
+            self._open_counts = counts
+            if early:
+                self._early_notices[env.case_id] = early
+            raise
+
+    def _observe_event(self, env: Envelope, now: datetime) -> list[Envelope]:
         if not self.accepts(env):
             return []  # redelivered, or a case whose start we never saw: nothing can be derived
         case = self._cases.get(env.case_id)
@@ -249,7 +276,7 @@ class ObligationBook:
             case = self._cases[env.case_id] = _Case(CaseState(env.case_id), charter)
             out = self._observe(case, env, now)
             for early in self._early_notices.pop(env.case_id, []):
-                out += self.observe(early, now)
+                out += self._observe_event(early, now)
             return out
         return self._observe(case, env, now)
 
@@ -334,21 +361,36 @@ class ObligationBook:
             if case is None or ob is None or ob.due_epoch != due_epoch:
                 self._prepared.pop((case_id, oid, due_epoch), None)
                 continue  # discharged, moved or suspended since it was scheduled
-            if timer == PREPARE:
-                prepared = self._breached(case, ob, now)
-                prepared.prepare_wire()  # encoded once, ahead of the due instant
-                self._prepared[(case_id, oid, due_epoch)] = prepared
-            elif timer == BREACH:
-                self._close(case, oid)
-                case.breached[(oid, due_epoch)] = ob
-                prepared = self._prepared.pop((case_id, oid, due_epoch), None)
-                out.append(prepared.restamped(now) if prepared else self._breached(case, ob, now))
-            elif (oid, due_epoch) not in case.at_risk_sent:
-                case.at_risk_sent.add((oid, due_epoch))
-                out.append(self._envelope(case, sla.ObligationAtRisk(
-                    obligation_id=oid, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
-                    threshold=self.at_risk), self._at_risk_instant(ob), now))
+            try:
+                fired = self._fire(case, ob, oid, due_epoch, timer, now)
+            except ValueError as exc:  # an instant the calendar cannot count: the timer is dropped, reported
+                self.failures.append((case_id, f"{oid}: {exc}"))
+                continue
+            if fired is not None:
+                out.append(fired)
         return out
+
+    def _fire(self, case: _Case, ob: Obligation, oid: str, due_epoch: int, timer: int,
+              now: datetime) -> Envelope | None:
+        case_id = case.state.case_id
+        if timer == PREPARE:
+            prepared = self._breached(case, ob, now)
+            prepared.prepare_wire()  # encoded once, ahead of the due instant
+            self._prepared[(case_id, oid, due_epoch)] = prepared
+            return None
+        if timer == BREACH:
+            prepared = self._prepared.pop((case_id, oid, due_epoch), None)
+            breach = prepared.restamped(now) if prepared else self._breached(case, ob, now)
+            self._close(case, oid)
+            case.breached[(oid, due_epoch)] = ob
+            return breach
+        if (oid, due_epoch) in case.at_risk_sent:
+            return None
+        warning = self._envelope(case, sla.ObligationAtRisk(
+            obligation_id=oid, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
+            threshold=self.at_risk), self._at_risk_instant(ob), now)
+        case.at_risk_sent.add((oid, due_epoch))
+        return warning
 
     def _schedule(self, case_id: str, ob: Obligation) -> None:
         timers = ((int(self._at_risk_instant(ob).timestamp()), AT_RISK),
@@ -435,16 +477,31 @@ class ObligationBook:
     def restore_case(self, events: Iterable[Envelope], marks: Mapping[str, list[list]], now: datetime) -> None:
         """Rebuild one case from a snapshot (its events and the marks ``marks_of`` returned). The
         events it derives were emitted before the snapshot was written, so they are dropped; what
-        fell due since is left on the timer heap for the next ``due``."""
+        fell due since is left on the timer heap for the next ``due``, for this case and no other:
+        the case is rebuilt in a book of its own and then moved into this one, so restoring it never
+        fires (and loses) the timers of cases restored before it."""
+        scratch = ObligationBook(self.calendar, self.charters, self.at_risk)
         case_id = ""
         for env in events:
-            self.due(now, until=env.recorded_at)  # as live; the events were emitted before the snapshot
-            self.observe(env, now)
+            scratch.due(now, until=env.recorded_at)  # as live; the events were emitted before the snapshot
+            scratch.observe(env, now)
             case_id = env.case_id
         for oid, epoch in marks.get("breached", ()):
-            self._mark(case_id, oid, epoch, breached=True)
+            scratch._mark(case_id, oid, epoch, breached=True)
         for oid, epoch in marks.get("at_risk", ()):
-            self._mark(case_id, oid, epoch, breached=False)
+            scratch._mark(case_id, oid, epoch, breached=False)
+        self._adopt(scratch)
+
+    def _adopt(self, other: "ObligationBook") -> None:
+        """Take every case, timer and prepared breach of ``other`` (a book of distinct cases)."""
+        self._cases.update(other._cases)
+        self._open_counts.update(other._open_counts)
+        for epoch, _, case_id, oid, due, timer in other._heap:
+            self._seq += 1
+            heapq.heappush(self._heap, (epoch, self._seq, case_id, oid, due, timer))
+        self._prepared.update(other._prepared)
+        for case_id, early in other._early_notices.items():
+            self._early_notices.setdefault(case_id, []).extend(early)
 
     def marks_of(self, case_id: str) -> dict[str, list[list]]:
         """What was already emitted for a case that a replay of its events cannot tell: the breaches

@@ -38,7 +38,6 @@ from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from shared.charters import CharterBook
 from shared.events import Envelope, decode, encode
 from shared.events import notice as nv
-from shared.events import petition as ev
 from shared.notices import sms
 from shared.notices.decide import NoticeCase, Order, observe, owed
 from shared.notices.render import Renderer

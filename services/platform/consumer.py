@@ -138,6 +138,32 @@ class Consumer:
         self._refresh_gauges()
         return positions
 
+    # -- for a consumer that rebuilds its state from the log at start (the SLA monitor) -----------
+    def held_records(self) -> set[tuple[str, int, int]]:
+        """Where the events this consumer holds back sit on the log: a rebuild must skip them."""
+        with self._sessions() as s:
+            return {(t, p, o) for t, p, o in s.execute(select(HeldEvent.topic, HeldEvent.partition, HeldEvent.offset)
+                                                       .where(HeldEvent.consumer == self.name))}
+
+    def set_aside(self, items: list[tuple[Record, str, str | None]]) -> None:
+        """Park (with a reason) or hold behind (reason None) records a rebuild could not apply."""
+        if not items:
+            return
+        self._new_entries = []
+        with self._sessions.begin() as s:
+            for record, case, reason in items:
+                if reason is None:
+                    self._hold(s, record, case, "held", "behind a dead-lettered event of this case")
+                else:
+                    self._park(s, record, case, reason)
+        self._flush_entries()
+
+    def save_positions(self, positions: dict[str, dict[int, int]]) -> None:
+        with self._sessions.begin() as s:
+            for topic, at in positions.items():
+                for partition, offset in at.items():
+                    s.merge(ConsumerPosition(consumer=self.name, topic=topic, partition=partition, next_offset=offset))
+
     def status(self) -> dict[str, int]:
         return {"parked_cases": len(self._parked), "waiting_cases": len(self._waiting)}
 
@@ -238,6 +264,7 @@ class Consumer:
         else:
             self.handled += 1
             self.metrics.events.labels(self.name, "handled").inc()
+            self._log_.info("event_seen", case_id=case, event_type=env.event_type, topic=record.topic)
             if case in self._waiting:
                 self._release(s, case)
 

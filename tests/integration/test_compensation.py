@@ -16,7 +16,6 @@ from services.compensation.ledger.orm import (
     VoucherRow,
     VoucherTransitionRow,
 )
-from services.eventlog.deadletter import DeadLetters
 from services.eventlog.embedded import EmbeddedLog
 from services.eventlog.topics import Topics
 from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate

@@ -117,7 +117,7 @@ def test_malformed_events_are_dead_lettered_and_processing_continues(log_and_top
     reader.close()
     loop.step(records)
     dead = [json.loads(r.value) for r in read_all(log, topics.dead_letter)[0]]
-    assert len(dead) == 1 and dead[0]["service"] == "sla" and "not JSON" in dead[0]["reason"]
+    assert len(dead) == 1 and dead[0]["service"] == "sla_monitor" and "not JSON" in dead[0]["reason"]
     assert any(e.case_id == case.case_id for e in emitted(log, topics))
 
 

@@ -330,8 +330,9 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz", tags=["operations"], summary="The log and the read-model database answer")
-def readyz(c: Deps) -> Response:
+@router.get("/readyz", tags=["operations"],
+            summary="The log and the database answer; with the services' detail (parked cases, restarts) under `up`")
+def readyz(c: Deps, request: Request) -> Response:
     problems = {}
     try:
         c.log.partitions(c.topics.petition_events)
@@ -344,4 +345,6 @@ def readyz(c: Deps) -> Response:
         problems["database"] = type(exc).__name__
     if problems:
         raise HTTPException(503, f"not ready: {problems}", headers={"Retry-After": "5"})
-    return Response('{"status":"ready"}', media_type="application/json")
+    status = getattr(request.app.state, "status", None)
+    detail = status() if status is not None else {}
+    return JSONResponse({"status": "ready", **detail})
