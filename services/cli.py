@@ -207,6 +207,13 @@ def sla_monitor(mode: Mode = None) -> None:
         from services.sla_monitor.app import create_app as create_faust_app
         from shared.charters import CharterBook
 
+        from services.eventlog.kafka import KafkaLog
+
+        admin = KafkaLog(settings.kafka_bootstrap_servers)
+        try:  # every topic, the table's changelog included, exists before the first write
+            admin.create_topics(Topics(settings.topic_prefix).specs())
+        finally:
+            admin.close()
         faust_app = create_faust_app(settings)
         monitor = register(faust_app, Topics(settings.topic_prefix), load_calendar(settings.holiday_overrides_file),
                            CharterBook.bundled(), settings_clock(settings))

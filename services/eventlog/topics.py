@@ -40,6 +40,11 @@ class Topics:
         """Operators' retry/skip decisions, keyed by case: they reach the worker that holds the case."""
         return self.prefix + "charterwatch.dead-letter-decisions"
 
+    @property
+    def monitor_snapshots(self) -> str:
+        """The faust monitor's table changelog (faust names it ``<app id>-<table>-changelog``)."""
+        return self.prefix + "charterwatch-sla-monitor-case-snapshots-changelog"
+
     def specs(self) -> tuple[TopicSpec, ...]:
         # Every event topic is kept forever: audit replay re-derives decisions years later.
         return (
@@ -49,4 +54,6 @@ class Topics:
             TopicSpec(self.notice_events, partitions=6, retention_ms=FOREVER),
             TopicSpec(self.dead_letter, partitions=1, retention_ms=FOREVER),  # an operator reads every entry
             TopicSpec(self.dead_letter_decisions, partitions=6, retention_ms=FOREVER),
+            # created before the monitor's first snapshot write, compacted: the last snapshot per case
+            TopicSpec(self.monitor_snapshots, partitions=6, retention_ms=FOREVER, cleanup_policy="compact"),
         )

@@ -8,6 +8,7 @@ the obligation book is rebuilt from the snapshots of the partitions now held.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import faust
 import orjson
@@ -28,22 +29,27 @@ def case_snapshots(app: faust.App) -> faust.Table:
 class Snapshot:
     facts: list[bytes] = field(default_factory=list)
     marks: dict[str, list[list]] = field(default_factory=dict)
+    # A fact the book refused (on the dead-letter topic), and the case's later facts held behind it.
+    parked: dict[str, Any] | None = None
+    held: list[bytes] = field(default_factory=list)
 
     @classmethod
     def load(cls, raw: bytes | None) -> Snapshot:
         if raw is None:
             return cls()
         data = orjson.loads(raw)
-        return cls([f.encode() for f in data["facts"]], data["marks"])
+        return cls([f.encode() for f in data["facts"]], data["marks"], data.get("parked"),
+                   [h.encode() for h in data.get("held", [])])
 
     def dump(self) -> bytes:
-        return orjson.dumps({"facts": [f.decode() for f in self.facts], "marks": self.marks})
+        return orjson.dumps({"facts": [f.decode() for f in self.facts], "marks": self.marks, "parked": self.parked,
+                             "held": [h.decode() for h in self.held]})
 
     def envelopes(self) -> list[Envelope]:
         return [decode(f) for f in self.facts]
 
     def with_fact(self, env: Envelope) -> Snapshot:
-        return Snapshot(self.facts + [encode(env)], self.marks)
+        return Snapshot(self.facts + [encode(env)], self.marks, self.parked, self.held)
 
 
 def held(key: bytes, partitions: set[int]) -> bool:
