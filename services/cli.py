@@ -23,6 +23,9 @@ events_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
 keys_app = typer.Typer(help="Integrating agencies' API keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit: replay decisions from the log, verify the hash chains.", no_args_is_help=True)
 projections_app = typer.Typer(help="Read models rebuilt from the log.", no_args_is_help=True)
+dead_app = typer.Typer(help="Events a service could not act on, parked with their reason: list, show, retry, skip.",
+                       no_args_is_help=True)
+app.add_typer(dead_app, name="dead-letters")
 app.add_typer(audit_app, name="audit")
 app.add_typer(projections_app, name="projections")
 app.add_typer(topics_app, name="topics")
@@ -488,7 +491,7 @@ def audit_verify(mode: Mode = None) -> None:
         typer.echo(f"BROKEN case {b.case_id} version {b.case_version} (partition {b.partition}, offset {b.offset}): "
                    f"{b.problem}")
     typer.echo(f"{report.cases} cases, {report.events} events, {len(report.broken)} broken, "
-               f"{report.unchained} written before the chain existed")
+               f"{report.unchained} written before the chain existed, {report.repeated} repeated by a relay")
     if not report.ok:
         raise typer.Exit(1)
 
@@ -513,6 +516,73 @@ def projections_rebuild(mode: Mode = None) -> None:
                f"{'equal to' if not result.differences else 'different from'} the live read model")
     if result.differences:
         raise typer.Exit(1)
+
+
+def _dead_letters(mode: str | None):  # type: ignore[no-untyped-def]
+    from services.bootstrap import make_log
+    from services.eventlog.topics import Topics
+    from services.platform.dead_letters import DeadLetterBook
+
+    settings = _settings(mode)
+    return DeadLetterBook(make_log(settings), Topics(settings.topic_prefix))
+
+
+@dead_app.command("list")
+def dead_letters_list(service: Annotated[Optional[str], typer.Option(help="only this service's entries")] = None,
+                      all_entries: Annotated[bool, typer.Option("--all", help="decided entries too")] = False,
+                      mode: Mode = None) -> None:
+    """Parked entries waiting for a decision (their cases wait behind them)."""
+    book = _dead_letters(mode)
+    try:
+        entries = book.entries()
+    finally:
+        book.close()
+    shown = 0
+    for e in entries:
+        if (service and e.service != service) or (e.decision and not all_entries):
+            continue
+        shown += 1
+        typer.echo(f"{e.entry_id}\t{e.service}\t{e.case_id}\t{e.event_type or '-'}\t{e.parked_at}\t"
+                   f"{e.decision or 'open'}\t{e.reason}")
+    typer.echo(f"{shown} entr{'y' if shown == 1 else 'ies'}", err=True)
+
+
+@dead_app.command("show")
+def dead_letters_show(entry_id: str, mode: Mode = None) -> None:
+    """One entry: where it sat on the log, the event's type and case, the reason, the decision."""
+    book = _dead_letters(mode)
+    try:
+        entry = book.find(entry_id)
+    finally:
+        book.close()
+    if entry is None:
+        _fail(f"no dead-letter entry {entry_id}", 1)
+    typer.echo(json.dumps(entry.summary(), ensure_ascii=False, indent=2))
+
+
+def _decide(entry_id: str, action: str, by: str, mode: str | None) -> None:
+    book = _dead_letters(mode)
+    try:
+        message = book.decide(entry_id, action, by)
+    except LookupError as exc:
+        _fail(str(exc), 1)
+    finally:
+        book.close()
+    typer.echo(message)
+
+
+@dead_app.command("retry")
+def dead_letters_retry(entry_id: str, by: Annotated[str, typer.Option(help="who decides")] = "operator",
+                       mode: Mode = None) -> None:
+    """Hand the event to its service again (after a fix); the case's held events follow in order."""
+    _decide(entry_id, "retry", by, mode)
+
+
+@dead_app.command("skip")
+def dead_letters_skip(entry_id: str, by: Annotated[str, typer.Option(help="who decides")] = "operator",
+                      mode: Mode = None) -> None:
+    """Drop the event for that service (it stays on the log); the case's held events go on."""
+    _decide(entry_id, "skip", by, mode)
 
 
 def main() -> None:

@@ -186,13 +186,17 @@ class _Case:
     notice_ids: set[str] = field(default_factory=set)
     notice_events: dict[str, list[Envelope]] = field(default_factory=dict)  # NoticeSent by kind, in order
     extension_notices_closed: set[int] = field(default_factory=set)
+    # The newest petition-stream version applied: a redelivery is told by it, even when an operator
+    # skipped an event of the case (then the fold counts fewer events than the stream holds).
+    last_version: int = 0
 
 
 def _copy_case(case: _Case) -> _Case:
     """A copy whose containers can change without touching the original (to undo a failed event)."""
     return _Case(case.state, case.charter, dict(case.open), set(case.at_risk_sent), dict(case.breached),
                  case.basis_event_id, Counter(case.notices), set(case.notice_ids),
-                 {k: list(v) for k, v in case.notice_events.items()}, set(case.extension_notices_closed))
+                 {k: list(v) for k, v in case.notice_events.items()}, set(case.extension_notices_closed),
+                 case.last_version)
 
 
 class ObligationBook:
@@ -240,7 +244,7 @@ class ObligationBook:
             return env.payload.notice_id not in case.notice_ids
         if isinstance(env.payload, notice.NoticeFailed):
             return False
-        return not (env.case_version and env.case_version <= case.state.version)
+        return not (env.case_version and env.case_version <= max(case.state.version, case.last_version))
 
     def observe(self, env: Envelope, now: datetime) -> list[Envelope]:
         """Apply one petition event; return the obligation events it causes. All or nothing: when the
@@ -289,6 +293,7 @@ class ObligationBook:
             case.notice_events.setdefault(env.payload.kind, []).append(env)
         else:
             case.state = apply(case.state, env)
+            case.last_version = max(case.last_version, env.case_version)
             case.basis_event_id = str(env.event_id)  # the petition event obligations are derived after
             if isinstance(env.payload, ev.PetitionTransferred):
                 out.extend(self._transfer(case, env, now))
@@ -363,7 +368,7 @@ class ObligationBook:
                 continue  # discharged, moved or suspended since it was scheduled
             try:
                 fired = self._fire(case, ob, oid, due_epoch, timer, now)
-            except ValueError as exc:  # an instant the calendar cannot count: the timer is dropped, reported
+            except (ValueError, ArithmeticError) as exc:  # an instant the calendar cannot count: dropped, reported
                 self.failures.append((case_id, f"{oid}: {exc}"))
                 continue
             if fired is not None:

@@ -62,6 +62,8 @@ def _read_log(log: EventLog, topics: Topics, keep: Callable[[str], bool],
                 continue
             getattr(_case(snap, env.case_id), attr).append(env)
     for case in snap.cases.values():
+        # an event a relay published twice (after a crash) is one fact: kept once
+        case.petition = list({e.event_id: e for e in case.petition}.values())
         case.petition.sort(key=lambda e: e.case_version)
     return snap
 

@@ -9,6 +9,7 @@ command store's copy (intake's ``case_streams``) when one is given.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+import hashlib
 from dataclasses import dataclass, field
 
 from services.eventlog.port import Record
@@ -30,6 +31,7 @@ class ChainReport:
     cases: int = 0
     events: int = 0
     unchained: int = 0  # envelope v1 events, written before the chain existed
+    repeated: int = 0  # the same bytes again (an outbox relay that republished after a crash): not a break
     broken: list[BrokenLink] = field(default_factory=list)
 
     @property
@@ -42,6 +44,7 @@ class _Chain:
     version: int = 0
     head: str | None = None
     broken: bool = False
+    links: list[bytes] = field(default_factory=list)  # digest of each version, to know a repeat from a rewrite
 
 
 def verify_chains(records: Iterable[Record], stored_head: Callable[[str], str | None] | None = None) -> ChainReport:
@@ -61,6 +64,9 @@ def verify_chains(records: Iterable[Record], stored_head: Callable[[str], str | 
             _break(report, chain, r.key, chain.version + 1, r, f"undecodable: {exc}")
             continue
         expected = chain.version + 1
+        if 0 < env.case_version <= chain.version and chain.links[env.case_version - 1] == hashlib.sha256(r.value).digest():
+            report.repeated += 1
+            continue
         if env.case_version != expected:
             problem = (f"version {expected} is missing (deleted?): found {env.case_version}"
                        if env.case_version > expected else
@@ -78,6 +84,7 @@ def verify_chains(records: Iterable[Record], stored_head: Callable[[str], str | 
             report.unchained += 1
         chain.version = expected
         chain.head = chain_hash(r.value)
+        chain.links.append(bytes.fromhex(chain.head))
     report.cases = len(chains)
     if stored_head is not None:
         for case_id, chain in chains.items():

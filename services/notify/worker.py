@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.eventlog.deadletter import DeadLetters
+from services.eventlog.deadletter import DeadLetters, Decision
 from services.eventlog.port import EventLog, Record
 from services.logs import get_logger
 from services.notify.channels.port import Channel, Message
@@ -196,6 +196,7 @@ class Deliverer:
             assert row is not None
             if row.status != "pending":
                 return  # another worker settled it
+            first = row.attempts == 0  # a notice sent again after an operator's retry settles under a new id
             row.attempts += outcome.attempts
             row.updated_at = now
             lms = message.channel == "sms" and sms.plan(message.text).message_type == "LMS"
@@ -211,7 +212,8 @@ class Deliverer:
                 row.status = "unreachable" if outcome.attempts == 0 else "failed"
                 row.last_error = outcome.reason
                 payload = nv.NoticeFailed(reason=outcome.reason or "unknown", failed_at=now, **base)
-            env = Envelope(event_id=uuid.uuid5(uuid.UUID(notice_id), "outcome"), case_id=row.case_id, occurred_at=now,
+            env = Envelope(event_id=uuid.uuid5(uuid.UUID(notice_id), "outcome" if first else f"outcome|{row.attempts}"),
+                           case_id=row.case_id, occurred_at=now,
                            recorded_at=now, producer=PRODUCER, payload=payload)
             session.add(OutboxRow(event_id=str(env.event_id), producer=PRODUCER, case_id=row.case_id,
                                   value=encode(env), published=False, created_at=now))
@@ -219,14 +221,31 @@ class Deliverer:
         log.info("notice_sent" if outcome.sent else "notice_failed", case_id=message.case_id, notice_id=notice_id,
                  kind=message.kind, channel=message.channel, attempts=outcome.attempts,
                  reason=None if outcome.sent else outcome.reason)
-        if not outcome.sent and outcome.attempts > 0:  # given up on: an operator reads why
+        if not outcome.sent and outcome.attempts > 0:  # given up on: an operator reads why, and may retry it
             self._dead.park(Record(self._notice_topic, -1, -1, message.case_id, encode(env), 0),
-                            outcome.reason or "failed")
+                            outcome.reason or "failed", entry_id=given_up_entry(notice_id), case_id=message.case_id)
 
     def pending(self) -> int:
         with self._sessions() as session:
             return session.execute(select(func.count()).select_from(NoticeDeliveryRow)
                                    .where(NoticeDeliveryRow.status == "pending")).scalar_one()
+
+
+def given_up_entry(notice_id: str) -> str:
+    """The dead-letter entry of a notice given up on: one per notice, found again from the decision."""
+    return str(uuid.uuid5(uuid.UUID(notice_id), "given-up"))
+
+
+def on_decision(session: Session, d: Decision) -> None:
+    """``retry`` on a given-up notice sends it again (the same notice id: the same reference);
+    ``skip`` leaves it failed."""
+    if d.action != "retry":
+        return
+    for row in session.execute(select(NoticeDeliveryRow).where(NoticeDeliveryRow.case_id == d.case_id,
+                                                               NoticeDeliveryRow.status == "failed")).scalars():
+        if given_up_entry(row.notice_id) == d.entry_id:
+            row.status = "pending"
+            log.info("notice_retried", case_id=d.case_id, notice_id=row.notice_id)
 
 
 class NotifyWorker:
@@ -243,7 +262,7 @@ class NotifyWorker:
                                    concurrency, before_settle)
         self.consumer = Consumer(NAME, event_log, topics, sessions, self.decider, dead_letters.topic,
                                  decisions_topic, clock, after_commit=self.deliverer.deliver_pending,
-                                 metrics=metrics, seed_from_group=group)
+                                 metrics=metrics, seed_from_group=group, on_decision=on_decision)
         self.stopping = threading.Event()
 
     @property

@@ -86,13 +86,15 @@ class Consumer:
                  after_commit: Callable[[], object] = lambda: None, metrics: ConsumerMetrics | None = None,
                  attempts: int = 3, retry_delay: float = 0.05, batch: int = 500,
                  tick: Callable[[], float] | None = None, seed_from_group: str | None = None,
-                 dead_letter_log: EventLog | None = None) -> None:
+                 dead_letter_log: EventLog | None = None,
+                 on_decision: Callable[[Session, Decision], None] | None = None) -> None:
         self.name = name
         self._log = log
         self._topics = list(topics)
         self._decisions = decisions_topic
         self._dead_topic = dead_letter_topic
         self._dead_log = dead_letter_log or log
+        self._on_decision = on_decision  # decisions on entries that are not held events (notify's given-up notices)
         self._sessions = sessions
         self._handler = handler
         self._clock = clock or (lambda: datetime.now(timezone.utc))
@@ -367,6 +369,8 @@ class Consumer:
         rows = self._rows(s, d.case_id)
         parked = next((r for r in rows if r.state == "parked" and r.entry_id == d.entry_id), None)
         if parked is None:
+            if self._on_decision is not None:
+                self._on_decision(s, d)
             return  # decided before (a redelivered decision), or not ours
         self._log_.info("dead_letter_decided", case_id=d.case_id, entry_id=d.entry_id, action=d.action)
         self._parked.discard(d.case_id)

@@ -80,7 +80,7 @@ class FaustMonitor:
             case_id = key.decode()
             try:
                 book.restore_case(snap.envelopes(), snap.marks, now)
-            except (ValueError, EventDecodeError) as exc:  # a snapshot this release cannot fold: the case waits
+            except Exception as exc:  # a snapshot this release cannot fold: the case waits, reported
                 log.error("case_not_restored", case_id=case_id, reason=f"{type(exc).__name__}: {exc}")
                 self.parked[case_id] = snap.parked.get("entry_id", "") if snap.parked else ""
                 continue
@@ -124,7 +124,7 @@ class FaustMonitor:
             return
         try:
             await self.observe(env)
-        except (ValueError, EventDecodeError) as exc:  # refused (the book undid it): parked, the case waits
+        except Exception as exc:  # refused (the book undid it): parked with the reason, the case waits
             await self.park(env.case_id, _record(message), f"{type(exc).__name__}: {exc}")
 
     async def observe(self, env: Envelope) -> None:

@@ -270,3 +270,30 @@ def test_the_same_events_whichever_topic_is_read_first(calendar: WorkingCalendar
     assert events([case.received, sent, extended]) == in_order  # the notice read before the extension
     assert events([sent, case.received, extended]) == in_order  # ... and before the case's receipt
     assert {t for _, t, *_ in in_order} >= {"ObligationOpened", "ObligationDischarged"}
+
+
+def test_restoring_a_case_never_fires_the_timers_of_cases_restored_before_it(calendar: WorkingCalendar) -> None:
+    """Issue: restore_case fired every earlier-restored case's timers up to each fact and discarded them,
+    so their breaches were marked done and never emitted."""
+    early, late = Case(at=kst(2026, 11, 2, 10)), Case(at=kst(2026, 11, 20, 10))
+    book = ObligationBook(calendar, CHARTERS)
+    book.restore_case([early.received], {}, kst(2026, 11, 30, 9))
+    book.restore_case([late.received], {}, kst(2026, 11, 30, 9))  # recorded after early's deadline
+    fired = book.due(kst(2026, 11, 30, 9))
+    assert ("ObligationBreached", "statutory_deadline") in [
+        (e.event_type, e.payload.obligation_id) for e in fired if e.case_id == early.case_id]
+
+
+def test_a_fact_the_calendar_cannot_count_is_refused_and_leaves_the_case_as_it_was(book: ObligationBook) -> None:
+    case = Case(municipality="yeonje-gu")
+    book.observe(case.received, kst(2026, 11, 2, 10))
+    before = (book.open_count(), book.marks_of(case.case_id), book.next_due_epoch())
+    typo = case.event(ev.CallbackPromised(callback_id="cb1", requested_at=kst(2206, 11, 3, 10)), kst(2026, 11, 2, 11))
+    with pytest.raises(ValueError):
+        book.observe(typo, kst(2026, 11, 2, 11))
+    assert (book.open_count(), book.marks_of(case.case_id), book.next_due_epoch()) == before
+    assert book.accepts(typo)  # not taken: it can be tried again (or skipped) later
+    fine = case.event(ev.CallbackPromised(callback_id="cb2"), kst(2026, 11, 2, 11))
+    fine = Envelope(event_id=fine.event_id, case_id=fine.case_id, case_version=2, occurred_at=fine.occurred_at,
+                    recorded_at=fine.recorded_at, producer="test", payload=fine.payload, charter=fine.charter)
+    assert ("ObligationOpened", "callback:cb2") in kinds(book.observe(fine, kst(2026, 11, 2, 11)))
