@@ -34,6 +34,8 @@ class Settings(BaseSettings):
         description="kid:base64(32 bytes)[,kid:...]; the first encrypts. Default: a key generated into data_dir",
     )
     monitor_metrics_port: int | None = Field(default=None, description="the faust SLA worker serves /metrics here")
+    monitor_session_timeout_s: float = Field(default=15.0, ge=6, le=300,
+                                             description="a faust worker silent this long loses its partitions")
     duplicate_window_days: int = Field(default=30, ge=0, le=3650,
                                        description="same applicant, near-identical content within this window: linked as a duplicate")
     holiday_overrides_file: Path | None = Field(

@@ -18,4 +18,8 @@ def create_app(settings: Settings) -> faust.App:
         web_enabled=False,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
+        # A worker killed outright is noticed after the session timeout; its partitions then move to the
+        # others (and their timers wait until the moved backlog is read).
+        broker_session_timeout=settings.monitor_session_timeout_s,
+        broker_heartbeat_interval=max(1.0, settings.monitor_session_timeout_s / 4),
     )
