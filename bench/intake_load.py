@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -74,11 +75,18 @@ async def generate(url: str, token: str, rate: float, seconds: float) -> dict:
             "p50_ms": 1000 * latencies[len(latencies) // 2], "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)]}
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--database-url")
+    parser.add_argument("--code", type=Path, help="run the intake server from this checkout (a before/after run)")
     parser.add_argument("--generate", nargs=2, metavar=("URL", "TOKEN"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:  # the second process
@@ -87,17 +95,20 @@ def main() -> None:
 
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     work = Path(tempfile.mkdtemp(prefix="cw-bench-"))
-    port = 18000 + os.getpid() % 1000
+    port = free_port()
     env = {**os.environ, "CHARTERWATCH_MODE": "kafka", "KAFKA_BOOTSTRAP_SERVERS": servers,
            "CHARTERWATCH_TOPIC_PREFIX": f"bench{uuid.uuid4().hex[:6]}.", "CHARTERWATCH_DATA_DIR": str(work),
            "CHARTERWATCH_PORT": str(port), "CHARTERWATCH_LOG_LEVEL": "warning"}
     if args.database_url:
         env["CHARTERWATCH_DATABASE_URL"] = args.database_url
+    code = (args.code or Path(__file__).resolve().parents[1]).resolve()
+    env["PYTHONPATH"] = str(code)
     cli = [sys.executable, "-m", "services.cli"]
-    subprocess.run([*cli, "topics", "create"], env=env, check=True, capture_output=True)
+    subprocess.run([*cli, "topics", "create"], env=env, check=True, capture_output=True, cwd=code)
     token = subprocess.run([*cli, "keys", "create", "--agency", "bench"], env=env, check=True,
-                           capture_output=True, text=True).stdout.strip()
-    server = subprocess.Popen([*cli, "intake"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           capture_output=True, text=True, cwd=code).stdout.strip().splitlines()[-1]
+    server = subprocess.Popen([*cli, "intake"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              cwd=code)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -133,6 +144,9 @@ def main() -> None:
     print(f"latency:   p50 {result['p50_ms']:7.1f} ms   p99 {result['p99_ms']:7.1f} ms")
     print(f"bare kafka-python producer, same broker: {bare:8.0f} events/s  "
           f"(intake sustains {result['commands_per_s'] / bare:.3f}x of it)")
+    print(json.dumps({"bench": "intake_load", "code": str(code), "database": database, "offered": args.rate,
+                      **{k: result[k] for k in ("commands_per_s", "p50_ms", "p99_ms", "ok", "sent")},
+                      "bare_producer": bare}))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     sms_user_id: str = "charterwatch"
     sms_sender: str = Field(default="0000000000", description="the registered sender number (발신번호)")
     notify_attempts: int = Field(default=4, ge=1, le=20, description="attempts per notice before it is given up")
+    notify_concurrency: int = Field(default=1, ge=1, le=64, description=(
+        "cases whose notices are sent at once; a kill may repeat this many sends (each with its reference)"))
     notify_retry_base_s: float = Field(default=0.5, gt=0, description="first backoff; doubles per attempt")
     clock_file: Path | None = Field(
         default=None,

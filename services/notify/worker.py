@@ -131,7 +131,7 @@ class Deliverer:
 
     def __init__(self, sessions: sessionmaker, keyring: Keyring, channels: dict[str, Channel], outbox: Outbox,
                  dead_letters: DeadLetters, notice_topic: str, clock: Clock, policy: RetryPolicy,
-                 concurrency: int = 8, before_settle: Callable[[str], None] = lambda notice_id: None) -> None:
+                 concurrency: int = 1, before_settle: Callable[[str], None] = lambda notice_id: None) -> None:
         self._sessions = sessions
         self._keyring = keyring
         self._channels = channels
@@ -254,7 +254,7 @@ class NotifyWorker:
     def __init__(self, event_log: EventLog, topics: list[str], notice_topic: str, sessions: sessionmaker,
                  keyring: Keyring, charters: CharterBook, calendar: WorkingCalendar, renderer: Renderer,
                  channels: dict[str, Channel], outbox: Outbox, dead_letters: DeadLetters, clock: Clock,
-                 policy: RetryPolicy = RetryPolicy(), concurrency: int = 8, group: str = GROUP,
+                 policy: RetryPolicy = RetryPolicy(), concurrency: int = 1, group: str = GROUP,
                  decisions_topic: str | None = None, metrics: ConsumerMetrics | None = None,
                  before_settle: Callable[[str], None] = lambda notice_id: None) -> None:
         self.decider = NoticeDecider(keyring, charters, calendar, renderer, clock)
@@ -310,4 +310,5 @@ def loops(c: "Container", metrics: ConsumerMetrics | None = None) -> list[Notify
                          c.sessions, c.keyring, c.charters, c.calendar, Renderer(), channels_from(c),
                          Outbox(c.log, t.notice_events, c.sessions, PRODUCER), c.dead_letters("notify"), c.clock,
                          RetryPolicy(c.settings.notify_attempts, c.settings.notify_retry_base_s),
-                         decisions_topic=t.dead_letter_decisions, metrics=metrics)]
+                         concurrency=c.settings.notify_concurrency, decisions_topic=t.dead_letter_decisions,
+                         metrics=metrics)]

@@ -110,6 +110,8 @@ class FaustMonitor:
             self.read[key] = max(self.read.get(key, 0), message.offset + 1)
         if message.topic == self.topics.dead_letter_decisions:
             decision = Decision.parse(message.value or b"")
+            log.info("dead_letter_decision_read", partition=message.partition, offset=message.offset,
+                     entry_id=decision.entry_id if decision else None, parked=len(self.parked))
             if decision is not None and decision.service == NAME:
                 await self.decide(decision)
             return
@@ -157,6 +159,8 @@ class FaustMonitor:
     async def hold(self, case_id: str, value: bytes) -> None:
         key = case_id.encode()
         snap = Snapshot.load(self.snapshots.get(key))
+        if value in snap.held or (snap.parked and snap.parked.get("value", "").encode() == value):
+            return  # redelivered after a restart: held once
         snap.held.append(value)
         self.snapshots[key] = snap.dump()
 
@@ -216,6 +220,7 @@ def register(app: faust.App, topics: Topics, calendar: WorkingCalendar, charters
     source = case_facts(app, topics)
     fact_topics = {topics.petition_events, topics.notice_events}
     pending: dict[str, set[Any]] = {"tps": set()}
+    generation = {"n": 0}
 
     @app.on_partitions_assigned.connect
     async def _assigned(sender: object, assigned: set, **kwargs: object) -> None:
@@ -223,11 +228,21 @@ def register(app: faust.App, topics: Topics, calendar: WorkingCalendar, charters
         monitor.assigned = {tp.partition for tp in assigned if tp.topic in fact_topics}
         pending["tps"] = set(assigned)
 
-    @monitor.snapshots.on_recover
-    async def _recovered() -> None:
+    # Sent after every rebalance, whether or not the table had anything to recover (a table's own
+    # on_recover callbacks are skipped when nothing moved, which left the agent waiting for good).
+    # The book is rebuilt in a task of its own: faust awaits this signal inside its recovery, and the
+    # consumer must be free to answer the backlog query.
+    @app.on_rebalance_complete.connect
+    async def _recovered(sender: object, **kwargs: object) -> None:
+        generation["n"] += 1
+        asyncio.ensure_future(prepare(generation["n"]))
+
+    async def prepare(n: int) -> None:
         await asyncio.get_running_loop().run_in_executor(None, monitor.rebuild)
         await monitor.measure_backlog(pending["tps"])
-        monitor.ready.set()
+        if n == generation["n"]:  # a later rebalance prepares again
+            monitor.ready.set()
+            log.info("monitor_ready", backlog={f"{t}:{p}": end for (t, p), end in monitor.targets.items()})
 
     @app.agent(source, name="watch-case-facts")
     async def watch(stream: faust.StreamT) -> None:

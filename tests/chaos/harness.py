@@ -144,6 +144,7 @@ class Result:
     missing: dict[str, int] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)
     unowed: dict[str, int] = field(default_factory=dict)
+    kills_by_service: dict[str, int] = field(default_factory=dict)
     replay_ok: bool = False
     verify_ok: bool = False
     seconds: float = 0.0
@@ -161,7 +162,7 @@ class Result:
                 f"duplicates {sum(self.duplicates.values())}, unowed {sum(self.unowed.values())}, replay {replay}")
 
     def detail(self) -> dict[str, Any]:
-        return {"lost": self.lost, "missing": self.missing, "duplicates": self.duplicates, "unowed": self.unowed,
+        return {"kills_by_service": self.kills_by_service, "lost": self.lost, "missing": self.missing, "duplicates": self.duplicates, "unowed": self.unowed,
                 "replay_ok": self.replay_ok, "verify_ok": self.verify_ok, "seconds": round(self.seconds, 1),
                 "notes": self.notes}
 
@@ -241,13 +242,14 @@ class Chaos:
             self.set_clock(LATE)  # the unresolved half falls due: 11-10 18:00 has passed
             self._wait(lambda: self._breaches() >= len(cases) // 2, 240, "the breaches")
             self._phase_resolve([c for i, c in enumerate(cases) if i % 2 == 1], LATE)
+            killer.join(600)  # the whole budget of kills is spent, part of it while the late half settles
             self.stopping.set()
-            killer.join(60)
             for s in services.values():  # every service up at the end, to finish what it started
                 if s.proc is None or s.proc.poll() is not None:
                     s.start()
             self._settle(cases, "late resolutions", final=True)
             result = self._check(cases, sum(s.kills for s in services.values()))
+            result.kills_by_service = {name: s.kills for name, s in services.items()}
         finally:
             self.stopping.set()
             for s in services.values():
@@ -273,9 +275,12 @@ class Chaos:
     def _killer(self, services: dict[str, Service]) -> None:
         """kill -9 a random service every few seconds until the budget is spent; restart it; the broker once."""
         spent = 0
-        restart_broker_at = self.rng.randint(1, max(1, self.kill_budget)) if self.broker_restart else -1
-        while not self.stopping.wait(self.rng.uniform(2.0, 6.0)) and spent < self.kill_budget:
-            victim = services[self.rng.choice(SERVICES)]
+        restart_broker_at = min(2, self.kill_budget) if self.broker_restart else -1
+        order: list[str] = []
+        while spent < self.kill_budget and not self.stopping.wait(self.rng.uniform(1.0, 4.0)):
+            if not order:  # every service in turn, in a shuffled order: none is spared
+                order = self.rng.sample(SERVICES, len(SERVICES))
+            victim = services[order.pop()]
             victim.kill()
             spent += 1
             self.say(f"chaos: kill -9 {victim.name} ({spent}/{self.kill_budget})")

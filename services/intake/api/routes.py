@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from services.api_deps import Agency, Deps
 from services.bootstrap import Container
 from services.outbox.publisher import Outbox
+from services.platform.failpoints import failpoint
 from services.intake.api.schemas import (
     ApplicantOut,
     PetitionFiledOut,
@@ -102,11 +103,14 @@ def _execute(c: Container, m: IntakeMetrics, outbox: Outbox, agency_id: str, ide
             row = session.get(IdempotencyRow, (agency_id, idem_key))
             assert row is not None
             row.status_code, row.response, row.headers = 201, body, headers
+        failpoint("intake.before_commit")
         session.commit()
+    failpoint("intake.after_commit")
     m.events_appended.labels(recorded.envelope.event_type).inc()
     log.info("event_recorded", case_id=recorded.envelope.case_id, event_type=recorded.envelope.event_type,
              case_version=recorded.envelope.case_version, agency_id=agency_id)
     outbox.publish_soon()
+    failpoint("intake.after_publish")
     return JSONResponse(body, status_code=201, headers=headers)
 
 
