@@ -5,6 +5,11 @@ they were queued, so a case's events keep their order (a case's key always lands
 partition, and one relay at a time holds the outbox: a database lock, not a process lock).
 A crash between the append and marking the rows sent repeats them with the same event ids,
 which every consumer deduplicates.
+
+Group commit: where the relay loop runs (``charterwatch intake``, ``up``), a request only wakes
+it after its commit; the relay sends whatever has accumulated in one append, so many commands
+share one round trip to the log. Without a relay loop (tests, one-off tools) the committing
+thread publishes itself.
 """
 from __future__ import annotations
 
@@ -25,8 +30,8 @@ log = get_logger("outbox")
 
 
 def _relay_lock(session: Session, producer: str) -> None:
-    """Only one relay per producer publishes at a time, across processes. On SQLite the writing
-    transaction already holds the database's write lock."""
+    """Only one relay per producer publishes at a time, across processes (PostgreSQL: an advisory
+    lock held until the rows are marked sent). SQLite serves one host: the process lock suffices."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(f"outbox|{producer}".encode())})
 
@@ -51,6 +56,9 @@ class Outbox:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._down_until = 0.0
+        self._relaying = False  # a relay loop runs in this process: requests only wake it
+        self._refreshed = 0.0
+        self._sqlite = sessions.kw["bind"].dialect.name == "sqlite"
         self.metrics = metrics or OutboxMetrics()
         self.stopping = threading.Event()
 
@@ -59,25 +67,46 @@ class Outbox:
         sent = 0
         with self._lock:
             while True:
-                with self._sessions.begin() as session:
-                    _relay_lock(session, self._producer)
-                    rows = session.execute(select(OutboxRow.seq, OutboxRow.case_id, OutboxRow.value)
-                                           .where(OutboxRow.producer == self._producer, OutboxRow.published.is_(False))
-                                           .order_by(OutboxRow.seq).limit(self._batch)).all()
-                    if not rows:
-                        return sent
-                    try:
-                        self._log.append_many(self._topic, [(case_id, bytes(value)) for _, case_id, value in rows])
-                    except LogUnavailable:
-                        self._down_until = time.monotonic() + 5
-                        raise
-                    session.execute(update(OutboxRow).where(OutboxRow.seq.in_([seq for seq, _, _ in rows]))
-                                    .values(published=True))
-                sent += len(rows)
+                batch = self._publish_batch()
+                if not batch:
+                    return sent
+                sent += batch
+
+    def _publish_batch(self) -> int:
+        # On SQLite a writing transaction holds the database's only write lock: the rows are read in
+        # one, sent outside any, and marked in a second, so commands never wait for the log's round
+        # trip. On PostgreSQL one transaction holds the advisory lock across all three.
+        with self._sessions.begin() as session:
+            _relay_lock(session, self._producer)
+            rows = session.execute(select(OutboxRow.seq, OutboxRow.case_id, OutboxRow.value)
+                                   .where(OutboxRow.producer == self._producer, OutboxRow.published.is_(False))
+                                   .order_by(OutboxRow.seq).limit(self._batch)).all()
+            if not rows:
+                return 0
+            if not self._sqlite:
+                self._append(rows)
+                self._mark(session, rows)
+                return len(rows)
+        self._append(rows)
+        with self._sessions.begin() as session:
+            self._mark(session, rows)
+        return len(rows)
+
+    def _append(self, rows: list) -> None:  # type: ignore[type-arg]
+        try:
+            self._log.append_many(self._topic, [(case_id, bytes(value)) for _, case_id, value in rows])
+        except LogUnavailable:
+            self._down_until = time.monotonic() + 5
+            raise
+
+    @staticmethod
+    def _mark(session: Session, rows: list) -> None:  # type: ignore[type-arg]
+        session.execute(update(OutboxRow).where(OutboxRow.seq.in_([seq for seq, _, _ in rows])).values(published=True))
 
     def publish_soon(self) -> None:
-        """After a commit: publish now unless the log was just found down (then the relay loop will)."""
-        if time.monotonic() < self._down_until:
+        """After a commit: wake the relay loop, or publish now where none runs (unless the log was
+        just found down: then the next attempt will)."""
+        if self._relaying or time.monotonic() < self._down_until:
             self._wake.set()
             return
         try:
@@ -100,17 +129,23 @@ class Outbox:
 
     # -- as a supervised loop: the relay for what a crash or a down log left behind --------------
     def run(self) -> None:
+        self._relaying = True
         delay = 0.5
         while not self.stopping.is_set():
+            self._wake.clear()  # before publishing: a commit during the publish wakes the next round
             try:
                 self.publish()
                 delay = 0.5
             except LogUnavailable as exc:
                 log.warning("outbox_relay_waiting", producer=self._producer, reason=str(exc))
                 delay = min(30.0, delay * 2)
-            self.refresh_metrics()
-            self._wake.wait(delay if delay > 0.5 else 1.0)
-            self._wake.clear()
+                self.stopping.wait(delay)  # the log is down: commits do not hurry the next try
+                continue
+            if time.monotonic() - self._refreshed > 5:
+                self.refresh_metrics()
+                self._refreshed = time.monotonic()
+            self._wake.wait(1.0)
+        self._relaying = False
 
     def stop(self) -> None:
         self.stopping.set()
