@@ -24,13 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.compensation.ledger.book import Ledger  # noqa: E402
 from services.compensation.worker import LedgerConsumer  # noqa: E402
-from services.eventlog.deadletter import DeadLetters  # noqa: E402
-from services.eventlog.embedded import EmbeddedLog  # noqa: E402
-from services.eventlog.port import EventLog  # noqa: E402
-from services.eventlog.topics import Topics  # noqa: E402
-from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate  # noqa: E402
-from services.logs import configure  # noqa: E402
-from services.outbox.publisher import Outbox  # noqa: E402
+from services.platform.log.deadletter import DeadLetters  # noqa: E402
+from services.platform.log.embedded import EmbeddedLog  # noqa: E402
+from services.platform.log.port import EventLog  # noqa: E402
+from services.platform.log.topics import Topics  # noqa: E402
+from services.platform.db.engine import make_engine, make_sessionmaker
+from services.bootstrap import migrate  # noqa: E402
+from services.platform.logs import configure  # noqa: E402
+from services.platform.outbox.publisher import Outbox  # noqa: E402
 from shared.charters import CharterBook  # noqa: E402
 from shared.events import (  # noqa: E402
     Envelope,
@@ -78,7 +79,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if servers:
-        from services.eventlog.kafka import KafkaLog
+        from services.platform.log.kafka import KafkaLog
 
         log: EventLog = KafkaLog(servers)
         where = f"Kafka at {servers}"

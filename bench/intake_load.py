@@ -128,8 +128,8 @@ def main() -> None:
         server.wait(30)
     from producer_rate import bare_producer_rate, events
 
-    from services.eventlog.kafka import KafkaLog
-    from services.eventlog.port import TopicSpec
+    from services.platform.log.kafka import KafkaLog
+    from services.platform.log.port import TopicSpec
 
     topic = f"bench.bare.{uuid.uuid4().hex[:6]}"
     log = KafkaLog(servers)

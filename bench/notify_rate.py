@@ -27,13 +27,13 @@ import aiosmtplib  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 
 from services.bootstrap import bootstrap  # noqa: E402
-from services.eventlog.embedded import EmbeddedLog  # noqa: E402
-from services.logs import configure  # noqa: E402
+from services.platform.log.embedded import EmbeddedLog  # noqa: E402
+from services.platform.logs import configure  # noqa: E402
 from services.notify.channels.email import SmtpChannel  # noqa: E402
 from services.notify.delivery import RetryPolicy  # noqa: E402
 from services.notify.worker import NotifyWorker  # noqa: E402
-from services.outbox.publisher import Outbox  # noqa: E402
-from services.settings import Settings  # noqa: E402
+from services.platform.outbox.publisher import Outbox  # noqa: E402
+from services.platform.settings import Settings  # noqa: E402
 from shared.events import Envelope, encode  # noqa: E402
 from shared.events import petition as ev  # noqa: E402
 from shared.events.envelope import CharterRef  # noqa: E402

@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 
 from kafka import KafkaProducer
 
-from services.eventlog.kafka import KafkaLog
-from services.eventlog.port import TopicSpec
+from services.platform.log.kafka import KafkaLog
+from services.platform.log.port import TopicSpec
 from shared.events import Envelope, encode
 from shared.events.petition import PetitionReceived
 from shared.sealing import Keyring, seal

@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.audit.shards import Scope, default_workers, replay_everything  # noqa: E402
-from services.eventlog.embedded import EmbeddedLog  # noqa: E402
-from services.eventlog.topics import Topics  # noqa: E402
-from services.logs import configure  # noqa: E402
+from services.platform.log.embedded import EmbeddedLog  # noqa: E402
+from services.platform.log.topics import Topics  # noqa: E402
+from services.platform.logs import configure  # noqa: E402
 from services.sla_monitor.runner import read_all  # noqa: E402
 from shared.charters import CharterBook  # noqa: E402
 from shared.events import Envelope, encode  # noqa: E402

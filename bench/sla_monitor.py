@@ -28,10 +28,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from services.eventlog.deadletter import DeadLetters  # noqa: E402
-from services.eventlog.embedded import EmbeddedLog  # noqa: E402
-from services.eventlog.topics import Topics  # noqa: E402
-from services.logs import configure  # noqa: E402
+from services.platform.log.deadletter import DeadLetters  # noqa: E402
+from services.platform.log.embedded import EmbeddedLog  # noqa: E402
+from services.platform.log.topics import Topics  # noqa: E402
+from services.platform.logs import configure  # noqa: E402
 from services.sla_monitor.runner import MonitorLoop, read_all  # noqa: E402
 from shared.charters import CharterBook  # noqa: E402
 from shared.events import Envelope, encode  # noqa: E402
@@ -136,7 +136,7 @@ def main() -> None:
     if servers:
         from producer_rate import bare_producer_rate, events
 
-        from services.eventlog.kafka import KafkaLog
+        from services.platform.log.kafka import KafkaLog
 
         ktopics = Topics(f"bench{uuid.uuid4().hex[:6]}.")
         kafka = KafkaLog(servers)
@@ -153,7 +153,7 @@ def main() -> None:
         monitor_rate = n / (time.perf_counter() - t0)
         kafka.close()
         bare_topic = f"bench.bare.{uuid.uuid4().hex[:6]}"
-        from services.eventlog.port import TopicSpec
+        from services.platform.log.port import TopicSpec
 
         k2 = KafkaLog(servers)
         k2.create_topics([TopicSpec(bare_topic, 6, -1)])

@@ -29,6 +29,9 @@ deploy/postgres/postgres.sh start
 export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT"
 export CHARTERWATCH_TEST_POSTGRES_URL=$(deploy/postgres/postgres.sh url)
 
+# The layers (pyproject.toml [tool.importlinter]): a broken import contract fails the run.
+lint-imports
+
 set +e
 python3 -m pytest -ra "$@"
 rc=$?

@@ -12,13 +12,14 @@ import yaml
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from services.eventlog.deadletter import DeadLetters
-from services.eventlog.embedded import EmbeddedLog
-from services.eventlog.kafka import KafkaLog
-from services.eventlog.port import EventLog
-from services.eventlog.topics import Topics
-from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate
-from services.settings import Settings
+from services.platform.log.deadletter import DeadLetters
+from services.platform.log.embedded import EmbeddedLog
+from services.platform.log.kafka import KafkaLog
+from services.platform.log.port import EventLog
+from services.platform.log.topics import Topics
+from services.platform.db.engine import make_engine, make_sessionmaker
+from services.platform.db.engine import migrate as migrate_chain
+from services.platform.settings import Settings
 from shared.charters import CharterBook
 from shared.holiday_source import HolidayOverrides, korean_calendar
 from shared.instants import parse_instant
@@ -26,6 +27,13 @@ from shared.sealing import Keyring
 from shared.working_time import WorkingCalendar
 
 Clock = Callable[[], datetime]
+# One migration chain for every table today (each service's own chain is the next step, issue 15).
+MIGRATIONS = Path(__file__).resolve().parent / "intake" / "migrations"
+
+
+def migrate(engine: Engine) -> None:
+    """Every table at the newest migration (idempotent)."""
+    migrate_chain(engine, MIGRATIONS)
 
 
 def wall_clock() -> datetime:

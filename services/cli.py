@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from services.settings import Settings
+from services.platform.settings import Settings
 
 if TYPE_CHECKING:
     from services.bootstrap import Container
@@ -38,7 +38,7 @@ Mode = Annotated[Optional[str], typer.Option(help="embedded (default) or kafka; 
 
 
 def _settings(mode: str | None = None, **overrides: object) -> Settings:
-    from services.logs import configure
+    from services.platform.logs import configure
 
     settings = Settings()
     updates = {k: v for k, v in {"mode": mode, **overrides}.items() if v is not None}
@@ -68,9 +68,9 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     from services.intake.readmodel.runner import petition_projection_runner
     from services.notify import worker as notify
     from services.notify.api import create_app as create_notify_app
-    from services.outbox.publisher import Outbox
+    from services.platform.outbox.publisher import Outbox
     from services.platform.consumer import ConsumerMetrics
-    from services.runtime import ChildProcess, HttpServer, Supervisor
+    from services.platform.supervisor import ChildProcess, HttpServer, Supervisor
     from services.sla_monitor import embedded as sla_embedded
     from services.sla_monitor.metrics import MonitorMetrics
 
@@ -155,7 +155,7 @@ def intake(mode: Mode = None) -> None:
     from services.bootstrap import bootstrap
     from services.intake.api.app import create_app
 
-    from services.runtime import Supervisor
+    from services.platform.supervisor import Supervisor
 
     settings = _settings(mode)
     c = bootstrap(settings)
@@ -170,7 +170,7 @@ def intake(mode: Mode = None) -> None:
 
 def _run_loops(name: str, loops: list) -> None:
     """Run a service's loops until Ctrl-C; each restarts with backoff when it fails."""
-    from services.runtime import Supervisor
+    from services.platform.supervisor import Supervisor
 
     supervisor = Supervisor()
     for loop in loops:
@@ -205,12 +205,12 @@ def sla_monitor(mode: Mode = None) -> None:
         import faust
 
         from services.bootstrap import load_calendar, settings_clock
-        from services.eventlog.topics import Topics
+        from services.platform.log.topics import Topics
         from services.sla_monitor.agents import register
         from services.sla_monitor.app import create_app as create_faust_app
         from shared.charters import CharterBook
 
-        from services.eventlog.kafka import KafkaLog
+        from services.platform.log.kafka import KafkaLog
 
         admin = KafkaLog(settings.kafka_bootstrap_servers)
         try:  # every topic, the table's changelog included, exists before the first write
@@ -241,9 +241,9 @@ def compensation(mode: Mode = None, port: Annotated[Optional[int], typer.Option(
     from services.bootstrap import bootstrap
     from services.compensation import worker
     from services.compensation.api.app import create_app
-    from services.runtime import HttpServer
+    from services.platform.supervisor import HttpServer
 
-    from services.outbox.publisher import Outbox
+    from services.platform.outbox.publisher import Outbox
 
     settings = _settings(mode)
     c = bootstrap(settings)
@@ -258,7 +258,7 @@ def notify(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="
     from services.bootstrap import bootstrap
     from services.notify import worker
     from services.notify.api import create_app
-    from services.runtime import HttpServer
+    from services.platform.supervisor import HttpServer
 
     settings = _settings(mode)
     c = bootstrap(settings)
@@ -270,8 +270,8 @@ def notify(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="
 def topics_create(mode: Mode = None) -> None:
     """Create every topic with its partitions and retention (idempotent)."""
     from services.bootstrap import make_log
-    from services.eventlog.port import LogUnavailable
-    from services.eventlog.topics import Topics
+    from services.platform.log.port import LogUnavailable
+    from services.platform.log.topics import Topics
 
     settings = _settings(mode)
     log = make_log(settings)
@@ -287,7 +287,8 @@ def topics_create(mode: Mode = None) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the read-model migrations (Alembic) to CHARTERWATCH_DATABASE_URL."""
-    from services.intake.readmodel.db import make_engine, migrate
+    from services.platform.db.engine import make_engine
+    from services.bootstrap import migrate
 
     engine = make_engine(_settings().resolved_database_url())
     migrate(engine)
@@ -520,7 +521,7 @@ def projections_rebuild(mode: Mode = None) -> None:
 
 def _dead_letters(mode: str | None):  # type: ignore[no-untyped-def]
     from services.bootstrap import make_log
-    from services.eventlog.topics import Topics
+    from services.platform.log.topics import Topics
     from services.platform.dead_letters import DeadLetterBook
 
     settings = _settings(mode)

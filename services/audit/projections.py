@@ -11,8 +11,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
 from services.bootstrap import Container
-from services.eventlog.embedded import EmbeddedLog
-from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate
+from services.platform.log.embedded import EmbeddedLog
+from services.platform.db.engine import make_engine, make_sessionmaker
+from services.bootstrap import migrate
 from services.intake.readmodel.orm import (
     PetitionAccessRow,
     PetitionRow,

@@ -27,8 +27,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from services.compensation.ledger.book import Ledger
-from services.intake.dbtypes import Base
-from services.outbox.orm import OutboxRow
+from services.platform.db.types import Base
+from services.platform.outbox.orm import OutboxRow
 from shared.charters import CharterBook
 from shared.compensation.causes import cause_of, withdrawal_of
 from shared.events import Envelope, EventDecodeError, decode

@@ -15,7 +15,7 @@ from services.audit.summary import Summary
 from services.audit.verify import ChainReport, verify_chains
 from services.bootstrap import Container
 from services.intake.store.orm import StreamEventRow
-from services.sla_monitor.runner import read_all
+from services.platform.log.reading import read_all
 from shared.events.envelope import chain_hash
 from shared.notices.render import Renderer
 

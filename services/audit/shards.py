@@ -29,8 +29,8 @@ from services.audit.replay import (
 )
 from services.audit.source import LogSnapshot, read_log, shared_partition_count
 from services.audit.summary import Summary
-from services.eventlog.port import EventLog
-from services.eventlog.topics import Topics
+from services.platform.log.port import EventLog
+from services.platform.log.topics import Topics
 from shared.charters import CharterBook
 from shared.notices.render import Renderer
 from shared.working_time import WorkingCalendar

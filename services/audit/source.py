@@ -9,10 +9,10 @@ from typing import Any
 import orjson
 
 from services.audit.replay import CaseLog
-from services.eventlog.embedded import partition_for
-from services.eventlog.port import EventLog
-from services.eventlog.topics import Topics
-from services.sla_monitor.runner import read_all
+from services.platform.log.embedded import partition_for
+from services.platform.log.port import EventLog
+from services.platform.log.topics import Topics
+from services.platform.log.reading import read_all
 from shared.events import EventDecodeError, decode
 
 

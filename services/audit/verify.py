@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 import hashlib
 from dataclasses import dataclass, field
 
-from services.eventlog.port import Record
+from services.platform.log.port import Record
 from shared.events import EventDecodeError, decode
 from shared.events.envelope import chain_hash
 

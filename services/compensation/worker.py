@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from services.bootstrap import Container
 from services.compensation.ledger.book import Ledger
 from services.compensation.ledger.orm import CompensationCaseRow
-from services.logs import get_logger
-from services.outbox.publisher import Outbox
+from services.platform.logs import get_logger
+from services.platform.outbox.publisher import Outbox
 from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from shared.events import Envelope
 from shared.events import petition as ev

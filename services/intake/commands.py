@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from services.bootstrap import Container
 from services.intake.store.orm import StreamEventRow
-from services.outbox.orm import OutboxRow
+from services.platform.http.problems import CommandRejected
+from services.platform.outbox.orm import OutboxRow
 from shared.charters import NoCharterInForce
 from shared.deadline import Deadline, DeadlineInputError
 from shared.events import Envelope, decode, encode
@@ -36,17 +37,6 @@ from shared.sealing import seal
 from shared.working_time import CalendarRangeError
 
 CLOCK_SKEW = timedelta(minutes=5)  # a caller's clock may run slightly ahead of ours
-
-
-class CommandRejected(ValueError):
-    """The command cannot be accepted: ``field`` is what the caller must fix; ``status`` the HTTP answer."""
-
-    def __init__(self, field: str, message: str, status: int = 422, rule: str | None = None) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-        self.status = status
-        self.rule = rule
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from services.api_deps import Agency, Deps
 from services.bootstrap import Container
-from services.intake.api import problems
+from services.platform.http import problems
 from services.notify.store.orm import InboxMessageRow, NoticeDeliveryRow
-from services.paging import keyset_page
+from services.platform.http.paging import keyset_page
 
 router = APIRouter()
 

@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.eventlog.deadletter import DeadLetters, Decision
-from services.eventlog.port import EventLog, Record
-from services.logs import get_logger
+from services.platform.log.deadletter import DeadLetters, Decision
+from services.platform.log.port import EventLog, Record
+from services.platform.logs import get_logger
 from services.notify.channels.port import Channel, Message
 from services.notify.delivery import Outcome, RetryPolicy, deliver
 from services.notify.store.orm import NoticeDeliveryRow, NotifyCaseEventRow
-from services.outbox.orm import OutboxRow
-from services.outbox.publisher import Outbox
+from services.platform.outbox.orm import OutboxRow
+from services.platform.outbox.publisher import Outbox
 from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from shared.charters import CharterBook
 from shared.events import Envelope, decode, encode

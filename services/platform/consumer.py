@@ -31,9 +31,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.eventlog.deadletter import Decision, dead_letter_entry, entry_id_for
-from services.eventlog.port import EventLog, LogUnavailable, Record
-from services.logs import get_logger
+from services.platform.log.deadletter import Decision, dead_letter_entry, entry_id_for
+from services.platform.log.port import EventLog, LogUnavailable, Record
+from services.platform.logs import get_logger
 from services.platform.consumer_orm import ConsumerPosition, HeldEvent
 from shared.events import Envelope, EventDecodeError, decode
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.intake.dbtypes import Base, Instant
+from services.platform.db.types import Base, Instant
 
 
 class ConsumerPosition(Base):

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from services.eventlog.deadletter import Decision, decision_record
-from services.eventlog.port import EventLog
-from services.eventlog.topics import Topics
-from services.sla_monitor.runner import read_all
+from services.platform.log.deadletter import Decision, decision_record
+from services.platform.log.port import EventLog
+from services.platform.log.topics import Topics
+from services.platform.log.reading import read_all
 
 
 @dataclass

@@ -27,10 +27,10 @@ from typing import Any
 
 import faust
 
-from services.eventlog.deadletter import Decision, dead_letter_entry, entry_id_for
-from services.eventlog.port import Record
-from services.eventlog.topics import Topics
-from services.logs import get_logger
+from services.platform.log.deadletter import Decision, dead_letter_entry, entry_id_for
+from services.platform.log.port import Record
+from services.platform.log.topics import Topics
+from services.platform.logs import get_logger
 from services.sla_monitor.metrics import MonitorMetrics
 from services.sla_monitor.runner import NAME, log_emitted
 from services.sla_monitor.tables import Snapshot, case_snapshots, held

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import faust
 
-from services.settings import Settings
+from services.platform.settings import Settings
 
 APP_ID = "charterwatch-sla-monitor"
 

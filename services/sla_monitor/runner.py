@@ -17,11 +17,12 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from services.eventlog.deadletter import DeadLetters
-from services.eventlog.port import EventLog, Record
-from services.eventlog.topics import Topics
-from services.logs import get_logger
-from services.intake.dbtypes import Base
+from services.platform.log.deadletter import DeadLetters
+from services.platform.log.port import EventLog, Record
+from services.platform.log.reading import read_all  # noqa: F401  (re-exported: tests and tools read logs with it)
+from services.platform.log.topics import Topics
+from services.platform.logs import get_logger
+from services.platform.db.types import Base
 from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from services.platform.consumer_orm import ConsumerPosition, HeldEvent
 from services.sla_monitor.metrics import MonitorMetrics
@@ -33,26 +34,6 @@ from shared.working_time import WorkingCalendar
 log = get_logger("sla_monitor")
 NAME = "sla_monitor"
 Clock = Callable[[], datetime]
-
-
-def read_all(event_log: EventLog, topic: str, progress: Callable[[int], None] | None = None,
-             partitions: Collection[int] | None = None) -> tuple[list[Record], dict[int, int]]:
-    """Every record now in the topic (or in these of its partitions), and the positions after them;
-    ``progress`` hears each batch's size."""
-    ends = event_log.end_offsets(topic)
-    if partitions is not None:
-        ends = {p: e for p, e in ends.items() if p in partitions}
-    reader = event_log.reader(topic, partitions=partitions)
-    records: list[Record] = []
-    try:
-        while any(reader.positions().get(p, 0) < e for p, e in ends.items()):
-            batch = reader.poll(max_records=5000, timeout=0.5)
-            records.extend(batch)
-            if progress is not None:
-                progress(len(batch))
-    finally:
-        reader.close()
-    return records, ends
 
 
 def rebuild_book(

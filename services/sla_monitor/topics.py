@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import faust
 
-from services.eventlog.topics import Topics
+from services.platform.log.topics import Topics
 
 PARTITIONS = 6
 

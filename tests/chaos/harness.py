@@ -374,7 +374,7 @@ class Chaos:
 
     # -- reading the outcome ------------------------------------------------------------------------
     def _topic(self, name: str) -> list[dict[str, Any]]:
-        from services.eventlog.kafka import KafkaLog
+        from services.platform.log.kafka import KafkaLog
         from services.sla_monitor.runner import read_all
 
         log = KafkaLog(self.kafka_bootstrap, timeout_s=10)

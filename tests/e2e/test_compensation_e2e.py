@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.eventlog.kafka import KafkaLog
-from services.eventlog.topics import Topics
+from services.platform.log.kafka import KafkaLog
+from services.platform.log.topics import Topics
 from services.sla_monitor.runner import read_all
 from shared.events import decode
 from tests.e2e.harness import RunningSystem

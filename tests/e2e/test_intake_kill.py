@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.eventlog.embedded import EmbeddedLog
-from services.eventlog.topics import Topics
+from services.platform.log.embedded import EmbeddedLog
+from services.platform.log.topics import Topics
 from services.sla_monitor.runner import read_all
 from shared.events import decode
 from tests.e2e.harness import free_port

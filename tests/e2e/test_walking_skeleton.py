@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from services.eventlog.embedded import EmbeddedLog
-from services.eventlog.topics import Topics
+from services.platform.log.embedded import EmbeddedLog
+from services.platform.log.topics import Topics
 from tests.e2e.harness import RunningSystem
 
 APPLICANT = {"name": "김민원", "phone": "010-9876-5432", "email": "minwon@example.kr", "address": "부산 연제구 연제로 2"}

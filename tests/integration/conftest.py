@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from services.bootstrap import Container, bootstrap
-from services.eventlog.embedded import EmbeddedLog
-from services.eventlog.port import EventLog
-from services.logs import configure
-from services.settings import Settings
+from services.platform.log.embedded import EmbeddedLog
+from services.platform.log.port import EventLog
+from services.platform.logs import configure
+from services.platform.settings import Settings
 
 TEST_KEYS = "test1:" + base64.b64encode(b"k" * 32).decode()
 
@@ -59,7 +59,7 @@ def container(request: pytest.FixtureRequest, tmp_path: Path, database_url: str,
               log_lines: io.StringIO) -> Iterator[Container]:
     """A container on each log (embedded, real Kafka) and each database (SQLite, PostgreSQL)."""
     if request.param == "kafka-log":
-        from services.eventlog.kafka import KafkaLog
+        from services.platform.log.kafka import KafkaLog
 
         prefix = request.getfixturevalue("topic_prefix")
         c = make_container(tmp_path, database_url, log=KafkaLog(request.getfixturevalue("kafka_bootstrap")),

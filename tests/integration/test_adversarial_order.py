@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.compensation.worker import loops as compensation_loops
-from services.eventlog.embedded import EmbeddedLog
+from services.platform.log.embedded import EmbeddedLog
 from services.notify.channels.files import FileChannel
 from services.notify.channels.inbox import InboxChannel
 from services.notify.delivery import RetryPolicy
 from services.notify.worker import NotifyWorker
-from services.outbox.publisher import Outbox
+from services.platform.outbox.publisher import Outbox
 from services.platform.consumer_orm import HeldEvent
 from services.sla_monitor.runner import read_all
 from shared.events import decode

@@ -17,13 +17,13 @@ from services.audit.replay import replay_case
 from services.audit.service import case_report, replay_all, verify
 from services.audit.source import read_log
 from services.compensation.worker import loops as compensation_loops
-from services.eventlog.embedded import partition_for
+from services.platform.log.embedded import partition_for
 from services.intake.readmodel.runner import petition_projection_runner
 from services.notify.channels.files import FileChannel
 from services.notify.channels.inbox import InboxChannel
 from services.notify.delivery import RetryPolicy
 from services.notify.worker import NotifyWorker
-from services.outbox.publisher import Outbox
+from services.platform.outbox.publisher import Outbox
 from services.sla_monitor.runner import MonitorLoop
 from shared.charters import CharterBook
 from shared.events import decode, encode
@@ -98,7 +98,7 @@ class World:
 def world(request, tmp_path: Path):
     clock = Clock(T0)
     if request.param == "kafka":
-        from services.eventlog.kafka import KafkaLog
+        from services.platform.log.kafka import KafkaLog
 
         c = make_container(tmp_path, f"sqlite:///{tmp_path / 'rm.db'}", clock=clock,
                            log=KafkaLog(request.getfixturevalue("kafka_bootstrap")),
@@ -293,7 +293,7 @@ def test_verify_names_the_first_broken_link(world: World, tmp_path: Path) -> Non
     do(world.http, case_id, "supplements", world.at(T0 + timedelta(days=2)))
     report = verify(world.c)
     assert report.ok and report.events == 4 and report.unchained == 0
-    if not isinstance(world.c.log, __import__("services.eventlog.embedded", fromlist=["EmbeddedLog"]).EmbeddedLog):
+    if not isinstance(world.c.log, __import__("services.platform.log.embedded", fromlist=["EmbeddedLog"]).EmbeddedLog):
         return  # a Kafka topic cannot be rewritten in place; the embedded log stands in for an altered copy
     db = sqlite3.connect(world.c.log.path)
     topic = world.c.topics.petition_events

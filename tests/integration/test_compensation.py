@@ -16,11 +16,12 @@ from services.compensation.ledger.orm import (
     VoucherRow,
     VoucherTransitionRow,
 )
-from services.eventlog.embedded import EmbeddedLog
-from services.eventlog.topics import Topics
-from services.intake.readmodel.db import make_engine, make_sessionmaker, migrate
-from services.outbox.orm import OutboxRow
-from services.outbox.publisher import Outbox
+from services.platform.log.embedded import EmbeddedLog
+from services.platform.log.topics import Topics
+from services.platform.db.engine import make_engine, make_sessionmaker
+from services.bootstrap import migrate
+from services.platform.outbox.orm import OutboxRow
+from services.platform.outbox.publisher import Outbox
 from services.sla_monitor.runner import read_all
 from shared.charters import CharterBook
 from shared.events import Envelope, decode, encode, sla

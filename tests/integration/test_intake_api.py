@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.bootstrap import Container
-from services.eventlog.kafka import KafkaLog
+from services.platform.log.kafka import KafkaLog
 from services.intake.readmodel.runner import petition_projection_runner
 from shared.events import decode
 from shared.sealing import unseal
@@ -140,7 +140,7 @@ def test_statutory_period_from_the_agency_table(container: Container) -> None:
 def test_broker_down_still_records_through_the_outbox(tmp_path: Path, database_url: str) -> None:
     """The event, the version claim and the idempotency record commit in intake's store: the answer is
     201 with the broker down, the outbox keeps the event, and a retry with the key returns the same case."""
-    from services.outbox.orm import OutboxRow
+    from services.platform.outbox.orm import OutboxRow
 
     c = make_container(tmp_path, database_url, log=KafkaLog("127.0.0.1:1", timeout_s=1), create_topics=False)
     try:

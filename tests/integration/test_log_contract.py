@@ -9,10 +9,10 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
-from services.eventlog.embedded import EmbeddedLog, partition_for
-from services.eventlog.kafka import KafkaLog
-from services.eventlog.port import EventLog, LogUnavailable, TopicSpec
-from services.eventlog.topics import Topics
+from services.platform.log.embedded import EmbeddedLog, partition_for
+from services.platform.log.kafka import KafkaLog
+from services.platform.log.port import EventLog, LogUnavailable, TopicSpec
+from services.platform.log.topics import Topics
 
 
 @pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
@@ -136,12 +136,15 @@ def test_kafka_topics_are_provisioned_with_retention(kafka_bootstrap: str, topic
     topics = Topics(topic_prefix)
     log = KafkaLog(kafka_bootstrap)
     created = log.create_topics(topics.specs())
-    assert len(created) == 5
+    assert sorted(created) == sorted(spec.name for spec in topics.specs())
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     try:
         result = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topics.petition_events)])
         configs = result["topic"][topics.petition_events]
         assert configs["retention.ms"]["value"] == "-1"
+        # the monitor's snapshot changelog exists before its first write, compacted
+        result = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topics.monitor_snapshots)])
+        assert result["topic"][topics.monitor_snapshots]["cleanup.policy"]["value"] == "compact"
         assert log.partitions(topics.petition_events) == 6
     finally:
         admin.close()

@@ -19,14 +19,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from services.eventlog.topics import Topics
+from services.platform.log.topics import Topics
 from services.notify.api import create_app
 from services.notify.channels.email import SmtpChannel
 from services.notify.channels.inbox import InboxChannel
 from services.notify.channels.sms import SmsGateway
 from services.notify.delivery import RetryPolicy
 from services.notify.worker import NotifyWorker
-from services.outbox.publisher import Outbox
+from services.platform.outbox.publisher import Outbox
 from services.sla_monitor.runner import read_all
 from shared.events import Envelope, decode, encode
 from shared.events import petition as ev

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from services.bootstrap import Container
-from services.eventlog.deadletter import DeadLetters
+from services.platform.log.deadletter import DeadLetters
 from services.notify.delivery import RetryPolicy
 from services.notify.worker import NotifyWorker
-from services.outbox.publisher import Outbox
+from services.platform.outbox.publisher import Outbox
 from services.platform.consumer import Consumer, Wait
 from services.platform.consumer_orm import HeldEvent
 from services.platform.dead_letters import DeadLetterBook

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from services.eventlog.deadletter import DeadLetters
-from services.eventlog.embedded import EmbeddedLog
-from services.eventlog.kafka import KafkaLog
-from services.eventlog.port import EventLog
-from services.eventlog.topics import Topics
+from services.platform.log.deadletter import DeadLetters
+from services.platform.log.embedded import EmbeddedLog
+from services.platform.log.kafka import KafkaLog
+from services.platform.log.port import EventLog
+from services.platform.log.topics import Topics
 from services.sla_monitor.runner import MonitorLoop, read_all
 from shared.charters import CharterBook
 from shared.events import decode, encode

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from services.logs import configure, get_logger
+from services.platform.logs import configure, get_logger
 from shared.sealing import Keyring, SealingError, seal, unseal
 
 K1 = base64.b64encode(b"1" * 32).decode()

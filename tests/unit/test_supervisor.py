@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 
-from services.runtime import Supervisor
+from services.platform.supervisor import Supervisor
 
 
 class Flaky:

@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 from services.bootstrap import Container
 from services.compensation.api.routes import router
 from services.compensation.ledger.book import Ledger, TransitionRefused
-from services.intake.api import problems
-from services.intake.api.body_limit import BodyLimit
-from services.outbox.publisher import Outbox
+from services.platform.http import problems
+from services.platform.http.body_limit import BodyLimit
+from services.platform.outbox.publisher import Outbox
 
 
 def create_app(container: Container) -> FastAPI:

@@ -28,9 +28,9 @@ from services.compensation.ledger.orm import (
     VoucherRow,
     VoucherTransitionRow,
 )
-from services.logs import get_logger
-from services.outbox.publisher import Outbox
-from services.paging import keyset_page
+from services.platform.logs import get_logger
+from services.platform.outbox.publisher import Outbox
+from services.platform.http.paging import keyset_page
 from shared.events import Envelope
 
 router = APIRouter()

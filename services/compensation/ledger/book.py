@@ -23,7 +23,7 @@ from services.compensation.ledger.orm import (
     VoucherRow,
     VoucherTransitionRow,
 )
-from services.outbox.orm import OutboxRow
+from services.platform.outbox.orm import OutboxRow
 from shared.charters import CharterBook
 from shared.charters.model import Charter
 from shared.compensation import policy

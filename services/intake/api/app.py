@@ -5,11 +5,11 @@ from fastapi import FastAPI
 
 from services.audit.api import router as audit_router
 from services.bootstrap import Container
-from services.intake.api import problems
-from services.intake.api.body_limit import BodyLimit
+from services.platform.http import problems
+from services.platform.http.body_limit import BodyLimit
 from services.intake.api.routes import router
 from services.intake.commands import PRODUCER
-from services.outbox.publisher import Outbox, OutboxMetrics
+from services.platform.outbox.publisher import Outbox, OutboxMetrics
 from services.intake.metrics import IntakeMetrics, MetricsMiddleware
 
 

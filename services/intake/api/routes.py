@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.api_deps import Agency, Deps
 from services.bootstrap import Container
-from services.outbox.publisher import Outbox
+from services.platform.outbox.publisher import Outbox
 from services.platform.failpoints import failpoint
 from services.intake.api.schemas import (
     ApplicantOut,
@@ -41,7 +41,7 @@ from services.intake.commands import (
 from services.intake.metrics import IntakeMetrics
 from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
 from services.intake.store.orm import IdempotencyRow
-from services.logs import get_logger
+from services.platform.logs import get_logger
 from shared.deadline import DeadlineInputError, compute_deadline, parse_pause
 from shared.deadline_report import deadline_dict
 from shared.events import petition as ev

@@ -1,4 +1,4 @@
-"""Alembic environment: the connection comes from the caller (services.intake.readmodel.db.migrate)."""
+"""Alembic environment: the connection comes from the caller (services.platform.db.engine.migrate)."""
 from __future__ import annotations
 
 from alembic import context
@@ -8,9 +8,9 @@ import services.compensation.ledger.orm  # noqa: F401
 import services.intake.readmodel.orm  # noqa: F401  (registers tables)
 import services.intake.store.orm  # noqa: F401
 import services.notify.store.orm  # noqa: F401
-import services.outbox.orm  # noqa: F401
+import services.platform.outbox.orm  # noqa: F401
 import services.platform.consumer_orm  # noqa: F401
-from services.intake.dbtypes import Base
+from services.platform.db.types import Base
 
 config = context.config
 target_metadata = Base.metadata

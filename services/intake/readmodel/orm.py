@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.intake.dbtypes import Base, Instant
+from services.platform.db.types import Base, Instant
 
 
 class PetitionRow(Base):

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.eventlog.port import EventLog
+from services.platform.log.port import EventLog
 from services.intake.readmodel.projection import PetitionProjection
-from services.logs import get_logger
+from services.platform.logs import get_logger
 from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from shared.events import Envelope
 

@@ -22,9 +22,9 @@ from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.eventlog.port import EventLog, LogUnavailable
-from services.logs import get_logger
-from services.outbox.orm import OutboxRow
+from services.platform.log.port import EventLog, LogUnavailable
+from services.platform.logs import get_logger
+from services.platform.outbox.orm import OutboxRow
 
 log = get_logger("outbox")
 

@@ -15,7 +15,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from services.eventlog.port import (
+from services.platform.log.port import (
     LogUnavailable,
     Position,
     Record,

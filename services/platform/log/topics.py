@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.eventlog.port import TopicSpec
+from services.platform.log.port import TopicSpec
 
 FOREVER = -1
 DAY_MS = 24 * 3600 * 1000

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kafka.partitioner.default import murmur2
 
-from services.eventlog.port import (
+from services.platform.log.port import (
     LogUnavailable,
     Position,
     Record,

@@ -10,11 +10,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.eventlog.port import LogUnavailable
-from services.intake.commands import CommandRejected
+from services.platform.log.port import LogUnavailable
 from shared.deadline import DeadlineInputError
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class CommandRejected(ValueError):
+    """The command cannot be accepted: ``field`` is what the caller must fix; ``status`` the HTTP answer."""
+
+    def __init__(self, field: str, message: str, status: int = 422, rule: str | None = None) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.status = status
+        self.rule = rule
 
 
 def problem(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from services.logs import get_logger
+from services.platform.logs import get_logger
 
 log = get_logger("runtime")
 

@@ -9,7 +9,6 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 READ_ONLY = "charterwatch_read_only"
 
 
@@ -68,16 +67,16 @@ def make_sessionmaker(engine: Engine, read_only: bool = False) -> sessionmaker:
     return sessionmaker(bind, expire_on_commit=False)
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, location: Path) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(location))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
-    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+def migrate(engine: Engine, location: Path) -> None:
+    """Bring the schema to the newest migration of the chain in ``location`` (idempotent)."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False), location)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from services.eventlog.port import EventLog, Record
-from services.logs import get_logger
+from services.platform.log.port import EventLog, Record
+from services.platform.logs import get_logger
 from shared.events import Envelope, EventDecodeError, decode
 
 ENTRY_NAMESPACE = uuid.UUID("2f4b8c1d-5e6a-4d7f-8a9b-0c1d2e3f4a5b")

@@ -1,0 +1,1 @@
+"""Database helpers: column types, engines, migrations (built when asked, never at import)."""

@@ -1,0 +1,1 @@
+"""HTTP helpers every API shares: problem+json, the body limit, keyset paging."""
