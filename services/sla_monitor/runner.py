@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import create_engine
