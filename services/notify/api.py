@@ -31,7 +31,7 @@ class InboxMessageOut(BaseModel):
 
 class InboxPage(BaseModel):
     items: list[InboxMessageOut]
-    next_after: str | None = Field(description="pass as ?after= for the next page")
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
 
 
 class DeliveryOut(BaseModel):
@@ -57,12 +57,12 @@ class DeliveryOut(BaseModel):
 @router.get("/v1/inbox", response_model=InboxPage, tags=["inbox"],
             summary="The homepage inbox of one applicant (by the applicant reference intake returned)")
 def inbox(c: Deps, agency_id: Agency, applicant_ref: str = Query(min_length=16, max_length=64),
-          after: str | None = Query(default=None, max_length=36), limit: int = Query(default=50, ge=1, le=200)) -> InboxPage:
+          cursor: str | None = Query(default=None, max_length=400), limit: int = Query(default=50, ge=1, le=200)) -> InboxPage:
     q = select(InboxMessageRow).where(InboxMessageRow.applicant_ref == applicant_ref,
                                       InboxMessageRow.agency_id == agency_id)
     with c.readers() as session:
-        rows, next_after = keyset_page(session, q, InboxMessageRow.message_id, after, limit)
-    return InboxPage(items=[InboxMessageOut.model_validate(r) for r in rows], next_after=next_after)
+        rows, next_cursor = keyset_page(session, q, InboxMessageRow.message_id, cursor, limit)
+    return InboxPage(items=[InboxMessageOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/v1/notices", response_model=list[DeliveryOut], tags=["notices"],

@@ -48,8 +48,10 @@ def test_list_and_filter_only_the_callers_vouchers(world) -> None:
     assert sorted(v["case_id"] for v in page["items"]) == sorted(s.case_id for s in seongnam)
     assert all(v["amount_won"] == 10_000 and v["approval"] == "department_head" for v in page["items"])
     first = client.get("/v1/vouchers", params={"limit": 2}).json()
-    second = client.get("/v1/vouchers", params={"limit": 2, "after": first["next_after"]}).json()
+    second = client.get("/v1/vouchers", params={"limit": 2, "cursor": first["next_cursor"]}).json()
     assert len(first["items"]) == 2 and not {v["voucher_id"] for v in first["items"]} & {v["voucher_id"] for v in second["items"]}
+    bad = client.get("/v1/vouchers", params={"cursor": "not-a-cursor"})  # one paging style, one answer to a bad cursor
+    assert bad.status_code == 400 and bad.json()["field"] == "cursor"
     assert client.get("/v1/vouchers", params={"cause": "repeat_visit"}).json()["items"] == []
     other = TestClient(client.app)
     other.headers["Authorization"] = f"Bearer {api_token(c, 'another-agency')}"

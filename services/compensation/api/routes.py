@@ -74,7 +74,8 @@ def list_vouchers(c: Deps, agency_id: Agency, status: Status | None = None, caus
                   case_id: str | None = Query(default=None, max_length=64),
                   batch_month: str | None = Query(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
                   official_id: str | None = Query(default=None, max_length=64),
-                  after: str | None = Query(default=None, max_length=36, description="cursor: the last voucher_id seen"),
+                  cursor: str | None = Query(default=None, max_length=400,
+                                             description="the next_cursor of the previous page"),
                   limit: int = Query(default=50, ge=1, le=500)) -> VoucherPage:
     q = (select(VoucherRow).join(CompensationCaseRow, CompensationCaseRow.case_id == VoucherRow.case_id)
          .where(CompensationCaseRow.agency_id == agency_id))
@@ -83,8 +84,8 @@ def list_vouchers(c: Deps, agency_id: Agency, status: Status | None = None, caus
         if value is not None:
             q = q.where(column == value)
     with c.readers() as session:
-        rows, next_after = keyset_page(session, q, VoucherRow.voucher_id, after, limit)
-    return VoucherPage(items=[VoucherOut.model_validate(r) for r in rows], next_after=next_after)
+        rows, next_cursor = keyset_page(session, q, VoucherRow.voucher_id, cursor, limit)
+    return VoucherPage(items=[VoucherOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/v1/vouchers/{voucher_id}", response_model=VoucherDetail, tags=["vouchers"],

@@ -60,7 +60,7 @@ class VoucherDetail(VoucherOut):
 
 class VoucherPage(BaseModel):
     items: list[VoucherOut]
-    next_after: str | None = Field(description="pass as ?after= for the next page")
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
 
 
 class StrikeCount(BaseModel):

@@ -1,7 +1,6 @@
 """Intake's HTTP routes (v1): commands that append one event each, and read models."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from services.api_deps import Agency, Deps
 from services.bootstrap import Container
+from services.platform.http.paging import decode_cursor, encode_cursor
 from services.platform.outbox.publisher import Outbox
 from services.platform.failpoints import failpoint
 from services.intake.api.schemas import (
@@ -251,12 +251,12 @@ def get_timeline(case_id: str, c: Deps, agency_id: Agency) -> list[TimelineRow]:
 
 
 def _cursor(row: PetitionRow) -> str:
-    return base64.urlsafe_b64encode(f"{row.arrived_at.isoformat()}|{row.case_id}".encode()).decode()
+    return encode_cursor(row.arrived_at.isoformat(), row.case_id)
 
 
 def _uncursor(cursor: str) -> tuple[datetime, str]:
+    at, case_id = decode_cursor(cursor, 2)
     try:
-        at, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return datetime.fromisoformat(at), case_id
     except ValueError as exc:
         raise CommandRejected("cursor", "is not a cursor this API returned", 400) from exc
