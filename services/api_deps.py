@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 
 from services.bootstrap import Container
-from services.intake.auth import Unauthorized, authenticate
+from services.platform.access.keys import Unauthorized, authenticate
 
 
 def container(request: Request) -> Container:

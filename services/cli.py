@@ -134,7 +134,7 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
 
 def _local_key(c: Container) -> str:
     """A first run has no API keys: issue one for the agency 'local' and keep it in the data dir."""
-    from services.intake.auth import issue_key, list_keys
+    from services.platform.access.keys import issue_key, list_keys
 
     path = c.settings.data_dir / "local-api-key"
     with c.sessions.begin() as session:
@@ -382,7 +382,7 @@ def keys_create(agency: Annotated[str, typer.Option(help="the integrating agency
                 label: Annotated[str, typer.Option(help="what the key is for")] = "") -> None:
     """Issue an API key; the token is printed once and only its hash is kept."""
     from services.bootstrap import bootstrap
-    from services.intake.auth import issue_key
+    from services.platform.access.keys import issue_key
 
     c = bootstrap(_settings())
     with c.sessions.begin() as session:
@@ -394,7 +394,7 @@ def keys_create(agency: Annotated[str, typer.Option(help="the integrating agency
 def keys_list() -> None:
     """Key ids, agencies and states (never the secrets)."""
     from services.bootstrap import bootstrap
-    from services.intake.auth import list_keys
+    from services.platform.access.keys import list_keys
 
     c = bootstrap(_settings())
     with c.sessions() as session:
@@ -407,7 +407,7 @@ def keys_list() -> None:
 def keys_revoke(key_id: str) -> None:
     """Revoke a key at once."""
     from services.bootstrap import bootstrap
-    from services.intake.auth import revoke_key
+    from services.platform.access.keys import revoke_key
 
     c = bootstrap(_settings())
     with c.sessions.begin() as session:

@@ -71,7 +71,7 @@ def container(request: pytest.FixtureRequest, tmp_path: Path, database_url: str,
 
 
 def api_token(c: Container, agency_id: str) -> str:
-    from services.intake.auth import issue_key
+    from services.platform.access.keys import issue_key
 
     with c.sessions.begin() as session:
         return issue_key(session, agency_id, c.clock()).token

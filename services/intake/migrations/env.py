@@ -9,6 +9,7 @@ import services.intake.readmodel.orm  # noqa: F401  (registers tables)
 import services.intake.store.orm  # noqa: F401
 import services.notify.store.orm  # noqa: F401
 import services.platform.outbox.orm  # noqa: F401
+import services.platform.access.orm  # noqa: F401
 import services.platform.consumer_orm  # noqa: F401
 from services.platform.db.types import Base
 

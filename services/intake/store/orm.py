@@ -33,16 +33,3 @@ class IdempotencyRow(Base):
     response: Mapped[dict] = mapped_column(JSON, nullable=False)
     headers: Mapped[dict] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
-
-
-class ApiKeyRow(Base):
-    """An integrating agency's API key; only a hash of the secret is stored."""
-
-    __tablename__ = "api_keys"
-
-    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    agency_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    label: Mapped[str] = mapped_column(String(200), nullable=False, default="")
-    created_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
-    revoked_at: Mapped[datetime | None] = mapped_column(Instant)

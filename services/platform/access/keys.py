@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.intake.store.orm import ApiKeyRow
+from services.platform.access.orm import ApiKeyRow
 
 PREFIX = "cw_"
 

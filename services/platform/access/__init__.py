@@ -1,0 +1,1 @@
+"""Access: the integrating agencies' API keys, shared by every HTTP service."""
