@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.platform.log.deadletter import DeadLetters, Decision
@@ -225,11 +224,6 @@ class Deliverer:
             self._dead.park(Record(self._notice_topic, -1, -1, message.case_id, encode(env), 0),
                             outcome.reason or "failed", entry_id=given_up_entry(notice_id), case_id=message.case_id)
 
-    def pending(self) -> int:
-        with self._sessions() as session:
-            return session.execute(select(func.count()).select_from(NoticeDeliveryRow)
-                                   .where(NoticeDeliveryRow.status == "pending")).scalar_one()
-
 
 def given_up_entry(notice_id: str) -> str:
     """The dead-letter entry of a notice given up on: one per notice, found again from the decision."""
@@ -263,7 +257,6 @@ class NotifyWorker:
         self.consumer = Consumer(NAME, event_log, topics, sessions, self.decider, dead_letters.topic,
                                  decisions_topic, clock, after_commit=self.deliverer.deliver_pending,
                                  metrics=metrics, seed_from_group=group, on_decision=on_decision)
-        self.stopping = threading.Event()
 
     @property
     def sent(self) -> int:

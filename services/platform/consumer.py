@@ -174,8 +174,10 @@ class Consumer:
         self.metrics.waiting.labels(self.name).set(len(self._waiting))
 
     # -- the loop -----------------------------------------------------------------
-    def run(self, poll_timeout: float = 0.5, until_caught_up: bool = False) -> int:
-        """Consume until stopped (or, with ``until_caught_up``, until the ends seen at start). Returns events handled."""
+    def run(self, poll_timeout: float = 0.5, until_caught_up: bool = False,
+            progress: Callable[[int], None] | None = None) -> int:
+        """Consume until stopped (or, with ``until_caught_up``, until the ends seen at start). Returns events
+        handled; ``progress`` hears each batch's size."""
         positions = self._load()
         self._after_commit()  # what a crash left in an outbox
         readers = {t: self._log.reader(t, positions[t]) for t in self._all_topics()}
@@ -202,6 +204,8 @@ class Consumer:
                             batch += r.poll(max_records=self._batch, timeout=0)
                 if batch:
                     self.step(batch, {t: r.positions() for t, r in readers.items()})
+                    if progress is not None:
+                        progress(len(batch))
                 if self._tick is not None and len(batch) < self._batch:
                     self._tick()  # only once caught up: a fact still unread may discharge what falls due
         finally:

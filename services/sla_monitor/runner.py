@@ -36,24 +36,6 @@ NAME = "sla_monitor"
 Clock = Callable[[], datetime]
 
 
-def rebuild_book(
-    event_log: EventLog,
-    topics: Topics,
-    book: ObligationBook,
-    now: datetime,
-    decode_fact: Callable[[Record], Envelope | None],
-    keep: Callable[[Record], bool] = lambda record: True,
-) -> tuple[list[Envelope], dict[str, dict[int, int]], int]:
-    """Fill ``book`` from the log: the case facts ``keep`` selects (petition events in case order,
-    then the notices sent) and the SLA events already emitted for them marked done. Returns the
-    derived events never emitted, each fact topic's positions after the replay, and how many facts
-    were replayed. A fact the book refuses raises (see ``MonitorLoop.restore`` for the careful path)."""
-    facts, positions = _facts(event_log, topics, decode_fact, keep)
-    emitted_records, _ = read_all(event_log, topics.sla_events)
-    emitted = [decode(r.value) for r in emitted_records if keep(r)]
-    return book.restore([env for _, env in facts], emitted, now), positions, len(facts)
-
-
 def _facts(event_log: EventLog, topics: Topics, decode_fact: Callable[[Record], Envelope | None],
            keep: Callable[[Record], bool]) -> tuple[list[tuple[Record, Envelope]], dict[str, dict[int, int]]]:
     """The case facts in the order they reached the live monitor: merged by when they were recorded

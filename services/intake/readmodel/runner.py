@@ -48,7 +48,7 @@ class ProjectionRunner:
         """Project until stopped (or until the log's end at start). Returns the events that changed rows
         (a redelivered event changes none)."""
         before = self.handler.applied
-        self.consumer.run(poll_timeout, until_caught_up)
+        self.consumer.run(poll_timeout, until_caught_up, progress)
         return self.handler.applied - before
 
     def stop(self) -> None:

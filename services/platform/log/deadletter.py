@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -102,12 +101,3 @@ class DeadLetters:
         except EventDecodeError as exc:
             self.park(record, str(exc))
             return None
-
-    def events(self, records: list[Record]) -> Iterator[tuple[Record, Envelope]]:
-        """Each valid record with its event, logged as seen by this service; the others parked."""
-        log = get_logger(self._service)
-        for record in records:
-            env = self.decode(record)
-            if env is not None:
-                log.info("event_seen", case_id=env.case_id, event_type=env.event_type, topic=record.topic)
-                yield record, env
