@@ -56,23 +56,16 @@ def _fail(message: str, code: int = 2) -> None:
 @app.command()
 def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP port")] = None,
        host: Annotated[Optional[str], typer.Option(help="HTTP host")] = None) -> None:
-    """Run the whole system: intake API, projection, sla_monitor, compensation, notify.
+    """Run the whole system: every part of the topology (`charterwatch topology`) in one process.
 
     Each part runs supervised: one that fails is restarted with backoff while the others keep serving."""
     import uvicorn
 
     from services.bootstrap import bootstrap
-    from services.compensation import worker as compensation
-    from services.compensation.api.app import create_app as create_compensation_app
     from services.intake.api.app import create_app
-    from services.intake.readmodel.runner import petition_projection_runner
-    from services.notify import worker as notify
-    from services.notify.api import create_app as create_notify_app
-    from services.platform.outbox.publisher import Outbox
     from services.platform.consumer import ConsumerMetrics
-    from services.platform.supervisor import ChildProcess, HttpServer, Supervisor
-    from services.sla_monitor import embedded as sla_embedded
     from services.sla_monitor.metrics import MonitorMetrics
+    from services.topology import PARTS, Wiring
 
     settings = _settings(mode, port=port, host=host)
     c = bootstrap(settings)
@@ -80,42 +73,16 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     key_note = _local_key(c)
     api = create_app(c)
     registry = api.state.metrics.registry  # one /metrics for the whole process
-    consumer_metrics = ConsumerMetrics(registry)
-    monitor_metrics = MonitorMetrics(registry)
-    outbox_metrics = api.state.outbox.metrics
+    wiring = Wiring(c, ConsumerMetrics(registry), api.state.outbox.metrics, MonitorMetrics(registry),
+                    apps={"intake": api})
     server = uvicorn.Server(uvicorn.Config(api, host=settings.host, port=settings.port,
                                            log_config=None, access_log=False))
-    supervisor = Supervisor()
-    consumers: dict[str, object] = {}
-
-    def tracked(name: str, make):  # type: ignore[no-untyped-def]
-        def build():  # type: ignore[no-untyped-def]
-            loop = make()
-            consumers[name] = loop
-            return loop
-        return build
-
-    supervisor.start("intake_relay", api.state.outbox)
-    supervisor.start("projection", tracked("projection", lambda: petition_projection_runner(c, consumer_metrics)))
-    if settings.mode == "kafka":
-        supervisor.start("sla_monitor", lambda: ChildProcess([sys.executable, "-m", "services.cli", "sla-monitor"]))
-    else:
-        supervisor.start("sla_monitor", tracked("sla_monitor", lambda: sla_embedded.loops(
-            c, consumer_metrics=consumer_metrics, monitor_metrics=monitor_metrics)[0]))
-    comp_outbox = Outbox(c.log, c.topics.compensation_events, c.sessions, compensation.NAME, metrics=outbox_metrics)
-    supervisor.start("compensation_relay", comp_outbox)
-    supervisor.start("compensation", tracked("compensation", lambda: compensation.consumer(
-        c, comp_outbox, consumer_metrics)))
-    supervisor.start("compensation_api", lambda: HttpServer(create_compensation_app(c), settings.host,
-                                                            settings.compensation_port))
-    supervisor.start("notify", tracked("notify", lambda: notify.loops(c, consumer_metrics)[0]))
-    supervisor.start("notify_api", lambda: HttpServer(create_notify_app(c), settings.host, settings.notify_port))
+    supervisor, consumers = _start_parts(wiring, PARTS)
 
     def status() -> dict[str, object]:
         out: dict[str, object] = {"loops": supervisor.status()}
         for name, loop in consumers.items():
-            consumer = getattr(loop, "consumer", loop)
-            out[name] = consumer.status()  # type: ignore[attr-defined]
+            out[name] = getattr(loop, "consumer", loop).status()
         return out
 
     api.state.status = status
@@ -130,6 +97,62 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
         c.close()
     if not server.started:
         raise typer.Exit(1)
+
+
+def _start_parts(wiring, parts):  # type: ignore[no-untyped-def]
+    """Start each part supervised; returns the supervisor and the consumers by name (for /readyz)."""
+    from services.platform.supervisor import Supervisor
+
+    supervisor = Supervisor()
+    consumers: dict[str, object] = {}
+
+    def tracked(part):  # type: ignore[no-untyped-def]
+        def build():  # type: ignore[no-untyped-def]
+            loop = part.build(wiring)
+            if part.consumer:
+                consumers[part.name] = loop
+            return loop
+        return build
+
+    for part in parts:
+        supervisor.start(part.name, tracked(part))
+    return supervisor, consumers
+
+
+def _run_service(service: str, settings: Settings, http_port: dict[str, int] | None = None) -> None:
+    """Run one service's parts of the topology until Ctrl-C; each restarts with backoff when it fails."""
+    from services.bootstrap import bootstrap
+    from services.platform.consumer import ConsumerMetrics
+    from services.platform.outbox.publisher import OutboxMetrics
+    from services.sla_monitor.metrics import MonitorMetrics
+    from services.topology import Wiring, parts_of
+
+    c = bootstrap(settings)
+    wiring = Wiring(c, ConsumerMetrics(), OutboxMetrics(), MonitorMetrics(), http_port=http_port or {})
+    supervisor, _ = _start_parts(wiring, parts_of(service))
+    try:
+        for t in supervisor.threads:
+            while t.is_alive():
+                t.join(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        supervisor.join()
+        c.close()
+
+
+@app.command()
+def topology(mode: Mode = None) -> None:
+    """Every part of every service: what it reads and what it writes (the one declaration `up` runs)."""
+    from services.bootstrap import bootstrap
+    from services.topology import describe
+
+    c = bootstrap(_settings(mode), migrate_db=False)
+    try:
+        for line in describe(c):
+            typer.echo(line)
+    finally:
+        c.close()
 
 
 def _local_key(c: Container) -> str:
@@ -149,52 +172,30 @@ def _local_key(c: Container) -> str:
 
 @app.command()
 def intake(mode: Mode = None) -> None:
-    """Run only the intake HTTP API."""
+    """Run only the intake HTTP API, with its outbox relay."""
     import uvicorn
 
     from services.bootstrap import bootstrap
     from services.intake.api.app import create_app
-
-    from services.platform.supervisor import Supervisor
+    from services.platform.consumer import ConsumerMetrics
+    from services.sla_monitor.metrics import MonitorMetrics
+    from services.topology import Wiring, parts_of
 
     settings = _settings(mode)
     c = bootstrap(settings)
     api = create_app(c)
-    supervisor = Supervisor()
-    supervisor.start("intake_relay", api.state.outbox)  # publishes what a crash or a down log left behind
+    wiring = Wiring(c, ConsumerMetrics(), api.state.outbox.metrics, MonitorMetrics(), apps={"intake": api})
+    supervisor, _ = _start_parts(wiring, parts_of("intake"))  # publishes what a crash or a down log left behind
     try:
         uvicorn.run(api, host=settings.host, port=settings.port, log_config=None, access_log=False)
     finally:
         supervisor.join()
 
 
-def _run_loops(name: str, loops: list) -> None:
-    """Run a service's loops until Ctrl-C; each restarts with backoff when it fails."""
-    from services.platform.supervisor import Supervisor
-
-    supervisor = Supervisor()
-    for loop in loops:
-        supervisor.start(name, loop)
-    try:
-        for t in supervisor.threads:
-            while t.is_alive():
-                t.join(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        supervisor.join()
-    if supervisor.failed.is_set():
-        raise typer.Exit(1)
-
-
 @app.command()
 def project(mode: Mode = None) -> None:
     """Run only the read-model projection."""
-    from services.bootstrap import bootstrap
-    from services.intake.readmodel.runner import petition_projection_runner
-
-    c = bootstrap(_settings(mode))
-    _run_loops("projection", [lambda: petition_projection_runner(c)])
+    _run_service("project", _settings(mode))
 
 
 @app.command("sla-monitor")
@@ -228,42 +229,21 @@ def sla_monitor(mode: Mode = None) -> None:
         worker.spinner = None  # a terminal spinner would interleave escape codes with the JSON log lines
         worker.execute_from_commandline()
         return
-    from services.bootstrap import bootstrap
-    from services.sla_monitor import embedded
-
-    c = bootstrap(settings)
-    _run_loops("sla_monitor", [lambda: embedded.loops(c)[0]])
+    _run_service("sla-monitor", settings)
 
 
 @app.command()
 def compensation(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP port")] = None) -> None:
-    """Run only the compensation service: its consumers and its HTTP API."""
-    from services.bootstrap import bootstrap
-    from services.compensation import worker
-    from services.compensation.api.app import create_app
-    from services.platform.supervisor import HttpServer
-
-    from services.platform.outbox.publisher import Outbox
-
+    """Run only the compensation service: its consumer, its outbox relay and its HTTP API."""
     settings = _settings(mode)
-    c = bootstrap(settings)
-    outbox = Outbox(c.log, c.topics.compensation_events, c.sessions, worker.NAME)
-    _run_loops("compensation", [outbox, lambda: worker.consumer(c, outbox),
-                                lambda: HttpServer(create_app(c), settings.host, port or settings.compensation_port)])
+    _run_service("compensation", settings, {"compensation": port or settings.compensation_port})
 
 
 @app.command()
 def notify(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP port")] = None) -> None:
     """Run only the notify service: its consumer and the inbox API."""
-    from services.bootstrap import bootstrap
-    from services.notify import worker
-    from services.notify.api import create_app
-    from services.platform.supervisor import HttpServer
-
     settings = _settings(mode)
-    c = bootstrap(settings)
-    _run_loops("notify", [lambda: worker.loops(c)[0],
-                          lambda: HttpServer(create_app(c), settings.host, port or settings.notify_port)])
+    _run_service("notify", settings, {"notify": port or settings.notify_port})
 
 
 @topics_app.command("create")

@@ -12,13 +12,14 @@ from services.platform.http.body_limit import BodyLimit
 from services.platform.outbox.publisher import Outbox
 
 
-def create_app(container: Container) -> FastAPI:
+def create_app(container: Container, outbox: Outbox | None = None) -> FastAPI:
+    """``outbox``: the process's outbox for compensation, shared with its worker and relay."""
     app = FastAPI(title="CharterWatch compensation", version="1",
                   description="Vouchers, apologies, retraining and referrals (시정 및 보상조치), decided under each charter.")
     app.state.container = container
     app.state.ledger = Ledger(container.charters, container.calendar)
-    app.state.outbox = Outbox(container.log, container.topics.compensation_events, container.sessions,
-                              "compensation")
+    app.state.outbox = outbox or Outbox(container.log, container.topics.compensation_events, container.sessions,
+                                        "compensation")
     problems.install(app)
 
     @app.exception_handler(TransitionRefused)

@@ -1,0 +1,122 @@
+"""The topology, declared once: every loop of every service, what it reads and what it writes.
+
+`charterwatch up` runs every part; `charterwatch <service>` runs that service's parts (the service
+names are the commands: intake, project, sla-monitor, compensation, notify);
+`charterwatch topology` prints this table. Part of the composition root: it names concrete
+services, which nothing below it does.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.bootstrap import Container
+from services.platform.consumer import ConsumerMetrics
+from services.platform.outbox.publisher import Outbox, OutboxMetrics
+from services.platform.supervisor import ChildProcess, HttpServer, Loop
+
+
+@dataclass
+class Wiring:
+    """What the parts of one process share: the container, one metrics registry, the outboxes, the HTTP apps."""
+
+    c: Container
+    consumer_metrics: ConsumerMetrics
+    outbox_metrics: OutboxMetrics
+    monitor_metrics: Any
+    http_port: dict[str, int] = field(default_factory=dict)
+    _outboxes: dict[str, Outbox] = field(default_factory=dict)
+    apps: dict[str, Any] = field(default_factory=dict)
+
+    def outbox(self, producer: str, topic: str) -> Outbox:
+        """One outbox per producer per process, shared by its worker, its API and its relay."""
+        if producer not in self._outboxes:
+            self._outboxes[producer] = Outbox(self.c.log, topic, self.c.sessions, producer, metrics=self.outbox_metrics)
+        return self._outboxes[producer]
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    service: str
+    reads: tuple[str, ...]  # Topics attribute names
+    writes: tuple[str, ...]
+    build: Callable[[Wiring], Loop]
+    consumer: bool = False  # its status (parked, waiting cases) is reported by /readyz
+
+
+def _intake_relay(w: Wiring) -> Loop:
+    return w.apps["intake"].state.outbox  # type: ignore[no-any-return]
+
+
+def _projection(w: Wiring) -> Loop:
+    from services.intake.readmodel.runner import petition_projection_runner
+
+    return petition_projection_runner(w.c, w.consumer_metrics)
+
+
+def _monitor(w: Wiring) -> Loop:
+    if w.c.settings.mode == "kafka":  # the faust worker, its own process
+        return ChildProcess([sys.executable, "-m", "services.cli", "sla-monitor"])
+    from services.sla_monitor import embedded
+
+    return embedded.loops(w.c, consumer_metrics=w.consumer_metrics, monitor_metrics=w.monitor_metrics)[0]
+
+
+def _compensation_outbox(w: Wiring) -> Outbox:
+    from services.compensation.worker import NAME
+
+    return w.outbox(NAME, w.c.topics.compensation_events)
+
+
+def _compensation(w: Wiring) -> Loop:
+    from services.compensation import worker
+
+    return worker.consumer(w.c, _compensation_outbox(w), w.consumer_metrics)
+
+
+def _compensation_api(w: Wiring) -> Loop:
+    from services.compensation.api.app import create_app
+
+    return HttpServer(create_app(w.c, _compensation_outbox(w)), w.c.settings.host,
+                      w.http_port.get("compensation", w.c.settings.compensation_port))
+
+
+def _notify(w: Wiring) -> Loop:
+    from services.notify import worker
+
+    return worker.loops(w.c, w.consumer_metrics)[0]
+
+
+def _notify_api(w: Wiring) -> Loop:
+    from services.notify.api import create_app
+
+    return HttpServer(create_app(w.c), w.c.settings.host, w.http_port.get("notify", w.c.settings.notify_port))
+
+
+PARTS: tuple[Part, ...] = (
+    Part("intake_relay", "intake", (), ("petition_events",), _intake_relay),
+    Part("projection", "project", ("petition_events", "dead_letter_decisions"), ("dead_letter",), _projection,
+         consumer=True),
+    Part("sla_monitor", "sla-monitor", ("petition_events", "notice_events", "dead_letter_decisions"),
+         ("sla_events", "dead_letter"), _monitor, consumer=True),
+    Part("compensation_relay", "compensation", (), ("compensation_events",), lambda w: _compensation_outbox(w)),
+    Part("compensation", "compensation", ("petition_events", "sla_events", "dead_letter_decisions"),
+         ("compensation_events", "dead_letter"), _compensation, consumer=True),
+    Part("compensation_api", "compensation", (), ("compensation_events",), _compensation_api),
+    Part("notify", "notify", ("petition_events", "sla_events", "compensation_events", "dead_letter_decisions"),
+         ("notice_events", "dead_letter"), _notify, consumer=True),
+    Part("notify_api", "notify", (), (), _notify_api),
+)
+
+
+def parts_of(service: str | None) -> list[Part]:
+    return [p for p in PARTS if service is None or p.service == service]
+
+
+def describe(c: Container) -> list[str]:
+    t = c.topics
+    return [f"{p.service:<13} {p.name:<19} reads {', '.join(getattr(t, r) for r in p.reads) or '-'}; "
+            f"writes {', '.join(getattr(t, w) for w in p.writes) or '-'}" for p in PARTS]
