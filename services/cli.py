@@ -89,7 +89,8 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     typer.echo(f"CharterWatch is up ({settings.mode} mode): API on http://{settings.host}:{settings.port} "
                f"(OpenAPI at http://{settings.host}:{settings.port}/docs), compensation API on "
                f"http://{settings.host}:{settings.compensation_port}, inbox API on "
-               f"http://{settings.host}:{settings.notify_port}. {key_note} Ctrl-C stops it.", err=True)
+               f"http://{settings.host}:{settings.notify_port}, audit API on http://{settings.host}:{settings.audit_port}. "
+               f"{key_note} Ctrl-C stops it.", err=True)
     try:
         server.run()
     finally:
@@ -455,6 +456,13 @@ def audit_replay(
             raise typer.Exit(1)
     finally:
         c.close()
+
+
+@audit_app.command("serve")
+def audit_serve(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP port")] = None) -> None:
+    """Run only the audit API (a case's replay report over HTTP)."""
+    settings = _settings(mode)
+    _run_service("audit", settings, {"audit": port or settings.audit_port})
 
 
 @audit_app.command("verify")

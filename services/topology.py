@@ -1,7 +1,7 @@
 """The topology, declared once: every loop of every service, what it reads and what it writes.
 
 `charterwatch up` runs every part; `charterwatch <service>` runs that service's parts (the service
-names are the commands: intake, project, sla-monitor, compensation, notify);
+names are the commands: intake, project, sla-monitor, compensation, notify, and `audit serve`);
 `charterwatch topology` prints this table. Part of the composition root: it names concrete
 services, which nothing below it does.
 """
@@ -96,6 +96,12 @@ def _notify_api(w: Wiring) -> Loop:
     return HttpServer(create_app(w.c), w.c.settings.host, w.http_port.get("notify", w.c.settings.notify_port))
 
 
+def _audit_api(w: Wiring) -> Loop:
+    from services.audit.app import create_app
+
+    return HttpServer(create_app(w.c), w.c.settings.host, w.http_port.get("audit", w.c.settings.audit_port))
+
+
 PARTS: tuple[Part, ...] = (
     Part("intake_relay", "intake", (), ("petition_events",), _intake_relay),
     Part("projection", "project", ("petition_events", "dead_letter_decisions"), ("dead_letter",), _projection,
@@ -109,6 +115,8 @@ PARTS: tuple[Part, ...] = (
     Part("notify", "notify", ("petition_events", "sla_events", "compensation_events", "dead_letter_decisions"),
          ("notice_events", "dead_letter"), _notify, consumer=True),
     Part("notify_api", "notify", (), (), _notify_api),
+    Part("audit_api", "audit", ("petition_events", "sla_events", "compensation_events", "notice_events"), (),
+         _audit_api),
 )
 
 

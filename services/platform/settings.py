@@ -42,6 +42,7 @@ class Settings(BaseSettings):
         default=None, description="YAML with version, add, remove: temporary holidays declared after release"
     )
     notify_port: int = Field(default=8082, description="notify's API: the homepage inbox the citizen portal reads")
+    audit_port: int = Field(default=8083, description="the audit API: a case's replay report")
     smtp_host: str | None = Field(default=None, description="unset: e-mails are written under <data dir>/outgoing/email")
     smtp_port: int = 25
     smtp_sender: str = "CharterWatch <noreply@charterwatch.local>"

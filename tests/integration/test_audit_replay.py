@@ -317,13 +317,16 @@ def test_verify_names_the_first_broken_link(world: World, tmp_path: Path) -> Non
 def test_the_report_over_http_and_the_cli(world: World, tmp_path: Path) -> None:
     case_id = world.file()
     world.pump()
-    r = world.http.get(f"/v1/audit/cases/{case_id}")
+    audit = TestClient(__import__("services.audit.app", fromlist=["create_app"]).create_app(world.c))
+    audit.headers["Authorization"] = world.http.headers["Authorization"]  # the audit API: the same API keys
+    r = audit.get(f"/v1/audit/cases/{case_id}")
     assert r.status_code == 200 and r.json()["agrees"] and r.json()["charter"].startswith("dangjin")
     labels = [t["label"] for t in r.json()["timeline"]]
     assert "민원 접수" in labels and "의무 발생" in labels
-    html = world.http.get(f"/v1/audit/cases/{case_id}", params={"format": "html"})
+    html = audit.get(f"/v1/audit/cases/{case_id}", params={"format": "html"})
     assert html.headers["content-type"].startswith("text/html") and "민원 재현 감사 보고서" in html.text
-    assert world.http.get("/v1/audit/cases/unknown").status_code == 404
+    assert audit.get("/v1/audit/cases/unknown").status_code == 404
+    assert world.http.get(f"/v1/audit/cases/{case_id}").status_code == 404  # intake serves no audit
     early = case_report(world.c, case_id, as_of=T0 - timedelta(days=1))
     assert early is not None and early["timeline"] == []
 

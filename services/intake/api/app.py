@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.audit.api import router as audit_router
 from services.bootstrap import Container
 from services.platform.http import problems
 from services.platform.http.body_limit import BodyLimit
@@ -27,7 +26,6 @@ def create_app(container: Container) -> FastAPI:
                               metrics=OutboxMetrics(app.state.metrics.registry))
     problems.install(app)
     app.include_router(router)
-    app.include_router(audit_router)
     app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
