@@ -1,6 +1,6 @@
 """Intake's command handlers: fold the case, check the rules, append exactly one event.
 
-Plain functions over the container and a session the caller owns: the caller
+Plain functions over the rules they use (``Rules``) and a session the caller owns: the caller
 (the HTTP layer) commits, so the idempotency record, the case-stream row (the
 version claim) and the event queued in intake's outbox commit together or not
 at all. Nothing touches the log inside the transaction: the outbox relay
@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,11 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.bootstrap import Container
 from services.intake.store.orm import StreamEventRow
 from services.platform.http.problems import CommandRejected
 from services.platform.outbox.orm import OutboxRow
-from shared.charters import NoCharterInForce
+from shared.charters import CharterBook, NoCharterInForce
 from shared.deadline import Deadline, DeadlineInputError
 from shared.events import Envelope, decode, encode
 from shared.events.envelope import CharterRef, chain_hash
@@ -33,10 +33,22 @@ from shared.instants import to_kst
 from shared.periods import PetitionType, UnknownPetitionKind
 from shared.petition_case import CaseState, RuleViolation, apply, check, fold
 from shared.petition_clock import case_deadlines, statutory_deadline
-from shared.sealing import seal
-from shared.working_time import CalendarRangeError
+from shared.sealing import Keyring, seal
+from shared.working_time import CalendarRangeError, WorkingCalendar
 
 CLOCK_SKEW = timedelta(minutes=5)  # a caller's clock may run slightly ahead of ours
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What a command handler uses, and nothing else: the clock, the law's calendar, the charters,
+    and the keys that seal and pseudonymise the applicant."""
+
+    clock: Callable[[], datetime]
+    calendar: WorkingCalendar
+    charters: CharterBook
+    keyring: Keyring
+    applicant_ref_key: bytes
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,7 @@ def _check_reachable(cmd: FilePetition) -> None:
             raise CommandRejected(f"notice_channels[{i}]", f"{channel.value} needs applicant.{needed}")
 
 
-def _check_instant(c: Container, at: datetime, field: str, not_before: datetime | None = None) -> datetime:
+def _check_instant(c: Rules, at: datetime, field: str, not_before: datetime | None = None) -> datetime:
     at = to_kst(at, field)
     if at > c.clock() + CLOCK_SKEW:
         raise CommandRejected(field, "is in the future")
@@ -110,7 +122,7 @@ def load_case(session: Session, case_id: str) -> tuple[CaseState, CharterRef | N
 PRODUCER = "intake"
 
 
-def _commit_event(session: Session, c: Container, env: Envelope) -> None:
+def _commit_event(session: Session, env: Envelope) -> None:
     """Claim the case version and queue the event in the outbox, in the caller's transaction.
     A lost race on the version is a 409, with nothing queued."""
     raw = encode(env)
@@ -125,7 +137,7 @@ def _commit_event(session: Session, c: Container, env: Envelope) -> None:
                           published=False, created_at=env.recorded_at))
 
 
-def file_petition(session: Session, cmd: FilePetition, c: Container) -> Recorded:
+def file_petition(session: Session, cmd: FilePetition, c: Rules) -> Recorded:
     _check_reachable(cmd)
     received_at = _check_instant(c, cmd.received_at, "received_at")
     try:
@@ -149,13 +161,13 @@ def file_petition(session: Session, cmd: FilePetition, c: Container) -> Recorded
     env = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=1, occurred_at=received_at,
                    recorded_at=c.clock(), producer="intake", payload=payload,
                    charter=CharterRef(charter.id, charter.version))
-    _commit_event(session, c, env)
+    _commit_event(session, env)
     state = apply(CaseState(case_id), env)
     # An electronic petition's clock starts at formal receipt; until then this is the earliest possible deadline.
     return Recorded(env, state, deadline)
 
 
-def record_fact(session: Session, c: Container, case_id: str, payload: BaseModel, occurred_at: datetime,
+def record_fact(session: Session, c: Rules, case_id: str, payload: BaseModel, occurred_at: datetime,
                 agency_id: str, if_match: int | None) -> Recorded:
     """Record one fact on an existing case, under the rules of shared.petition_case."""
     state, charter_ref, head = load_case(session, case_id)
@@ -177,5 +189,5 @@ def record_fact(session: Session, c: Container, case_id: str, payload: BaseModel
         deadlines = case_deadlines(new_state, charter, c.calendar)
     except DeadlineInputError as exc:
         raise CommandRejected(exc.field, exc.message, 409, rule="Decree 21" if "xtension" in exc.field else None) from exc
-    _commit_event(session, c, env)
+    _commit_event(session, env)
     return Recorded(env, new_state, deadlines.statutory if deadlines else None)

@@ -35,6 +35,7 @@ from services.intake.commands import (
     CommandRejected,
     FilePetition,
     Recorded,
+    Rules,
     file_petition,
     record_fact,
 )
@@ -66,6 +67,11 @@ Metrics = Annotated[IntakeMetrics, Depends(metrics)]
 IntakeOutbox = Annotated[Outbox, Depends(outbox)]
 IdempotencyKey = Annotated[str | None, Header(max_length=200, description="a retry with the same key returns the first answer")]
 IfMatch = Annotated[str | None, Header(description="the case version you read (ETag); a stale one is 412")]
+
+
+def rules(c: Container) -> Rules:
+    """The command handlers get what they use from the container, and nothing else."""
+    return Rules(c.clock, c.calendar, c.charters, c.keyring, c.applicant_ref_key)
 
 
 def _recorded_body(r: Recorded) -> dict[str, Any]:
@@ -143,7 +149,7 @@ async def post_petition(body: PetitionIn, c: Deps, m: Metrics, ob: IntakeOutbox,
     )
 
     def action(session: Session) -> tuple[dict[str, Any], Recorded]:
-        recorded = file_petition(session, cmd, c)
+        recorded = file_petition(session, cmd, rules(c))
         assert recorded.envelope.charter is not None
         return {**_recorded_body(recorded), "charter_id": recorded.envelope.charter.charter_id,
                 "charter_version": recorded.envelope.charter.version}, recorded
@@ -195,7 +201,7 @@ def _command_route(path: str, payload_type: type[BaseModel], summary: str) -> No
         expected = _if_match(if_match)
 
         def action(session: Session) -> tuple[dict[str, Any], Recorded]:
-            recorded = record_fact(session, c, case_id, payload, occurred_at, agency_id, expected)
+            recorded = record_fact(session, rules(c), case_id, payload, occurred_at, agency_id, expected)
             return _recorded_body(recorded), recorded
 
         request_body = {"case_id": case_id, "path": path, **body.model_dump(mode="json")}  # type: ignore[attr-defined]
