@@ -13,7 +13,7 @@ from typing import Any
 import faust
 import orjson
 
-from services.platform.log.embedded import partition_for
+from services.platform.log.partitioner import partition_for
 from services.sla_monitor.topics import PARTITIONS
 from shared.events import Envelope, decode, encode
 

@@ -17,7 +17,7 @@ from services.audit.replay import replay_case
 from services.audit.service import case_report, replay_all, verify
 from services.audit.source import read_log
 from services.compensation.worker import loops as compensation_loops
-from services.platform.log.embedded import partition_for
+from services.platform.log.partitioner import partition_for
 from services.intake.readmodel.runner import petition_projection_runner
 from services.notify.channels.files import FileChannel
 from services.notify.channels.inbox import InboxChannel

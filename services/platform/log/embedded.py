@@ -9,11 +9,9 @@ import sqlite3
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 
-from kafka.partitioner.default import murmur2
-
+from services.platform.log.partitioner import partition_for
 from services.platform.log.port import (
     LogUnavailable,
     Position,
@@ -36,12 +34,6 @@ CREATE TABLE IF NOT EXISTS group_offsets (
     PRIMARY KEY (grp, topic, partition)
 ) WITHOUT ROWID;
 """
-
-
-@lru_cache(maxsize=1 << 16)  # murmur2 in pure Python costs ~12 us; a case's key recurs with each of its events
-def partition_for(key: str, partitions: int) -> int:
-    """Kafka's default partitioner: murmur2 of the key bytes, positive, modulo the count."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
 class EmbeddedLog:
