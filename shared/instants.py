@@ -23,8 +23,15 @@ def require_aware(value: datetime, field: str = "instant") -> datetime:
     return value
 
 
+class InstantRangeError(ValueError):
+    """An instant that cannot be shown in Korean time (year 1 or 9999 at the edge of an offset)."""
+
+
 def to_kst(value: datetime, field: str = "instant") -> datetime:
-    return require_aware(value, field).astimezone(KST)
+    try:
+        return require_aware(value, field).astimezone(KST)
+    except OverflowError as exc:
+        raise InstantRangeError(f"{field}: {value.isoformat()} is outside the range of dates") from exc
 
 
 def parse_instant(text: str, field: str = "instant") -> datetime:

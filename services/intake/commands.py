@@ -21,15 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.intake.schema import OutboxRow
 from services.intake.store.orm import StreamEventRow
 from services.platform.http.problems import CommandRejected
-from services.platform.outbox.orm import OutboxRow
 from shared.charters import CharterBook, NoCharterInForce
 from shared.deadline import Deadline, DeadlineInputError
 from shared.events import Envelope, decode, encode
 from shared.events.envelope import CharterRef, chain_hash
 from shared.events.petition import Channel, NoticeChannel, PetitionReceived
-from shared.instants import to_kst
+from shared.instants import InstantRangeError, to_kst
 from shared.periods import PetitionType, UnknownPetitionKind
 from shared.petition_case import CaseState, RuleViolation, apply, check, fold
 from shared.petition_clock import case_deadlines, statutory_deadline
@@ -101,7 +101,10 @@ def _check_reachable(cmd: FilePetition) -> None:
 
 
 def _check_instant(c: Rules, at: datetime, field: str, not_before: datetime | None = None) -> datetime:
-    at = to_kst(at, field)
+    try:
+        at = to_kst(at, field)
+    except InstantRangeError as exc:
+        raise CommandRejected(field, "is outside the range of dates") from exc
     if at > c.clock() + CLOCK_SKEW:
         raise CommandRejected(field, "is in the future")
     if not_before is not None and at < not_before:
@@ -133,7 +136,7 @@ def _commit_event(session: Session, env: Envelope) -> None:
     except IntegrityError as exc:
         raise CommandRejected("case_id", "the case changed concurrently; read it again and retry", 409,
                               rule="concurrent-change") from exc
-    session.add(OutboxRow(event_id=str(env.event_id), producer=PRODUCER, case_id=env.case_id, value=raw,
+    session.add(OutboxRow(event_id=str(env.event_id), case_id=env.case_id, value=raw,
                           published=False, created_at=env.recorded_at))
 
 
