@@ -23,13 +23,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.compensation.ledger.book import Ledger  # noqa: E402
-from services.compensation.worker import LedgerConsumer  # noqa: E402
-from services.platform.log.deadletter import DeadLetters  # noqa: E402
+from services.compensation import worker  # noqa: E402
+from services.compensation.schema import CHAIN, OutboxRow  # noqa: E402
 from services.platform.log.embedded import EmbeddedLog  # noqa: E402
 from services.platform.log.port import EventLog  # noqa: E402
 from services.platform.log.topics import Topics  # noqa: E402
-from services.platform.db.engine import make_engine, make_sessionmaker
-from services.bootstrap import migrate  # noqa: E402
+from services.platform.db.engine import make_engine, make_sessionmaker, migrate  # noqa: E402
 from services.platform.logs import configure  # noqa: E402
 from services.platform.outbox.publisher import Outbox  # noqa: E402
 from shared.charters import CharterBook  # noqa: E402
@@ -38,16 +37,29 @@ from shared.events import (  # noqa: E402
     encode,
     sla,  # noqa: E402
 )
+from shared.events import petition as ev  # noqa: E402
 from shared.events.envelope import CharterRef  # noqa: E402
+from shared.sealing import Sealed  # noqa: E402
 from shared.holiday_source import korean_calendar  # noqa: E402
 from shared.instants import KST  # noqa: E402
 
 
-def breaches(n: int, calendar_version: str) -> list[tuple[str, bytes]]:
+def receipt(case_id: str, at: datetime) -> bytes:
+    """The case's receipt: compensation waits for it before it decides on a breach."""
+    return encode(Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=1, occurred_at=at, recorded_at=at,
+                           producer="intake", charter=CharterRef("dangjin", "2024.1"), payload=ev.PetitionReceived(
+                               municipality_id="dangjin", agency_id="bench", petition_type="grievance",
+                               channel="visit", title="민원", applicant=Sealed(kid="k", nonce="n", ciphertext="c"),
+                               applicant_ref="r" * 32, notice_channels=(), electronic_consent=False)))
+
+
+def breaches(n: int, calendar_version: str) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
+    """(receipts, breaches), one of each per case."""
     due = datetime(2027, 3, 11, 18, tzinfo=KST)
-    out = []
+    out, receipts = [], []
     for i in range(n):
         case_id = str(uuid.uuid4())
+        receipts.append((case_id, receipt(case_id, due - timedelta(days=9))))
         proof = sla.Proof(rule="Act 19; Decree 17", started_at=due - timedelta(days=9), period="7d",
                           counting="working_days", calendar_version=calendar_version, basis_event_id=str(uuid.uuid4()))
         env = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=1, occurred_at=due + timedelta(seconds=i % 60),
@@ -55,7 +67,7 @@ def breaches(n: int, calendar_version: str) -> list[tuple[str, bytes]]:
                        payload=sla.ObligationBreached(obligation_id="statutory_deadline", kind="statutory_deadline",
                                                       due_at=due, citizen_facing=True, severity="breach", proof=proof))
         out.append((case_id, encode(env)))
-    return out
+    return receipts, out
 
 
 def raw_rate(log: EventLog, topic: str, n: int) -> float:
@@ -88,20 +100,20 @@ def main() -> None:
         where = "the embedded log (set KAFKA_BOOTSTRAP_SERVERS for a real broker)"
     topics = Topics(f"bench{uuid.uuid4().hex[:6]}.")
     log.create_topics(topics.specs())
-    items = breaches(args.breaches, calendar.version)
+    receipts, items = breaches(args.breaches, calendar.version)
     for i in range(0, len(items), 2000):
+        log.append_many(topics.petition_events, receipts[i:i + 2000])
         log.append_many(topics.sla_events, items[i:i + 2000])
 
     raw = raw_rate(log, topics.sla_events, args.breaches)
 
     url = args.database_url or f"sqlite:///{tmp / 'ledger.db'}"
     engine = make_engine(url)
-    migrate(engine)
+    migrate(engine, CHAIN)
     sessions = make_sessionmaker(engine)
-    consumer = LedgerConsumer(log, topics.sla_events, sessions, Ledger(CharterBook.bundled(), calendar),
-                              Outbox(log, topics.compensation_events, sessions, "compensation"),
-                              DeadLetters(log, topics.dead_letter, "bench"), lambda: datetime.now(KST),
-                              group=f"bench-{uuid.uuid4().hex[:6]}")
+    consumer = worker.consumer(log, topics, sessions, Ledger(CharterBook.bundled(), calendar),
+                               Outbox(log, topics.compensation_events, sessions, OutboxRow, "compensation"),
+                               lambda: datetime.now(KST))
     t0 = time.perf_counter()
     consumer.run(poll_timeout=1.0, until_caught_up=True)
     elapsed = time.perf_counter() - t0

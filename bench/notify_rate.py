@@ -31,14 +31,12 @@ from services.platform.log.embedded import EmbeddedLog  # noqa: E402
 from services.platform.logs import configure  # noqa: E402
 from services.notify.channels.email import SmtpChannel  # noqa: E402
 from services.notify.delivery import RetryPolicy  # noqa: E402
-from services.notify.worker import NotifyWorker  # noqa: E402
-from services.platform.outbox.publisher import Outbox  # noqa: E402
+from services import wiring  # noqa: E402
 from services.platform.settings import Settings  # noqa: E402
 from shared.events import Envelope, encode  # noqa: E402
 from shared.events import petition as ev  # noqa: E402
 from shared.events.envelope import CharterRef  # noqa: E402
 from shared.instants import KST  # noqa: E402
-from shared.notices.render import Renderer  # noqa: E402
 from shared.sealing import seal  # noqa: E402
 
 CONCURRENCY = 16
@@ -102,11 +100,8 @@ def main() -> None:
                             payload=ev.PetitionResolved(outcome="accepted", explanation="처리를 마쳤습니다."))
         items += [(case_id, encode(received)), (case_id, encode(resolved))]
     c.log.append_many(c.topics.petition_events, items)
-    t = c.topics
-    worker = NotifyWorker(c.log, [t.petition_events], t.notice_events, c.sessions, c.keyring, c.charters,
-                          c.calendar, Renderer(), {"email": SmtpChannel("127.0.0.1", port, "noreply@x.kr")},
-                          Outbox(c.log, t.notice_events, c.sessions, "notify"), c.dead_letters("notify"), c.clock,
-                          RetryPolicy(), concurrency=CONCURRENCY)
+    worker = wiring.notify_worker(c, channels={"email": SmtpChannel("127.0.0.1", port, "noreply@x.kr")},
+                                  policy=RetryPolicy(), concurrency=CONCURRENCY)
     before = sink.count
     t0 = time.perf_counter()
     worker.run(poll_timeout=0.2, until_caught_up=True)

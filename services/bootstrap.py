@@ -5,21 +5,27 @@ import base64
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 
+from services import legacy_schema
+from services.compensation.schema import CHAIN as COMPENSATION
+from services.intake.schema import CHAIN as INTAKE
+from services.notify.schema import CHAIN as NOTIFY
+from services.platform.access.schema import CHAIN as ACCESS
+from services.platform.db.database import Database
+from services.platform.db.engine import Chain
+from services.platform.db.engine import migrate as migrate_chain
 from services.platform.log.deadletter import DeadLetters
 from services.platform.log.embedded import EmbeddedLog
 from services.platform.log.kafka import KafkaLog
 from services.platform.log.port import EventLog
 from services.platform.log.topics import Topics
-from services.platform.db.engine import make_engine, make_sessionmaker
-from services.platform.db.engine import migrate as migrate_chain
 from services.platform.settings import Settings
+from services.sla_monitor.schema import CHAIN as SLA_MONITOR
 from shared.charters import CharterBook
 from shared.holiday_source import HolidayOverrides, korean_calendar
 from shared.instants import parse_instant
@@ -27,17 +33,29 @@ from shared.sealing import Keyring
 from shared.working_time import WorkingCalendar
 
 Clock = Callable[[], datetime]
-# One migration chain for every table today (each service's own chain is the next step, issue 15).
-MIGRATIONS = Path(__file__).resolve().parent / "intake" / "migrations"
+# Each service's own migration chain, in its own database (or its own tables of a shared one).
+CHAINS: dict[str, Chain] = {c.service: c for c in (ACCESS, INTAKE, SLA_MONITOR, COMPENSATION, NOTIFY)}
+
+
+def migrate_engines(engines: dict[str, Engine]) -> None:
+    """Every service's tables at its newest migration (idempotent). ``engines``: by service; services
+    may share one. A database the one-chain schema wrote (before issue 15) is upgraded in place."""
+    distinct = list({id(e): e for e in engines.values()}.values())
+    for engine in distinct:
+        legacy_schema.bring_up(engine)
+    for service, chain in CHAINS.items():
+        migrate_chain(engines[service], chain)
+    for engine in distinct:
+        legacy_schema.retire(engine)
 
 
 def migrate(engine: Engine) -> None:
-    """Every table at the newest migration (idempotent)."""
-    migrate_chain(engine, MIGRATIONS)
+    """Every service's tables in one database (embedded mode, tests, scratch copies)."""
+    migrate_engines({service: engine for service in CHAINS})
 
 
 def wall_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def file_clock(path: Path) -> Clock:
@@ -62,36 +80,32 @@ class Container:
     keyring: Keyring
     applicant_ref_key: bytes
     clock: Clock = wall_clock
-    _engine: Engine | None = field(default=None, repr=False)
-    _sessions: sessionmaker | None = field(default=None, repr=False)
-    _readers: sessionmaker | None = field(default=None, repr=False)
+    _databases: dict[tuple[str, str | None], Database] = field(default_factory=dict, repr=False)
 
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = make_engine(self.settings.resolved_database_url())
-        return self._engine
+    def now(self) -> datetime:
+        """The clock as services get it: read through the container, so a drill (or a test) that sets
+        ``clock`` moves every service built before."""
+        return self.clock()
 
-    @property
-    def sessions(self) -> sessionmaker:
-        if self._sessions is None:
-            self._sessions = make_sessionmaker(self.engine)
-        return self._sessions
+    def database(self, service: str) -> Database:
+        """A service's own database (``CHARTERWATCH_<SERVICE>_DATABASE_URL``); services configured with the
+        same URL and schema share one engine, so one process queues its SQLite writers in one line."""
+        where = self.settings.database_for(service)
+        if where not in self._databases:
+            self._databases[where] = Database.open(*where)
+        return self._databases[where]
 
-    @property
-    def readers(self) -> sessionmaker:
-        """Sessions for queries only (API reads, authentication)."""
-        if self._readers is None:
-            self._readers = make_sessionmaker(self.engine, read_only=True)
-        return self._readers
+    def migrate(self) -> None:
+        migrate_engines({service: self.database(service).engine for service in CHAINS})
 
     def dead_letters(self, service: str) -> DeadLetters:
         return DeadLetters(self.log, self.topics.dead_letter, service)
 
     def close(self) -> None:
         self.log.close()
-        if self._engine is not None:
-            self._engine.dispose()
+        for db in self._databases.values():
+            db.close()
+        self._databases.clear()
 
 
 def make_log(settings: Settings) -> EventLog:
@@ -144,5 +158,5 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None, log:
         clock=clock,
     )
     if migrate_db:
-        migrate(container.engine)
+        container.migrate()
     return container

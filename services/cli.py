@@ -62,16 +62,16 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     import uvicorn
 
     from services.bootstrap import bootstrap
-    from services.intake.api.app import create_app
     from services.platform.consumer import ConsumerMetrics
     from services.sla_monitor.metrics import MonitorMetrics
     from services.topology import PARTS, Wiring
+    from services.wiring import intake_app
 
     settings = _settings(mode, port=port, host=host)
     c = bootstrap(settings)
     c.log.create_topics(c.topics.specs())
     key_note = _local_key(c)
-    api = create_app(c)
+    api = intake_app(c)
     registry = api.state.metrics.registry  # one /metrics for the whole process
     wiring = Wiring(c, ConsumerMetrics(registry), api.state.outbox.metrics, MonitorMetrics(registry),
                     apps={"intake": api})
@@ -161,7 +161,7 @@ def _local_key(c: Container) -> str:
     from services.platform.access.keys import issue_key, list_keys
 
     path = c.settings.data_dir / "local-api-key"
-    with c.sessions.begin() as session:
+    with c.database("access").sessions.begin() as session:
         if list_keys(session):
             return f"API key for agency 'local': see {path}." if path.exists() else "Use an agency's API key."
         issued = issue_key(session, "local", c.clock(), label="created by charterwatch up")
@@ -177,14 +177,14 @@ def intake(mode: Mode = None) -> None:
     import uvicorn
 
     from services.bootstrap import bootstrap
-    from services.intake.api.app import create_app
     from services.platform.consumer import ConsumerMetrics
     from services.sla_monitor.metrics import MonitorMetrics
     from services.topology import Wiring, parts_of
+    from services.wiring import intake_app
 
     settings = _settings(mode)
     c = bootstrap(settings)
-    api = create_app(c)
+    api = intake_app(c)
     wiring = Wiring(c, ConsumerMetrics(), api.state.outbox.metrics, MonitorMetrics(), apps={"intake": api})
     supervisor, _ = _start_parts(wiring, parts_of("intake"))  # publishes what a crash or a down log left behind
     try:
@@ -207,12 +207,11 @@ def sla_monitor(mode: Mode = None) -> None:
         import faust
 
         from services.bootstrap import load_calendar, settings_clock
+        from services.platform.log.kafka import KafkaLog
         from services.platform.log.topics import Topics
         from services.sla_monitor.agents import register
         from services.sla_monitor.app import create_app as create_faust_app
         from shared.charters import CharterBook
-
-        from services.platform.log.kafka import KafkaLog
 
         admin = KafkaLog(settings.kafka_bootstrap_servers)
         try:  # every topic, the table's changelog included, exists before the first write
@@ -221,7 +220,7 @@ def sla_monitor(mode: Mode = None) -> None:
             admin.close()
         faust_app = create_faust_app(settings)
         monitor = register(faust_app, Topics(settings.topic_prefix), load_calendar(settings.holiday_overrides_file),
-                           CharterBook.bundled(), settings_clock(settings))
+                           CharterBook.bundled(), settings_clock(settings), settings.monitor_stall_s)
         if settings.monitor_metrics_port:
             from prometheus_client import start_http_server
 
@@ -267,14 +266,20 @@ def topics_create(mode: Mode = None) -> None:
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply the read-model migrations (Alembic) to CHARTERWATCH_DATABASE_URL."""
-    from services.platform.db.engine import make_engine
-    from services.bootstrap import migrate
+    """Apply every service's migrations (Alembic) to its own database (CHARTERWATCH_<SERVICE>_DATABASE_URL,
+    else CHARTERWATCH_DATABASE_URL). A database written before each service had its own chain is upgraded
+    in place."""
+    from services.bootstrap import CHAINS, bootstrap
 
-    engine = make_engine(_settings().resolved_database_url())
-    migrate(engine)
-    engine.dispose()
-    typer.echo("read-model schema is at the newest migration")
+    c = bootstrap(_settings(), migrate_db=False)
+    try:
+        c.migrate()
+        for service in CHAINS:
+            url, schema = c.settings.database_for(service)
+            where = c.database(service).engine.url.render_as_string(hide_password=True)
+            typer.echo(f"{service:<13} at its newest migration in {where}" + (f" (schema {schema})" if schema else ""))
+    finally:
+        c.close()
 
 
 @app.command()
@@ -366,7 +371,7 @@ def keys_create(agency: Annotated[str, typer.Option(help="the integrating agency
     from services.platform.access.keys import issue_key
 
     c = bootstrap(_settings())
-    with c.sessions.begin() as session:
+    with c.database("access").sessions.begin() as session:
         issued = issue_key(session, agency, c.clock(), label)
     typer.echo(issued.token)
 
@@ -378,7 +383,7 @@ def keys_list() -> None:
     from services.platform.access.keys import list_keys
 
     c = bootstrap(_settings())
-    with c.sessions() as session:
+    with c.database("access").sessions() as session:
         for k in list_keys(session):
             state = f"revoked {k.revoked_at.isoformat()}" if k.revoked_at else "active"
             typer.echo(f"{k.key_id}\t{k.agency_id}\t{state}\t{k.label}")
@@ -391,7 +396,7 @@ def keys_revoke(key_id: str) -> None:
     from services.platform.access.keys import revoke_key
 
     c = bootstrap(_settings())
-    with c.sessions.begin() as session:
+    with c.database("access").sessions.begin() as session:
         if not revoke_key(session, key_id, c.clock()):
             _fail(f"no active key {key_id}", 1)
     typer.echo(f"revoked {key_id}")
@@ -417,6 +422,7 @@ def audit_replay(
     from services.audit import service
     from services.audit.report import as_html
     from services.bootstrap import bootstrap
+    from services.wiring import audit
     from shared.instants import parse_instant
 
     if (case is None) == (not all_cases):
@@ -424,9 +430,10 @@ def audit_replay(
     if output not in ("json", "html"):
         raise typer.BadParameter("--format: json or html")
     c = bootstrap(_settings(mode))
+    a = audit(c)
     try:
         if case is not None:
-            report = service.case_report(c, case, parse_instant(as_of, "as_of") if as_of else None)
+            report = service.case_report(a, case, parse_instant(as_of, "as_of") if as_of else None)
             if report is None:
                 typer.echo(f"no events for case {case}", err=True)
                 raise typer.Exit(2)
@@ -442,7 +449,7 @@ def audit_replay(
         from services.audit.source import ends
 
         with typer.progressbar(length=ends(c.log, c.topics), label="reading the log", file=sys.stderr) as bar:
-            summary = service.replay_all(c, parse_instant(received_from, "from") if received_from else None,
+            summary = service.replay_all(a, parse_instant(received_from, "from") if received_from else None,
                                          parse_instant(received_to, "to") if received_to else None, bar.update,
                                          workers or default_workers())
         result = {"cases": summary.cases, "events": summary.events, "decisions_rederived": summary.decisions,
@@ -470,10 +477,11 @@ def audit_verify(mode: Mode = None) -> None:
     """Check every case's hash chain on the petition topic; name the first broken link. Exits 1 if any."""
     from services.audit import service
     from services.bootstrap import bootstrap
+    from services.wiring import audit, stored_head
 
     c = bootstrap(_settings(mode))
     try:
-        report = service.verify(c)
+        report = service.verify(audit(c), stored_head(c))
     finally:
         c.close()
     for b in report.broken:
@@ -489,14 +497,15 @@ def audit_verify(mode: Mode = None) -> None:
 def projections_rebuild(mode: Mode = None) -> None:
     """Rebuild every read model from the log into a scratch database, check it equals the live one,
     then rebuild the live one from the log. Exits 1 if they differed (the live one is rebuilt anyway)."""
-    from services.audit.projections import rebuild
     from services.bootstrap import bootstrap
+    from services.intake.readmodel.rebuild import rebuild
+    from services.wiring import petition_projection
 
     c = bootstrap(_settings(mode))
     try:
         with typer.progressbar(length=sum(c.log.end_offsets(c.topics.petition_events).values()),
                                label="projecting", file=sys.stderr) as bar:
-            result = rebuild(c, bar.update)
+            result = rebuild(c.log, c.topics, c.database("intake").sessions, petition_projection(c), bar.update)
     finally:
         c.close()
     for line in result.differences[:50]:
@@ -509,8 +518,8 @@ def projections_rebuild(mode: Mode = None) -> None:
 
 def _dead_letters(mode: str | None):  # type: ignore[no-untyped-def]
     from services.bootstrap import make_log
-    from services.platform.log.topics import Topics
     from services.platform.dead_letters import DeadLetterBook
+    from services.platform.log.topics import Topics
 
     settings = _settings(mode)
     return DeadLetterBook(make_log(settings), Topics(settings.topic_prefix))

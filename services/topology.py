@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from services import wiring
 from services.bootstrap import Container
 from services.platform.consumer import ConsumerMetrics
 from services.platform.outbox.publisher import Outbox, OutboxMetrics
@@ -30,11 +31,11 @@ class Wiring:
     _outboxes: dict[str, Outbox] = field(default_factory=dict)
     apps: dict[str, Any] = field(default_factory=dict)
 
-    def outbox(self, producer: str, topic: str) -> Outbox:
-        """One outbox per producer per process, shared by its worker, its API and its relay."""
-        if producer not in self._outboxes:
-            self._outboxes[producer] = Outbox(self.c.log, topic, self.c.sessions, producer, metrics=self.outbox_metrics)
-        return self._outboxes[producer]
+    def compensation_outbox(self) -> Outbox:
+        """One compensation outbox per process, shared by its worker, its API and its relay."""
+        if "compensation" not in self._outboxes:
+            self._outboxes["compensation"] = wiring.compensation_outbox(self.c, self.outbox_metrics)
+        return self._outboxes["compensation"]
 
 
 @dataclass(frozen=True)
@@ -52,54 +53,34 @@ def _intake_relay(w: Wiring) -> Loop:
 
 
 def _projection(w: Wiring) -> Loop:
-    from services.intake.readmodel.runner import petition_projection_runner
-
-    return petition_projection_runner(w.c, w.consumer_metrics)
+    return wiring.petition_projection_runner(w.c, w.consumer_metrics)
 
 
 def _monitor(w: Wiring) -> Loop:
     if w.c.settings.mode == "kafka":  # the faust worker, its own process
         return ChildProcess([sys.executable, "-m", "services.cli", "sla-monitor"])
-    from services.sla_monitor import embedded
-
-    return embedded.loops(w.c, consumer_metrics=w.consumer_metrics, monitor_metrics=w.monitor_metrics)[0]
-
-
-def _compensation_outbox(w: Wiring) -> Outbox:
-    from services.compensation.worker import NAME
-
-    return w.outbox(NAME, w.c.topics.compensation_events)
+    return wiring.monitor_loop(w.c, consumer_metrics=w.consumer_metrics, monitor_metrics=w.monitor_metrics)
 
 
 def _compensation(w: Wiring) -> Loop:
-    from services.compensation import worker
-
-    return worker.consumer(w.c, _compensation_outbox(w), w.consumer_metrics)
+    return wiring.compensation_consumer(w.c, w.compensation_outbox(), w.consumer_metrics)
 
 
 def _compensation_api(w: Wiring) -> Loop:
-    from services.compensation.api.app import create_app
-
-    return HttpServer(create_app(w.c, _compensation_outbox(w)), w.c.settings.host,
+    return HttpServer(wiring.compensation_app(w.c, w.compensation_outbox()), w.c.settings.host,
                       w.http_port.get("compensation", w.c.settings.compensation_port))
 
 
 def _notify(w: Wiring) -> Loop:
-    from services.notify import worker
-
-    return worker.loops(w.c, w.consumer_metrics)[0]
+    return wiring.notify_worker(w.c, w.consumer_metrics)
 
 
 def _notify_api(w: Wiring) -> Loop:
-    from services.notify.api import create_app
-
-    return HttpServer(create_app(w.c), w.c.settings.host, w.http_port.get("notify", w.c.settings.notify_port))
+    return HttpServer(wiring.notify_app(w.c), w.c.settings.host, w.http_port.get("notify", w.c.settings.notify_port))
 
 
 def _audit_api(w: Wiring) -> Loop:
-    from services.audit.app import create_app
-
-    return HttpServer(create_app(w.c), w.c.settings.host, w.http_port.get("audit", w.c.settings.audit_port))
+    return HttpServer(wiring.audit_app(w.c), w.c.settings.host, w.http_port.get("audit", w.c.settings.audit_port))
 
 
 PARTS: tuple[Part, ...] = (
@@ -108,7 +89,7 @@ PARTS: tuple[Part, ...] = (
          consumer=True),
     Part("sla_monitor", "sla-monitor", ("petition_events", "notice_events", "dead_letter_decisions"),
          ("sla_events", "dead_letter"), _monitor, consumer=True),
-    Part("compensation_relay", "compensation", (), ("compensation_events",), lambda w: _compensation_outbox(w)),
+    Part("compensation_relay", "compensation", (), ("compensation_events",), lambda w: w.compensation_outbox()),
     Part("compensation", "compensation", ("petition_events", "sla_events", "dead_letter_decisions"),
          ("compensation_events", "dead_letter"), _compensation, consumer=True),
     Part("compensation_api", "compensation", (), ("compensation_events",), _compensation_api),

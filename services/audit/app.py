@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy.orm import sessionmaker
 
 from services.audit.api import router
-from services.bootstrap import Container
+from services.audit.deps import Audit
 from services.platform.http import problems
 from services.platform.http.body_limit import BodyLimit
 
 
-def create_app(container: Container) -> FastAPI:
+def create_app(audit: Audit, keys: sessionmaker, max_body_bytes: int) -> FastAPI:
+    """``keys``: read sessions of the access module (API keys)."""
     app = FastAPI(title="CharterWatch audit", version="1",
                   description="Every decision of a case re-derived from the log and compared (JSON or printable HTML).")
-    app.state.container = container
+    app.state.audit = audit
+    app.state.keys = keys
     problems.install(app)
     app.include_router(router)
 
@@ -20,5 +23,5 @@ def create_app(container: Container) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.add_middleware(BodyLimit, max_bytes=container.settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     return app

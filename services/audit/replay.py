@@ -4,9 +4,10 @@
   (petition events and notices sent), with the timers fired at each fact's recorded instant
   before the fact itself, as the live monitor would have, then up to ``as_of``. The charter is
   the version on the receipt's envelope (in force at receipt), never today's.
-- Remedies: a scratch ledger (in-memory SQLite) fed the petition events and the SLA events
-  as recorded (what compensation consumed), with the officials' recorded actions (approvals,
-  rejections, deliveries, batch issues) applied where they happened.
+- Remedies: the core's remedy decider (``shared.compensation.remedies``) over an in-memory
+  ledger, fed the petition events and the SLA events as recorded (what compensation consumed),
+  with the officials' recorded actions (approvals, rejections, deliveries, batch issues)
+  applied where they happened. No SQL: the same pure decision the compensation service runs.
 - Notices: the notices owed are re-decided and re-rendered with the recorded template version;
   the SHA-256 must equal the one recorded on ``NoticeSent``.
 
@@ -22,16 +23,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import StaticPool
 
-from services.compensation.ledger.book import Ledger
-from services.platform.db.types import Base
-from services.platform.outbox.orm import OutboxRow
 from shared.charters import CharterBook
 from shared.compensation.causes import cause_of, withdrawal_of
-from shared.events import Envelope, EventDecodeError, decode
+from shared.compensation.remedies import Remedies
+from shared.compensation.state import InMemoryLedgerState, LedgerState
+from shared.events import Envelope, EventDecodeError
 from shared.events import compensation as comp
 from shared.events import notice as nv
 from shared.events import petition as ev
@@ -252,14 +249,12 @@ def rederive_sla(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook
 
 
 class CompensationReplayer:
-    """A scratch ledger (in-memory SQLite) fed as compensation was live: one official's strikes count
+    """A scratch ledger (in memory) fed as compensation was live: one official's strikes count
     across cases, in the order the findings were recorded."""
 
     def __init__(self, calendar: WorkingCalendar, charters: CharterBook) -> None:
-        self.engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-        Base.metadata.create_all(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.ledger = Ledger(charters, calendar)
+        self.remedies = Remedies(charters, calendar)
+        self.state = InMemoryLedgerState()
 
     def rederive(self, cases: Sequence[CaseLog]) -> dict[str, tuple[list[Envelope], set[str]]]:
         """Each case's remedies re-decided, with the ids of the officials' recorded actions applied.
@@ -277,21 +272,17 @@ class CompensationReplayer:
             inputs += case.petition + case.sla_of(_may_cause_remedy) + list(acts.values())
         # an official acts on what is already in the ledger: at the same instant, after the facts
         inputs.sort(key=lambda e: (e.recorded_at, str(e.event_id) in officials, e.case_version or 0))
-        with self.sessions.begin() as session:
-            for env in inputs:
-                if str(env.event_id) in officials:
-                    _apply_official(self.ledger, session, env)
-                else:
-                    self.ledger.record(session, env, env.recorded_at)
-        with self.sessions.begin() as session:
-            rows = session.execute(select(OutboxRow).order_by(OutboxRow.seq)).scalars().all()
-            for r in rows:
-                out.setdefault(r.case_id, ([], set()))[0].append(decode(bytes(r.value)))
-                session.delete(r)
+        for env in inputs:
+            if str(env.event_id) in officials:
+                decided = _apply_official(self.remedies, self.state, env)
+            else:
+                decided = self.remedies.record(self.state, env, env.recorded_at)
+            for e in decided:  # in the order decided, as the live outbox would have queued them
+                out.setdefault(e.case_id, ([], set()))[0].append(e)
         return out
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Nothing to release (the ledger is in memory); kept for the callers that close one."""
 
 
 def _may_cause_remedy(data: dict[str, Any]) -> bool:
@@ -311,16 +302,18 @@ def _official(env: Envelope) -> bool:
             or (isinstance(p, comp.VoucherIssued) and p.batch_month is not None))
 
 
-def _apply_official(ledger: Ledger, session: Any, env: Envelope) -> None:
+def _apply_official(remedies: Remedies, state: LedgerState, env: Envelope) -> list[Envelope]:
     p = env.payload
     if isinstance(p, comp.VoucherApproved):
-        ledger.approve(session, p.voucher_id, p.approved_by, env.occurred_at)
-    elif isinstance(p, comp.VoucherCancelled):
-        ledger.reject(session, p.voucher_id, p.cancelled_by, p.reason.removeprefix("rejected: "), env.occurred_at)
-    elif isinstance(p, comp.VoucherDelivered):
-        ledger.deliver(session, p.voucher_id, p.delivered_by, env.occurred_at)
-    elif isinstance(p, comp.VoucherIssued):
-        ledger.issue_one(session, p.voucher_id, "batch", env.occurred_at)
+        return remedies.approve(state, p.voucher_id, p.approved_by, env.occurred_at)
+    if isinstance(p, comp.VoucherCancelled):
+        return remedies.reject(state, p.voucher_id, p.cancelled_by, p.reason.removeprefix("rejected: "),
+                               env.occurred_at)
+    if isinstance(p, comp.VoucherDelivered):
+        return remedies.deliver(state, p.voucher_id, p.delivered_by, env.occurred_at)
+    if isinstance(p, comp.VoucherIssued):
+        return remedies.issue_one(state, p.voucher_id, "batch", env.occurred_at)
+    return []
 
 
 def check_notices(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook, renderer: Renderer,

@@ -11,8 +11,8 @@ import orjson
 from services.audit.replay import CaseLog
 from services.platform.log.partitioner import partition_for
 from services.platform.log.port import EventLog
-from services.platform.log.topics import Topics
 from services.platform.log.reading import read_all
+from services.platform.log.topics import Topics
 from shared.events import EventDecodeError, decode
 
 

@@ -8,8 +8,8 @@ command store's copy (intake's ``case_streams``) when one is given.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from services.platform.log.port import Record

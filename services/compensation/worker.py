@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from services.bootstrap import Container
 from services.compensation.ledger.book import Ledger
 from services.compensation.ledger.orm import CompensationCaseRow
+from services.compensation.schema import RUNTIME
+from services.platform.consumer import Consumer, ConsumerMetrics, Wait
+from services.platform.log.port import EventLog
+from services.platform.log.topics import Topics
 from services.platform.logs import get_logger
 from services.platform.outbox.publisher import Outbox
-from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from shared.events import Envelope
 from shared.events import petition as ev
 
@@ -50,12 +52,9 @@ class LedgerHandler:
         return None
 
 
-def consumer(c: Container, outbox: Outbox, metrics: ConsumerMetrics | None = None) -> Consumer:
-    handler = LedgerHandler(Ledger(c.charters, c.calendar), c.clock)
-    return Consumer(NAME, c.log, [c.topics.petition_events, c.topics.sla_events], c.sessions, handler,
-                    c.topics.dead_letter, c.topics.dead_letter_decisions, c.clock, after_commit=outbox.publish,
-                    metrics=metrics, seed_from_group=GROUP)
-
-
-def loops(c: Container, outbox: Outbox | None = None) -> list[Consumer]:
-    return [consumer(c, outbox or Outbox(c.log, c.topics.compensation_events, c.sessions, NAME))]
+def consumer(log: EventLog, topics: Topics, sessions: sessionmaker, ledger: Ledger, outbox: Outbox, clock: Clock,
+             metrics: ConsumerMetrics | None = None) -> Consumer:
+    """The worker over its own database (``sessions``); ``outbox``: the one its API and relay share."""
+    return Consumer(NAME, log, [topics.petition_events, topics.sla_events], sessions, RUNTIME,
+                    LedgerHandler(ledger, clock), topics.dead_letter, topics.dead_letter_decisions, clock,
+                    after_commit=outbox.publish, metrics=metrics, seed_from_group=GROUP)

@@ -20,20 +20,20 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.notify.channels.port import Channel, Message
+from services.notify.delivery import Outcome, RetryPolicy, deliver
+from services.notify.schema import RUNTIME, OutboxRow
+from services.notify.store.orm import NoticeDeliveryRow, NotifyCaseEventRow
+from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from services.platform.log.deadletter import DeadLetters, Decision
 from services.platform.log.port import EventLog, Record
 from services.platform.logs import get_logger
-from services.notify.channels.port import Channel, Message
-from services.notify.delivery import Outcome, RetryPolicy, deliver
-from services.notify.store.orm import NoticeDeliveryRow, NotifyCaseEventRow
-from services.platform.outbox.orm import OutboxRow
 from services.platform.outbox.publisher import Outbox
-from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from shared.charters import CharterBook
 from shared.events import Envelope, decode, encode
 from shared.events import notice as nv
@@ -42,9 +42,6 @@ from shared.notices.decide import NoticeCase, Order, observe, owed
 from shared.notices.render import Renderer
 from shared.sealing import Keyring, Sealed, seal, unseal
 from shared.working_time import WorkingCalendar
-
-if TYPE_CHECKING:
-    from services.bootstrap import Container
 
 NAME = "notify"
 GROUP = "charterwatch.notify"  # where an older release committed its positions
@@ -214,7 +211,7 @@ class Deliverer:
             env = Envelope(event_id=uuid.uuid5(uuid.UUID(notice_id), "outcome" if first else f"outcome|{row.attempts}"),
                            case_id=row.case_id, occurred_at=now,
                            recorded_at=now, producer=PRODUCER, payload=payload)
-            session.add(OutboxRow(event_id=str(env.event_id), producer=PRODUCER, case_id=row.case_id,
+            session.add(OutboxRow(event_id=str(env.event_id), case_id=row.case_id,
                                   value=encode(env), published=False, created_at=now))
         # Only the notice id, kind, channel and reason: never the body or the contact.
         log.info("notice_sent" if outcome.sent else "notice_failed", case_id=message.case_id, notice_id=notice_id,
@@ -254,7 +251,7 @@ class NotifyWorker:
         self.decider = NoticeDecider(keyring, charters, calendar, renderer, clock)
         self.deliverer = Deliverer(sessions, keyring, channels, outbox, dead_letters, notice_topic, clock, policy,
                                    concurrency, before_settle)
-        self.consumer = Consumer(NAME, event_log, topics, sessions, self.decider, dead_letters.topic,
+        self.consumer = Consumer(NAME, event_log, topics, sessions, RUNTIME, self.decider, dead_letters.topic,
                                  decisions_topic, clock, after_commit=self.deliverer.deliver_pending,
                                  metrics=metrics, seed_from_group=group, on_decision=on_decision)
 
@@ -272,36 +269,3 @@ class NotifyWorker:
 
     def stop(self) -> None:
         self.consumer.stop()
-
-
-def channels_from(c: "Container") -> dict[str, Channel]:
-    """Real providers when configured; otherwise files under the data directory (the embedded newcomer mode)."""
-    from services.notify.channels.email import SmtpChannel
-    from services.notify.channels.files import FileChannel
-    from services.notify.channels.inbox import InboxChannel
-    from services.notify.channels.sms import SmsGateway
-
-    s = c.settings
-    out: dict[str, Channel] = {"inbox": InboxChannel(c.sessions, c.clock)}
-    if s.smtp_host:
-        out["email"] = SmtpChannel(s.smtp_host, s.smtp_port, s.smtp_sender, s.smtp_starttls, s.smtp_username,
-                                   s.smtp_password)
-    else:
-        out["email"] = FileChannel(s.data_dir / "outgoing" / "email")
-        log.warning("channel_not_configured", channel="email", writes_to=str(s.data_dir / "outgoing" / "email"))
-    if s.sms_gateway_url:
-        out["sms"] = SmsGateway(s.sms_gateway_url, s.sms_api_key or "", s.sms_user_id, s.sms_sender)
-    else:
-        out["sms"] = FileChannel(s.data_dir / "outgoing" / "sms")
-        log.warning("channel_not_configured", channel="sms", writes_to=str(s.data_dir / "outgoing" / "sms"))
-    return out
-
-
-def loops(c: "Container", metrics: ConsumerMetrics | None = None) -> list[NotifyWorker]:
-    t = c.topics
-    return [NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events,
-                         c.sessions, c.keyring, c.charters, c.calendar, Renderer(), channels_from(c),
-                         Outbox(c.log, t.notice_events, c.sessions, PRODUCER), c.dead_letters("notify"), c.clock,
-                         RetryPolicy(c.settings.notify_attempts, c.settings.notify_retry_base_s),
-                         concurrency=c.settings.notify_concurrency, decisions_topic=t.dead_letter_decisions,
-                         metrics=metrics)]

@@ -19,8 +19,8 @@ Every consumer that decides in SQL (the projection, compensation, notify) runs o
 from __future__ import annotations
 
 import threading
-import uuid
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -31,10 +31,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.platform.consumer_orm import ConsumerTables, HeldRecord
 from services.platform.log.deadletter import Decision, dead_letter_entry, entry_id_for
 from services.platform.log.port import EventLog, LogUnavailable, Record
 from services.platform.logs import get_logger
-from services.platform.consumer_orm import ConsumerPosition, HeldEvent
 from shared.events import Envelope, EventDecodeError, decode
 
 # Failures of a peer, not of the event: never parked, the batch is retried from its positions.
@@ -81,7 +81,8 @@ def _reason(exc: BaseException) -> str:
 
 
 class Consumer:
-    def __init__(self, name: str, log: EventLog, topics: Sequence[str], sessions: sessionmaker, handler: Handler,
+    def __init__(self, name: str, log: EventLog, topics: Sequence[str], sessions: sessionmaker, tables: ConsumerTables,
+                 handler: Handler,
                  dead_letter_topic: str, decisions_topic: str | None = None, clock: Clock | None = None,
                  after_commit: Callable[[], object] = lambda: None, metrics: ConsumerMetrics | None = None,
                  attempts: int = 3, retry_delay: float = 0.05, batch: int = 500,
@@ -96,6 +97,8 @@ class Consumer:
         self._dead_log = dead_letter_log or log
         self._on_decision = on_decision  # decisions on entries that are not held events (notify's given-up notices)
         self._sessions = sessions
+        self._position = tables.position  # the owning service's own runtime tables
+        self._held = tables.held
         self._handler = handler
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._after_commit = after_commit
@@ -118,15 +121,15 @@ class Consumer:
 
     def _load(self) -> dict[str, dict[int, int]]:
         with self._sessions() as s:
-            rows = s.execute(select(ConsumerPosition).where(ConsumerPosition.consumer == self.name)).scalars().all()
+            rows = s.execute(select(self._position).where(self._position.consumer == self.name)).scalars().all()
             positions: dict[str, dict[int, int]] = {t: {} for t in self._all_topics()}
             for r in rows:
                 if r.topic in positions:
                     positions[r.topic][r.partition] = r.next_offset
             if not rows and self._seed_group:
                 positions.update({t: self._log.committed(self._seed_group, t) for t in self._topics})
-            held = s.execute(select(HeldEvent).where(HeldEvent.consumer == self.name)
-                             .order_by(HeldEvent.seq)).scalars().all()
+            held = s.execute(select(self._held).where(self._held.consumer == self.name)
+                             .order_by(self._held.seq)).scalars().all()
             self._parked = {h.case_id for h in held if h.state == "parked"}
             self._waiting = {}
             for h in held:
@@ -144,8 +147,8 @@ class Consumer:
     def held_records(self) -> set[tuple[str, int, int]]:
         """Where the events this consumer holds back sit on the log: a rebuild must skip them."""
         with self._sessions() as s:
-            return {(t, p, o) for t, p, o in s.execute(select(HeldEvent.topic, HeldEvent.partition, HeldEvent.offset)
-                                                       .where(HeldEvent.consumer == self.name))}
+            return {(t, p, o) for t, p, o in s.execute(select(self._held.topic, self._held.partition, self._held.offset)
+                                                       .where(self._held.consumer == self.name))}
 
     def set_aside(self, items: list[tuple[Record, str, str | None]]) -> None:
         """Park (with a reason) or hold behind (reason None) records a rebuild could not apply."""
@@ -164,7 +167,7 @@ class Consumer:
         with self._sessions.begin() as s:
             for topic, at in positions.items():
                 for partition, offset in at.items():
-                    s.merge(ConsumerPosition(consumer=self.name, topic=topic, partition=partition, next_offset=offset))
+                    s.merge(self._position(consumer=self.name, topic=topic, partition=partition, next_offset=offset))
 
     def status(self) -> dict[str, int]:
         return {"parked_cases": len(self._parked), "waiting_cases": len(self._waiting)}
@@ -237,7 +240,7 @@ class Consumer:
                         self._one(s, record)
                 for topic, at in positions.items():
                     for partition, offset in at.items():
-                        s.merge(ConsumerPosition(consumer=self.name, topic=topic, partition=partition,
+                        s.merge(self._position(consumer=self.name, topic=topic, partition=partition,
                                                  next_offset=offset))
         except BaseException:
             self._parked, self._waiting = parked_before, waiting_before  # the batch left no trace
@@ -291,15 +294,15 @@ class Consumer:
         assert failure is not None
         return _Failed(_reason(failure))
 
-    def _hold(self, s: Session, record: Record, case: str, state: str, reason: str, entry_id: str | None = None) -> HeldEvent:
-        row = HeldEvent(consumer=self.name, case_id=case, topic=record.topic, partition=record.partition,
+    def _hold(self, s: Session, record: Record, case: str, state: str, reason: str, entry_id: str | None = None) -> HeldRecord:
+        row = self._held(consumer=self.name, case_id=case, topic=record.topic, partition=record.partition,
                         offset=record.offset, value=record.value, state=state, reason=reason, entry_id=entry_id,
                         held_at=self._clock())
         s.add(row)
         s.flush()
         return row
 
-    def _entry(self, h: HeldEvent, reason: str, entry_id: str) -> bytes:
+    def _entry(self, h: HeldRecord, reason: str, entry_id: str) -> bytes:
         record = Record(h.topic, h.partition, h.offset, h.case_id, bytes(h.value), 0)
         return dead_letter_entry(record, reason, self.name, parked_at=h.held_at, entry_id=entry_id, case_id=h.case_id)
 
@@ -318,9 +321,9 @@ class Consumer:
             self._new_entries = []
 
     # -- held events ----------------------------------------------------------------
-    def _rows(self, s: Session, case: str) -> list[HeldEvent]:
-        return list(s.execute(select(HeldEvent).where(HeldEvent.consumer == self.name, HeldEvent.case_id == case)
-                              .order_by(HeldEvent.seq)).scalars())
+    def _rows(self, s: Session, case: str) -> list[HeldRecord]:
+        return list(s.execute(select(self._held).where(self._held.consumer == self.name, self._held.case_id == case)
+                              .order_by(self._held.seq)).scalars())
 
     def _release(self, s: Session, case: str) -> None:
         """Try the case's held events again, in order, until none moves: each success may be the fact
@@ -353,7 +356,7 @@ class Consumer:
                 self._waiting.pop(case, None)
         s.flush()
 
-    def _repark(self, s: Session, row: HeldEvent, case: str, reason: str) -> None:
+    def _repark(self, s: Session, row: HeldRecord, case: str, reason: str) -> None:
         entry_id = str(uuid.uuid4())  # parked again after a retry: a new entry for the operator
         row.state, row.reason, row.entry_id = "parked", reason, entry_id
         for later in self._rows(s, case):

@@ -14,8 +14,8 @@ from typing import Any
 
 from services.platform.log.deadletter import Decision, decision_record
 from services.platform.log.port import EventLog
-from services.platform.log.topics import Topics
 from services.platform.log.reading import read_all
+from services.platform.log.topics import Topics
 
 
 @dataclass

@@ -21,8 +21,18 @@ class Settings(BaseSettings):
     )
     topic_prefix: str = Field(default="", description="prefix for every topic name")
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL of the read models; default sqlite:///<data_dir>/readmodel.db"
-    )
+        default=None, description=("the database every service shares unless given its own below; "
+                                   "default sqlite:///<data_dir>/readmodel.db"))
+    intake_database_url: str | None = Field(default=None, description="intake's command store, read model, outbox")
+    compensation_database_url: str | None = Field(default=None, description="the compensation ledger and its outbox")
+    notify_database_url: str | None = Field(default=None, description="notify's deliveries, inbox and outbox")
+    sla_monitor_database_url: str | None = Field(default=None, description="the embedded monitor's runtime tables")
+    access_database_url: str | None = Field(default=None, description="API keys, read by every HTTP service")
+    intake_database_schema: str | None = Field(default=None, description="PostgreSQL: intake's schema in a shared database")
+    compensation_database_schema: str | None = Field(default=None, description="PostgreSQL: compensation's schema")
+    notify_database_schema: str | None = Field(default=None, description="PostgreSQL: notify's schema")
+    sla_monitor_database_schema: str | None = Field(default=None, description="PostgreSQL: the monitor's schema")
+    access_database_schema: str | None = Field(default=None, description="PostgreSQL: the API keys' schema")
     host: str = "127.0.0.1"
     port: int = 8080
     compensation_port: int = Field(default=8081, description="the compensation API (vouchers, batches, strikes)")
@@ -34,6 +44,8 @@ class Settings(BaseSettings):
         description="kid:base64(32 bytes)[,kid:...]; the first encrypts. Default: a key generated into data_dir",
     )
     monitor_metrics_port: int | None = Field(default=None, description="the faust SLA worker serves /metrics here")
+    monitor_stall_s: float = Field(default=20.0, ge=5, le=600, description=(
+        "a fact partition behind and silent this long: the faust worker fetches it again, then restarts"))
     monitor_session_timeout_s: float = Field(default=15.0, ge=6, le=300,
                                              description="a faust worker silent this long loses its partitions")
     duplicate_window_days: int = Field(default=30, ge=0, le=3650,
@@ -64,6 +76,12 @@ class Settings(BaseSettings):
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'readmodel.db').resolve()}"
+
+    def database_for(self, service: str) -> tuple[str, str | None]:
+        """(URL, schema) of a service's own database: its ``CHARTERWATCH_<SERVICE>_DATABASE_URL`` (and
+        ``_SCHEMA``), falling back to the shared ``CHARTERWATCH_DATABASE_URL``."""
+        url = getattr(self, f"{service}_database_url") or self.resolved_database_url()
+        return url, getattr(self, f"{service}_database_schema")
 
     @property
     def embedded_log_path(self) -> Path:

@@ -17,15 +17,14 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from services.platform.log.deadletter import DeadLetters
 from services.platform.log.port import EventLog, Record
 from services.platform.log.reading import read_all  # noqa: F401  (re-exported: tests and tools read logs with it)
 from services.platform.log.topics import Topics
 from services.platform.logs import get_logger
-from services.platform.db.types import Base
-from services.platform.consumer import Consumer, ConsumerMetrics, Wait
-from services.platform.consumer_orm import ConsumerPosition, HeldEvent
 from services.sla_monitor.metrics import MonitorMetrics
+from services.sla_monitor.schema import RUNTIME, Base
 from shared.charters import CharterBook
 from shared.events import Envelope, decode, encode
 from shared.obligations import ObligationBook
@@ -80,7 +79,7 @@ class MonitorHandler:
 def scratch_sessions() -> sessionmaker:
     """The runtime's tables in memory, for a monitor run without a database (tests, benches)."""
     engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    Base.metadata.create_all(engine, tables=[ConsumerPosition.__table__, HeldEvent.__table__])
+    Base.metadata.create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)
 
 
@@ -103,7 +102,7 @@ class MonitorLoop:
         self.metrics = metrics or MonitorMetrics()
         self.handler = MonitorHandler(self.book, clock, self._emit)
         self.consumer = Consumer(NAME, event_log, [topics.petition_events, topics.notice_events],
-                                 sessions or scratch_sessions(), self.handler, dead_letters.topic,
+                                 sessions or scratch_sessions(), RUNTIME, self.handler, dead_letters.topic,
                                  topics.dead_letter_decisions, clock, metrics=consumer_metrics, tick=self.tick)
         self._refreshed = 0.0
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from services.platform.dead_letters import DeadLetterBook
 from services.platform.log.kafka import KafkaLog
 from services.platform.log.topics import Topics
-from services.platform.dead_letters import DeadLetterBook
 from services.sla_monitor.runner import read_all
 from shared.events import decode, encode
 from shared.events import petition as ev

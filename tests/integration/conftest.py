@@ -73,15 +73,15 @@ def container(request: pytest.FixtureRequest, tmp_path: Path, database_url: str,
 def api_token(c: Container, agency_id: str) -> str:
     from services.platform.access.keys import issue_key
 
-    with c.sessions.begin() as session:
+    with c.database("access").sessions.begin() as session:
         return issue_key(session, agency_id, c.clock()).token
 
 
 def http_client(c: Container, agency_id: str = "agency-a"):
     from fastapi.testclient import TestClient
 
-    from services.intake.api.app import create_app
+    from services.wiring import intake_app
 
-    client = TestClient(create_app(c))
+    client = TestClient(intake_app(c))
     client.headers["Authorization"] = f"Bearer {api_token(c, agency_id)}"
     return client

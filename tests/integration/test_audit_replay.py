@@ -13,18 +13,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from services import wiring
 from services.audit.replay import replay_case
 from services.audit.service import case_report, replay_all, verify
 from services.audit.source import read_log
-from services.compensation.worker import loops as compensation_loops
-from services.platform.log.partitioner import partition_for
-from services.intake.readmodel.runner import petition_projection_runner
 from services.notify.channels.files import FileChannel
 from services.notify.channels.inbox import InboxChannel
 from services.notify.delivery import RetryPolicy
-from services.notify.worker import NotifyWorker
-from services.platform.outbox.publisher import Outbox
+from services.platform.log.partitioner import partition_for
 from services.sla_monitor.runner import MonitorLoop
+from services.wiring import petition_projection_runner
 from shared.charters import CharterBook
 from shared.events import decode, encode
 from shared.instants import KST
@@ -48,17 +46,15 @@ class World:
 
     def __init__(self, c, clock: Clock, tmp: Path) -> None:
         self.c, self.clock, self.tmp = c, clock, tmp
-        self.http = TestClient(__import__("services.intake.api.app", fromlist=["create_app"]).create_app(c))
+        self.http = TestClient(wiring.intake_app(c))
+        self.audit = wiring.audit(c)
         self.http.headers["Authorization"] = f"Bearer {api_token(c, 'agency-a')}"
         self.start_monitor()
-        self.compensation = compensation_loops(c)
-        t = c.topics
-        self.notify = NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events,
-                                   c.sessions, c.keyring, c.charters, c.calendar, Renderer(),
-                                   {"sms": FileChannel(tmp / "sms"), "email": FileChannel(tmp / "email"),
-                                    "inbox": InboxChannel(c.sessions, clock)},
-                                   Outbox(c.log, t.notice_events, c.sessions, "notify"), c.dead_letters("notify"),
-                                   clock, RetryPolicy(2, 0.01))
+        self.compensation = [wiring.compensation_consumer(c)]
+        self.notify = wiring.notify_worker(
+            c, channels={"sms": FileChannel(tmp / "sms"), "email": FileChannel(tmp / "email"),
+                         "inbox": InboxChannel(c.database("notify").sessions, clock)},
+            policy=RetryPolicy(2, 0.01), decisions_topic=None, clock=clock)
 
     def start_monitor(self) -> None:
         self.monitor = MonitorLoop(self.c.log, self.c.topics, self.c.dead_letters("sla_monitor"), self.c.calendar,
@@ -142,7 +138,7 @@ def scripted(w: World) -> dict[str, str]:
     w.clock.now = datetime(2026, 11, 12, 9, tzinfo=KST)
     w.start_monitor()  # on recovery it emits the breaches that fell due while it was down
     w.pump()
-    page = TestClient(__import__("services.compensation.api.app", fromlist=["create_app"]).create_app(w.c))
+    page = TestClient(wiring.compensation_app(w.c))
     page.headers["Authorization"] = w.http.headers["Authorization"]
     # Seongnam: a repeat visit by the official's fault; the head approves the voucher; the finding is withdrawn.
     do(w.http, cases["voucher_cancelled"], "repeat-visits", w.at(datetime(2026, 11, 12, 10, tzinfo=KST)),
@@ -176,9 +172,9 @@ def test_golden_replays_reproduce_what_the_live_services_recorded(world: World) 
     assert {"VoucherProposed", "VoucherIssued"} <= kinds["late_breach"]
     assert "ObligationSuspended" in kinds["pause"] and "NoticeSent" in kinds["extension"]
     assert {"VoucherApproved", "VoucherIssued", "VoucherCancelled"} <= kinds["voucher_cancelled"]
-    summary = replay_all(world.c)
+    summary = replay_all(world.audit)
     assert summary.ok and summary.cases == len(cases) and summary.decisions > 50
-    assert replay_all(world.c, workers=2) == summary  # sharded by partition: the same decisions, the same result
+    assert replay_all(world.audit, workers=2) == summary  # sharded by partition: the same decisions, the same result
 
 
 def test_strikes_across_partitions_are_counted_in_one_ledger_when_sharded(world: World) -> None:
@@ -197,11 +193,11 @@ def test_strikes_across_partitions_are_counted_in_one_ledger_when_sharded(world:
     snap = read_log(world.c.log, world.c.topics)
     recorded = [e.event_type for c in cases for e in snap.cases[c].compensation]
     assert "PersonnelActionReferred" in recorded
-    one, two = replay_all(world.c, workers=1), replay_all(world.c, workers=2)
+    one, two = replay_all(world.audit, workers=1), replay_all(world.audit, workers=2)
     assert one.ok, one.disagreements
     assert two == one
     for case_id in cases:  # one case's report reads the official's other cases for their strikes
-        report = case_report(world.c, case_id)
+        report = case_report(world.audit, case_id)
         assert report is not None and report["agrees"], report["differences"]
     alone = replay_case(snap.cases[cases[-1]], world.c.calendar, world.c.charters, Renderer())
     assert [(d.event_type, d.problem) for d in alone.differences] == [
@@ -222,10 +218,10 @@ def test_a_disagreement_in_any_shard_is_reported(world: World) -> None:
                   "payload": {**opened["payload"], "severity": "warning"}}
         forged["payload"].pop("replaces_due_at", None)
         world.c.log.append(world.c.topics.sla_events, case_id, json.dumps(forged, ensure_ascii=False).encode())
-    summary = replay_all(world.c, workers=2)
+    summary = replay_all(world.audit, workers=2)
     assert summary.disagreements == {"sla: recorded, not re-derived": len(cases)}
     assert sorted(summary.disagreeing_cases) == sorted(cases)
-    assert replay_all(world.c, workers=1) == summary
+    assert replay_all(world.audit, workers=1) == summary
 
 
 def test_a_decision_recorded_differently_is_reported_field_by_field(world: World) -> None:
@@ -250,7 +246,7 @@ def test_an_undecodable_decision_is_named_not_skipped(world: World) -> None:
     bad = {"envelope_version": 2, "event_id": str(uuid.uuid4()), "case_id": case_id, "event_type": "ObligationBreached",
            "schema_version": 1, "payload": {"obligation_id": "statutory_deadline"}}  # no instants, no proof
     world.c.log.append(world.c.topics.sla_events, case_id, json.dumps(bad).encode())
-    report = case_report(world.c, case_id)
+    report = case_report(world.audit, case_id)
     assert report is not None and not report["agrees"]
     [d] = report["differences"]
     assert (d["event_id"], d["problem"], d["problem_ko"]) == (bad["event_id"], "undecodable", "기록을 읽을 수 없음")
@@ -264,10 +260,10 @@ def test_a_decision_recorded_twice_differently_is_reported_a_redelivery_is_not(w
                 if d["payload"]["kind"] == "statutory_deadline"]
     redelivered = {**opened, "recorded_at": "2026-11-02T10:00:05+09:00"}  # at-least-once: sent again, later
     world.c.log.append(world.c.topics.sla_events, case_id, json.dumps(redelivered, ensure_ascii=False).encode())
-    assert case_report(world.c, case_id)["agrees"]
+    assert case_report(world.audit, case_id)["agrees"]
     rewritten = {**opened, "payload": {**opened["payload"], "due_at": "2026-12-31T18:00:00+09:00"}}
     world.c.log.append(world.c.topics.sla_events, case_id, json.dumps(rewritten, ensure_ascii=False).encode())
-    [d] = case_report(world.c, case_id)["differences"]
+    [d] = case_report(world.audit, case_id)["differences"]
     assert (d["event_id"], d["problem"]) == (opened["event_id"], "recorded twice, differently")
 
 
@@ -291,7 +287,7 @@ def test_verify_names_the_first_broken_link(world: World, tmp_path: Path) -> Non
     do(world.http, case_id, "assignment", world.at(T0 + timedelta(hours=1)), official=OFFICIAL)
     do(world.http, case_id, "supplement-requests", world.at(T0 + timedelta(days=1)), items="도면")
     do(world.http, case_id, "supplements", world.at(T0 + timedelta(days=2)))
-    report = verify(world.c)
+    report = verify(world.audit, wiring.stored_head(world.c))
     assert report.ok and report.events == 4 and report.unchained == 0
     if not isinstance(world.c.log, __import__("services.platform.log.embedded", fromlist=["EmbeddedLog"]).EmbeddedLog):
         return  # a Kafka topic cannot be rewritten in place; the embedded log stands in for an altered copy
@@ -304,12 +300,12 @@ def test_verify_names_the_first_broken_link(world: World, tmp_path: Path) -> Non
     db.execute("UPDATE records SET value=? WHERE topic=? AND key=? AND offset=?",
                (json.dumps(data, ensure_ascii=False).encode(), topic, case_id, offset))
     db.commit()
-    report = verify(world.c)
+    report = verify(world.audit, wiring.stored_head(world.c))
     [broken] = report.broken
     assert (broken.case_id, broken.case_version) == (case_id, 3) and "rewritten" in broken.problem
     db.execute("DELETE FROM records WHERE topic=? AND key=? AND offset=?", (topic, case_id, offset))  # delete it
     db.commit()
-    [broken] = verify(world.c).broken
+    [broken] = verify(world.audit, wiring.stored_head(world.c)).broken
     assert broken.case_version == 3 and "version 2 is missing" in broken.problem
     db.close()
 
@@ -317,7 +313,7 @@ def test_verify_names_the_first_broken_link(world: World, tmp_path: Path) -> Non
 def test_the_report_over_http_and_the_cli(world: World, tmp_path: Path) -> None:
     case_id = world.file()
     world.pump()
-    audit = TestClient(__import__("services.audit.app", fromlist=["create_app"]).create_app(world.c))
+    audit = TestClient(wiring.audit_app(world.c))
     audit.headers["Authorization"] = world.http.headers["Authorization"]  # the audit API: the same API keys
     r = audit.get(f"/v1/audit/cases/{case_id}")
     assert r.status_code == 200 and r.json()["agrees"] and r.json()["charter"].startswith("dangjin")
@@ -327,7 +323,7 @@ def test_the_report_over_http_and_the_cli(world: World, tmp_path: Path) -> None:
     assert html.headers["content-type"].startswith("text/html") and "민원 재현 감사 보고서" in html.text
     assert audit.get("/v1/audit/cases/unknown").status_code == 404
     assert world.http.get(f"/v1/audit/cases/{case_id}").status_code == 404  # intake serves no audit
-    early = case_report(world.c, case_id, as_of=T0 - timedelta(days=1))
+    early = case_report(world.audit, case_id, as_of=T0 - timedelta(days=1))
     assert early is not None and early["timeline"] == []
 
 
@@ -371,14 +367,14 @@ def test_a_log_written_with_an_old_event_version_replays() -> None:
 
 
 def test_projections_rebuild_equals_the_live_read_model_and_reports_tampering(world: World) -> None:
-    from services.audit.projections import rebuild
+    from services.intake.readmodel.rebuild import rebuild
 
     case_id = world.file()
     do(world.http, case_id, "assignment", world.at(T0 + timedelta(hours=1)), official=OFFICIAL)
     petition_projection_runner(world.c).run(poll_timeout=0.2, until_caught_up=True)
-    assert rebuild(world.c).differences == []
-    with world.c.sessions.begin() as s:
+    assert rebuild(world.c.log, world.c.topics, world.c.database("intake").sessions, wiring.petition_projection(world.c)).differences == []
+    with world.c.database("intake").sessions.begin() as s:
         s.execute(__import__("sqlalchemy").text("UPDATE petitions SET title = 'changed'"))
-    result = rebuild(world.c)
+    result = rebuild(world.c.log, world.c.topics, world.c.database("intake").sessions, wiring.petition_projection(world.c))
     assert len(result.differences) == 1 and "title" in result.differences[0]
-    assert rebuild(world.c).differences == []  # the live read model was rebuilt from the log
+    assert rebuild(world.c.log, world.c.topics, world.c.database("intake").sessions, wiring.petition_projection(world.c)).differences == []  # the live read model was rebuilt from the log

@@ -16,11 +16,10 @@ from services.compensation.ledger.orm import (
     VoucherRow,
     VoucherTransitionRow,
 )
+from services.compensation.schema import CHAIN, RUNTIME, OutboxRow
+from services.platform.db.engine import make_engine, make_sessionmaker, migrate
 from services.platform.log.embedded import EmbeddedLog
 from services.platform.log.topics import Topics
-from services.platform.db.engine import make_engine, make_sessionmaker
-from services.bootstrap import migrate
-from services.platform.outbox.orm import OutboxRow
 from services.platform.outbox.publisher import Outbox
 from services.sla_monitor.runner import read_all
 from shared.charters import CharterBook
@@ -37,7 +36,7 @@ NOW = kst(2027, 4, 1, 9)
 @pytest.fixture
 def sessions(database_url: str) -> Iterator:
     engine = make_engine(database_url)
-    migrate(engine)
+    migrate(engine, CHAIN)  # the ledger's own tables: nothing else is needed
     yield make_sessionmaker(engine)
     engine.dispose()
 
@@ -230,7 +229,6 @@ def test_redelivered_five_times_and_killed_around_the_ledger_commit_still_one_vo
         sessions, ledger, tmp_path: Path) -> None:
     from services.compensation.worker import NAME, LedgerHandler
     from services.platform.consumer import Consumer
-    from services.platform.consumer_orm import ConsumerPosition
 
     log = EmbeddedLog(tmp_path / "log.db")
     topics = Topics("")
@@ -240,7 +238,7 @@ def test_redelivered_five_times_and_killed_around_the_ledger_commit_still_one_vo
     b = breach(case, kst(2027, 3, 11, 18))
     for _ in range(5):
         log.append(topics.sla_events, case.case_id, encode(b))
-    outbox = Outbox(log, topics.compensation_events, sessions, "compensation")
+    outbox = Outbox(log, topics.compensation_events, sessions, OutboxRow, "compensation")
 
     class Killed(Exception):
         pass
@@ -254,14 +252,14 @@ def test_redelivered_five_times_and_killed_around_the_ledger_commit_still_one_vo
             return out
 
     def consumer(handler: LedgerHandler, after_commit=lambda: None) -> Consumer:  # type: ignore[no-untyped-def]
-        return Consumer(NAME, log, [topics.petition_events, topics.sla_events], sessions, handler,
+        return Consumer(NAME, log, [topics.petition_events, topics.sla_events], sessions, RUNTIME, handler,
                         topics.dead_letter, topics.dead_letter_decisions, lambda: NOW, after_commit=after_commit)
 
     with pytest.raises(ConnectionError):  # transient: the batch rolls back, nothing is committed
         consumer(DiesMidBatch(ledger, lambda: NOW)).run(poll_timeout=0.2, until_caught_up=True)
     assert not vouchers(sessions, case)
     with sessions() as s:
-        assert s.execute(select(func.count()).select_from(ConsumerPosition)).scalar_one() == 0
+        assert s.execute(select(func.count()).select_from(RUNTIME.position)).scalar_one() == 0
 
     calls = []
 

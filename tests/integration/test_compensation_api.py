@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from services.compensation.api.app import create_app
-from services.compensation.worker import loops
+from services import wiring
 from services.sla_monitor.runner import read_all
 from shared.events import decode, encode
 from shared.events import petition as ev
@@ -34,9 +33,8 @@ def world(tmp_path: Path, database_url: str):
             c.log.append(c.topics.petition_events, case.case_id,
                          encode(case.event(ev.DiscourtesyConfirmed(official_id=official, finding="불친절"),
                                            kst(2027, 3, 3, 10))))
-    for loop in loops(c):
-        loop.run(poll_timeout=0.2, until_caught_up=True)
-    client = TestClient(create_app(c))
+    wiring.compensation_consumer(c).run(poll_timeout=0.2, until_caught_up=True)
+    client = TestClient(wiring.compensation_app(c))
     client.headers["Authorization"] = f"Bearer {api_token(c, 'a')}"  # the test cases' agency
     yield c, client, seongnam, gochang
     c.close()

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from services.bootstrap import Container
 from services.platform.log.kafka import KafkaLog
-from services.intake.readmodel.runner import petition_projection_runner
+from services.wiring import petition_projection_runner
 from shared.events import decode
 from shared.sealing import unseal
 from tests.integration.conftest import http_client, make_container
@@ -78,11 +78,11 @@ def test_redelivery_projects_once(container: Container) -> None:
     client(container).post("/v1/petitions", json=PETITION)
     assert project(container) == 1
     from services.intake.readmodel.orm import TimelineRow
-    from services.platform.consumer_orm import ConsumerPosition
-    with container.sessions.begin() as s:
-        s.query(ConsumerPosition).delete()  # forget where we were: everything is redelivered
+    from services.intake.schema import RUNTIME
+    with container.database("intake").sessions.begin() as s:
+        s.query(RUNTIME.position).delete()  # forget where we were: everything is redelivered
     assert project(container) == 0
-    with container.sessions() as s:
+    with container.database("intake").sessions() as s:
         assert s.query(TimelineRow).count() == 1
 
 
@@ -140,7 +140,7 @@ def test_statutory_period_from_the_agency_table(container: Container) -> None:
 def test_broker_down_still_records_through_the_outbox(tmp_path: Path, database_url: str) -> None:
     """The event, the version claim and the idempotency record commit in intake's store: the answer is
     201 with the broker down, the outbox keeps the event, and a retry with the key returns the same case."""
-    from services.platform.outbox.orm import OutboxRow
+    from services.intake.schema import OutboxRow
 
     c = make_container(tmp_path, database_url, log=KafkaLog("127.0.0.1:1", timeout_s=1), create_topics=False)
     try:
@@ -149,7 +149,7 @@ def test_broker_down_still_records_through_the_outbox(tmp_path: Path, database_u
         assert r.status_code == 201, r.text
         again = http.post("/v1/petitions", json=PETITION, headers={"Idempotency-Key": "k-1"})
         assert again.status_code == 201 and again.json()["case_id"] == r.json()["case_id"]
-        with c.sessions() as s:
+        with c.database("intake").sessions() as s:
             rows = s.query(OutboxRow).all()
         assert [(row.case_id, row.published) for row in rows] == [(r.json()["case_id"], False)]
         ready = http.get("/readyz")

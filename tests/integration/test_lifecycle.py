@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from fastapi.testclient import TestClient
 
 from services.bootstrap import Container
-from services.intake.readmodel.runner import petition_projection_runner
+from services.wiring import petition_projection_runner
 from tests.integration.conftest import http_client
 
 APPLICANT = {"name": "이민원", "phone": "010-1111-2222", "email": "lee@example.kr"}

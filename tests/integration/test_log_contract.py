@@ -10,8 +10,8 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from services.platform.log.embedded import EmbeddedLog
-from services.platform.log.partitioner import partition_for
 from services.platform.log.kafka import KafkaLog
+from services.platform.log.partitioner import partition_for
 from services.platform.log.port import EventLog, LogUnavailable, TopicSpec
 from services.platform.log.topics import Topics
 

@@ -19,19 +19,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from services.platform.log.topics import Topics
-from services.notify.api import create_app
+from services import wiring
 from services.notify.channels.email import SmtpChannel
 from services.notify.channels.inbox import InboxChannel
 from services.notify.channels.sms import SmsGateway
 from services.notify.delivery import RetryPolicy
 from services.notify.worker import NotifyWorker
-from services.platform.outbox.publisher import Outbox
 from services.sla_monitor.runner import read_all
 from shared.events import Envelope, decode, encode
 from shared.events import petition as ev
 from shared.events.envelope import CharterRef
-from shared.notices.render import Renderer
 from shared.sealing import seal
 from tests.e2e.harness import free_port
 from tests.integration.conftest import api_token, make_container
@@ -134,11 +131,8 @@ def petition(c, municipality: str = "dangjin", channels: tuple[str, ...] = ("sms
 
 
 def worker(c, channels: dict, attempts: int = 4) -> NotifyWorker:
-    t: Topics = c.topics
-    return NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events,
-                        c.sessions, c.keyring, c.charters, c.calendar, Renderer(), channels,
-                        Outbox(c.log, t.notice_events, c.sessions, "notify"), c.dead_letters("notify"), c.clock,
-                        RetryPolicy(attempts, 0.01))
+    return wiring.notify_worker(c, channels=channels, policy=RetryPolicy(attempts, 0.01), concurrency=1,
+                                decisions_topic=None)
 
 
 def outcomes(c) -> list[Envelope]:
@@ -236,8 +230,8 @@ def test_inbox_serves_the_notices_to_the_portal_and_no_contact_means_unreachable
     case_id, events = petition(c, channels=("inbox", "sms"), applicant={"name": "김민원", "email": "a@b.kr"})
     for e in events:
         c.log.append(c.topics.petition_events, case_id, encode(e))
-    worker(c, {"inbox": InboxChannel(c.sessions, c.clock)}).run(poll_timeout=0.2, until_caught_up=True)
-    client = TestClient(create_app(c))
+    worker(c, {"inbox": InboxChannel(c.database("notify").sessions, c.clock)}).run(poll_timeout=0.2, until_caught_up=True)
+    client = TestClient(wiring.notify_app(c))
     client.headers["Authorization"] = f"Bearer {api_token(c, 'agency-a')}"
     page = client.get("/v1/inbox", params={"applicant_ref": "r" * 32}).json()
     assert [m["kind"] for m in page["items"]] and {m["kind"] for m in page["items"]} == {"receipt", "extension",
@@ -257,7 +251,7 @@ def test_inbox_serves_the_notices_to_the_portal_and_no_contact_means_unreachable
 
 
 def test_positions_commit_with_the_decisions_and_a_kill_repeats_only_the_notice_in_flight(c, smtp) -> None:
-    from services.platform.consumer_orm import ConsumerPosition
+    from services.notify.schema import RUNTIME
 
     box, port = smtp
     case_id, events = petition(c, channels=("email",))
@@ -279,8 +273,8 @@ def test_positions_commit_with_the_decisions_and_a_kill_repeats_only_the_notice_
     dying.deliverer._before_settle = die_at_the_second
     with pytest.raises(Killed):
         dying.run(poll_timeout=0.2, until_caught_up=True)
-    with c.sessions() as s:  # the decisions and the positions committed together before any send
-        assert s.query(ConsumerPosition).filter_by(consumer="notify").count() > 0
+    with c.database("notify").sessions() as s:  # the decisions and the positions committed together before any send
+        assert s.query(RUNTIME.position).filter_by(consumer="notify").count() > 0
     assert len(box.messages) == 2
     worker(c, {"email": smtp_channel}).run(poll_timeout=0.2, until_caught_up=True)
     ids = [m["Message-ID"] for m in box.messages]
@@ -305,17 +299,17 @@ def test_derived_events_read_before_the_petition_facts_wait_for_them(c, smtp) ->
     w = worker(c, {"email": SmtpChannel("127.0.0.1", port, "x@y.kr")})
     w.run(poll_timeout=0.2, until_caught_up=True)
     assert box.messages == []  # nothing known of the case yet: the apology waits
-    with c.sessions() as s:
-        from services.platform.consumer_orm import HeldEvent
-        assert [h.state for h in s.query(HeldEvent).filter_by(consumer="notify")] == ["waiting"]
+    with c.database("notify").sessions() as s:
+        from services.notify.schema import RUNTIME
+        assert [h.state for h in s.query(RUNTIME.held).filter_by(consumer="notify")] == ["waiting"]
     c.log.append(c.topics.petition_events, case_id, encode(events[0]))
     worker(c, {"email": SmtpChannel("127.0.0.1", port, "x@y.kr")}).run(poll_timeout=0.2, until_caught_up=True)
     assert len(box.messages) == 1  # the receipt; the apology still waits for version 2
     c.log.append(c.topics.petition_events, case_id, encode(events[1]))
     worker(c, {"email": SmtpChannel("127.0.0.1", port, "x@y.kr")}).run(poll_timeout=0.2, until_caught_up=True)
     assert [m["Subject"] for m in box.messages] == ["[당진시] 민원 접수 안내", "[당진시] 민원 처리 사과 및 보상 안내"]
-    with c.sessions() as s:
-        assert s.query(HeldEvent).count() == 0
+    with c.database("notify").sessions() as s:
+        assert s.query(RUNTIME.held).count() == 0
 
 
 def test_a_redelivered_event_is_judged_as_the_case_was_then(c, smtp) -> None:

@@ -19,11 +19,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, str]]:
-    from services.intake.api.app import create_app
+    from services.wiring import intake_app
 
     tmp: Path = tmp_path_factory.mktemp("fuzz")
     c = make_container(tmp, f"sqlite:///{tmp / 'rm.db'}")
-    app = create_app(c)
+    app = intake_app(c)
     yield app, api_token(c, "fuzz-agency")
     c.close()
 

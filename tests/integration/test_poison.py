@@ -10,18 +10,17 @@ import uuid
 import pytest
 from sqlalchemy.orm import Session
 
+from services import wiring
 from services.bootstrap import Container
-from services.platform.log.deadletter import DeadLetters
+from services.intake.schema import RUNTIME as INTAKE_RUNTIME
 from services.notify.delivery import RetryPolicy
-from services.notify.worker import NotifyWorker
-from services.platform.outbox.publisher import Outbox
 from services.platform.consumer import Consumer, Wait
-from services.platform.consumer_orm import HeldEvent
 from services.platform.dead_letters import DeadLetterBook
+from services.platform.log.deadletter import DeadLetters
 from services.sla_monitor.runner import MonitorLoop, read_all
+from services.sla_monitor.schema import RUNTIME as SLA_RUNTIME
 from shared.events import Envelope, decode, encode
 from shared.events import petition as ev
-from shared.notices.render import Renderer
 from tests.integration.test_notify import petition
 from tests.unit.test_obligations import Case, kst
 
@@ -59,7 +58,8 @@ def test_a_refused_event_is_parked_its_case_waits_and_the_operator_decides(conta
     handler = Flaky({str(sick.received.event_id)})
 
     def consumer() -> Consumer:
-        return Consumer("test-consumer", c.log, [c.topics.petition_events], c.sessions, handler, c.topics.dead_letter,
+        return Consumer("test-consumer", c.log, [c.topics.petition_events], c.database("intake").sessions,
+                        INTAKE_RUNTIME, handler, c.topics.dead_letter,
                         c.topics.dead_letter_decisions, c.clock, retry_delay=0.001)
 
     run(consumer())
@@ -67,8 +67,8 @@ def test_a_refused_event_is_parked_its_case_waits_and_the_operator_decides(conta
     [entry] = entries(c)
     assert entry["service"] == "test-consumer" and entry["case_id"] == sick.case_id
     assert "outside the calendar" in entry["reason"] and entry["event_type"] == "PetitionReceived"
-    with c.sessions() as s:
-        assert sorted(h.state for h in s.query(HeldEvent)) == ["held", "parked"]  # the later event waits behind
+    with c.database("intake").sessions() as s:
+        assert sorted(h.state for h in s.query(INTAKE_RUNTIME.held)) == ["held", "parked"]  # the later event waits behind
     run(consumer())  # a restart changes nothing: the case still waits
     assert handler.handled == [str(well.received.event_id)]
 
@@ -81,8 +81,8 @@ def test_a_refused_event_is_parked_its_case_waits_and_the_operator_decides(conta
     run(consumer())
     expected = [str(sick.received.event_id)] if action == "retry" else []
     assert handler.handled == [str(well.received.event_id), *expected, str(later.event_id)]
-    with c.sessions() as s:
-        assert s.query(HeldEvent).count() == 0
+    with c.database("intake").sessions() as s:
+        assert s.query(INTAKE_RUNTIME.held).count() == 0
     run(consumer())  # the decision is not applied twice
     assert len(handler.handled) == 2 + len(expected)
 
@@ -103,7 +103,7 @@ def test_the_monitor_parks_a_far_future_callback_and_keeps_every_other_case(cont
 
     def monitor() -> MonitorLoop:
         return MonitorLoop(c.log, c.topics, DeadLetters(c.log, c.topics.dead_letter, "sla_monitor"), calendar,
-                           c.charters, lambda: kst(2026, 11, 2, 13), sessions=c.sessions)
+                           c.charters, lambda: kst(2026, 11, 2, 13), sessions=c.database("sla_monitor").sessions)
 
     for _ in range(2):  # restored from the log twice: the poison is parked, never a crash
         m = monitor()
@@ -119,8 +119,8 @@ def test_the_monitor_parks_a_far_future_callback_and_keeps_every_other_case(cont
     m = monitor()
     m.restore()
     m.consumer.run(poll_timeout=0.2, until_caught_up=True)  # the decision arrives; the held event is applied
-    with c.sessions() as s:
-        assert s.query(HeldEvent).filter_by(consumer="sla_monitor").count() == 0
+    with c.database("sla_monitor").sessions() as s:
+        assert s.query(SLA_RUNTIME.held).filter_by(consumer="sla_monitor").count() == 0
     assert m.book.accepts(after) is False  # applied
 
 
@@ -138,11 +138,8 @@ def test_notify_parks_a_notice_it_cannot_render_and_tells_every_other_case(conta
     from services.notify.channels.inbox import InboxChannel
 
     t = c.topics
-    NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events, c.sessions,
-                 c.keyring, c.charters, c.calendar, Renderer(), {"inbox": InboxChannel(c.sessions, c.clock)},
-                 Outbox(c.log, t.notice_events, c.sessions, "notify"), c.dead_letters("notify"), c.clock,
-                 RetryPolicy(2, 0.01), decisions_topic=t.dead_letter_decisions).run(poll_timeout=0.2,
-                                                                                      until_caught_up=True)
+    wiring.notify_worker(c, channels={"inbox": InboxChannel(c.database("notify").sessions, c.clock)},
+                         policy=RetryPolicy(2, 0.01)).run(poll_timeout=0.2, until_caught_up=True)
     sent = [decode(r.value) for r in read_all(c.log, t.notice_events)[0]]
     assert {(e.case_id, e.payload.kind) for e in sent if e.event_type == "NoticeSent"} == {
         (case_id, "receipt"), (other_id, "receipt")}  # the completion waits behind the parked extension

@@ -11,8 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.api_deps import Agency, Deps
-from services.bootstrap import Container
+from services.compensation.api.deps import Compensation, Deps
 from services.compensation.api.schemas import (
     OfficialAction,
     Rejection,
@@ -28,9 +27,9 @@ from services.compensation.ledger.orm import (
     VoucherRow,
     VoucherTransitionRow,
 )
-from services.platform.logs import get_logger
-from services.platform.outbox.publisher import Outbox
+from services.platform.http.auth import Agency
 from services.platform.http.paging import keyset_page
+from services.platform.logs import get_logger
 from shared.events import Envelope
 
 router = APIRouter()
@@ -57,9 +56,8 @@ def _voucher(session: Session, voucher_id: str, agency_id: str) -> VoucherRow:
     return row
 
 
-def _publish(request: Request) -> None:
-    outbox: Outbox = request.app.state.outbox
-    outbox.publish_soon()  # committed in the ledger; if the log is down, the worker's next batch sends it
+def _publish(c: Compensation) -> None:
+    c.outbox.publish_soon()  # committed in the ledger; if the log is down, the worker's next batch sends it
 
 
 def _detail(session: Session, row: VoucherRow) -> VoucherDetail:
@@ -83,7 +81,7 @@ def list_vouchers(c: Deps, agency_id: Agency, status: Status | None = None, caus
                           (VoucherRow.batch_month, batch_month), (VoucherRow.official_id, official_id)):
         if value is not None:
             q = q.where(column == value)
-    with c.readers() as session:
+    with c.db.readers() as session:
         rows, next_cursor = keyset_page(session, q, VoucherRow.voucher_id, cursor, limit)
     return VoucherPage(items=[VoucherOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
@@ -91,21 +89,21 @@ def list_vouchers(c: Deps, agency_id: Agency, status: Status | None = None, caus
 @router.get("/v1/vouchers/{voucher_id}", response_model=VoucherDetail, tags=["vouchers"],
             summary="One voucher with every state it passed through")
 def get_voucher(voucher_id: str, c: Deps, agency_id: Agency) -> VoucherDetail:
-    with c.readers() as session:
+    with c.db.readers() as session:
         return _detail(session, _voucher(session, voucher_id, agency_id))
 
 
-def _act(request: Request, c: Container, voucher_id: str, agency_id: str,
+def _act(request: Request, c: Compensation, voucher_id: str, agency_id: str,
          action: Callable[[Ledger, Session], list[Envelope]]) -> VoucherDetail:
-    ledger: Ledger = request.app.state.ledger
-    with c.sessions.begin() as session:
+    ledger = c.ledger
+    with c.db.sessions.begin() as session:
         _voucher(session, voucher_id, agency_id)
         try:
             action(ledger, session)
         except VoucherNotFound as exc:
             raise HTTPException(404, f"no voucher {voucher_id}") from exc
-    _publish(request)
-    with c.readers() as session:
+    _publish(c)
+    with c.db.readers() as session:
         return _detail(session, _voucher(session, voucher_id, agency_id))
 
 
@@ -133,12 +131,12 @@ def deliver(voucher_id: str, body: OfficialAction, request: Request, c: Deps, ag
 @router.post("/v1/voucher-batches/{month}/issue", response_model=list[VoucherOut], tags=["batches"],
              summary="Issue every approved voucher of a monthly batch (Gochang, Busan)")
 def issue_batch(month: Month, body: OfficialAction, request: Request, c: Deps, agency_id: Agency) -> list[VoucherOut]:
-    ledger: Ledger = request.app.state.ledger
-    with c.sessions.begin() as session:
+    ledger = c.ledger
+    with c.db.sessions.begin() as session:
         issued = ledger.issue_batch(session, month, body.official_id, c.clock(), _visible(session, agency_id))
         ids = [e.payload.voucher_id for e in issued]  # type: ignore[attr-defined]
-    _publish(request)
-    with c.readers() as session:
+    _publish(c)
+    with c.db.readers() as session:
         return [VoucherOut.model_validate(session.get(VoucherRow, i)) for i in ids]
 
 
@@ -153,7 +151,7 @@ def batch_csv(month: Month, c: Deps, agency_id: Agency) -> Response:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["바우처ID", "민원번호", "사유", "사유코드", "금액(원)", "종류", "상태", "승인자", "승인일시",
                      "지급일시", "헌장", "약속"])
-    with c.readers() as session:
+    with c.db.readers() as session:
         for r in session.execute(q).scalars():
             writer.writerow([r.voucher_id, r.case_id, CAUSE_LABELS.get(r.cause, r.cause), r.cause, r.amount_won,
                              KIND_LABELS.get(r.voucher_kind, r.voucher_kind), r.status, r.approved_by or "",
@@ -168,7 +166,7 @@ def batch_csv(month: Month, c: Deps, agency_id: Agency) -> Response:
             summary="Confirmed discourtesy strikes per official (D11, Y4)")
 def strikes(c: Deps, agency_id: Agency,
             official_id: str | None = Query(default=None, max_length=64)) -> list[StrikeCount]:
-    with c.readers() as session:
+    with c.db.readers() as session:
         return [StrikeCount(official_id=o, strikes=n, withdrawn=w) for o, n, w in strike_counts(session, official_id)]
 
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.platform.db.types import Base, Instant
+from services.compensation.schema import Base
+from services.platform.db.types import Instant
 
 
 class CompensationCaseRow(Base):

@@ -16,11 +16,7 @@ from sqlalchemy import and_, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.api_deps import Agency, Deps
-from services.bootstrap import Container
-from services.platform.http.paging import decode_cursor, encode_cursor
-from services.platform.outbox.publisher import Outbox
-from services.platform.failpoints import failpoint
+from services.intake.api.deps import Deps, Intake
 from services.intake.api.schemas import (
     ApplicantOut,
     PetitionFiledOut,
@@ -42,7 +38,11 @@ from services.intake.commands import (
 from services.intake.metrics import IntakeMetrics
 from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
 from services.intake.store.orm import IdempotencyRow
+from services.platform.failpoints import failpoint
+from services.platform.http.auth import Agency
+from services.platform.http.paging import decode_cursor, encode_cursor
 from services.platform.logs import get_logger
+from services.platform.outbox.publisher import Outbox
 from shared.deadline import DeadlineInputError, compute_deadline, parse_pause
 from shared.deadline_report import deadline_dict
 from shared.events import petition as ev
@@ -69,9 +69,8 @@ IdempotencyKey = Annotated[str | None, Header(max_length=200, description="a ret
 IfMatch = Annotated[str | None, Header(description="the case version you read (ETag); a stale one is 412")]
 
 
-def rules(c: Container) -> Rules:
-    """The command handlers get what they use from the container, and nothing else."""
-    return Rules(c.clock, c.calendar, c.charters, c.keyring, c.applicant_ref_key)
+def rules(c: Intake) -> Rules:
+    return c.rules
 
 
 def _recorded_body(r: Recorded) -> dict[str, Any]:
@@ -84,23 +83,23 @@ def _recorded_body(r: Recorded) -> dict[str, Any]:
     }
 
 
-def _execute(c: Container, m: IntakeMetrics, outbox: Outbox, agency_id: str, idem_key: str | None,
+def _execute(c: Intake, m: IntakeMetrics, outbox: Outbox, agency_id: str, idem_key: str | None,
              request_body: Any, action: Callable[[Session], tuple[dict[str, Any], Recorded]]) -> JSONResponse:
     """Run one command in one transaction: idempotency record, case-stream row and the event in the
     outbox commit together; then the outbox is published (the relay does it if the log is down)."""
     digest = hashlib.sha256(json.dumps(request_body, sort_keys=True, default=str).encode()).hexdigest()
-    with c.sessions() as session:
+    with c.db.sessions() as session:
         if idem_key:
             existing = session.get(IdempotencyRow, (agency_id, idem_key))
             if existing is not None:
                 return _replay(existing, digest)
             session.add(IdempotencyRow(agency_id=agency_id, key=idem_key, request_hash=digest, status_code=0,
-                                       response={}, headers={}, created_at=c.clock()))
+                                       response={}, headers={}, created_at=c.rules.clock()))
             try:
                 session.flush()  # claims the key before anything is appended
             except IntegrityError:
                 session.rollback()
-                with c.sessions() as fresh:
+                with c.db.sessions() as fresh:
                     return _replay(fresh.get(IdempotencyRow, (agency_id, idem_key)), digest)  # type: ignore[arg-type]
         body, recorded = action(session)
         headers = {"ETag": f'"{recorded.envelope.case_version}"',
@@ -220,7 +219,7 @@ for _path, _payload, _summary in COMMANDS:
     _command_route(_path, _payload, _summary)
 
 
-def _visible(c: Container, session: Session, case_id: str, agency_id: str) -> PetitionRow:
+def _visible(c: Intake, session: Session, case_id: str, agency_id: str) -> PetitionRow:
     row = session.execute(
         select(PetitionRow).join(PetitionAccessRow, PetitionAccessRow.case_id == PetitionRow.case_id)
         .where(PetitionRow.case_id == case_id, PetitionAccessRow.agency_id == agency_id)
@@ -233,7 +232,7 @@ def _visible(c: Container, session: Session, case_id: str, agency_id: str) -> Pe
 @router.get("/v1/petitions/{case_id}", response_model=PetitionOut, tags=["petitions"],
             summary="A case as projected: state, deadlines known so far, responsible official")
 def get_petition(case_id: str, c: Deps, agency_id: Agency, response: Response) -> PetitionRow:
-    with c.readers() as session:
+    with c.db.readers() as session:
         row = _visible(c, session, case_id, agency_id)
     response.headers["ETag"] = f'"{row.version}"'
     return row
@@ -242,15 +241,15 @@ def get_petition(case_id: str, c: Deps, agency_id: Agency, response: Response) -
 @router.get("/v1/petitions/{case_id}/applicant", response_model=ApplicantOut, tags=["petitions"],
             summary="The applicant's personal data, decrypted for the agencies that handle the case")
 def get_applicant(case_id: str, c: Deps, agency_id: Agency) -> dict:
-    with c.readers() as session:
+    with c.db.readers() as session:
         row = _visible(c, session, case_id, agency_id)
     log.info("applicant_read", case_id=case_id, agency_id=agency_id)  # an access trail, without the data
-    return unseal(c.keyring, Sealed.model_validate(row.applicant_sealed), case_id)
+    return unseal(c.rules.keyring, Sealed.model_validate(row.applicant_sealed), case_id)
 
 
 @router.get("/v1/petitions/{case_id}/timeline", response_model=list[TimelineEntryOut], tags=["petitions"])
 def get_timeline(case_id: str, c: Deps, agency_id: Agency) -> list[TimelineRow]:
-    with c.readers() as session:
+    with c.db.readers() as session:
         _visible(c, session, case_id, agency_id)
         return list(session.execute(
             select(TimelineRow).where(TimelineRow.case_id == case_id).order_by(TimelineRow.version)).scalars())
@@ -291,7 +290,7 @@ def list_petitions(
     if official_id:
         q = q.where(PetitionRow.official_id == official_id)
     if overdue is not None:
-        late = and_(PetitionRow.status.in_([s.value for s in OPEN]), PetitionRow.statutory_due_at < c.clock())
+        late = and_(PetitionRow.status.in_([s.value for s in OPEN]), PetitionRow.statutory_due_at < c.rules.clock())
         q = q.where(late if overdue else ~late)
     if received_from:
         q = q.where(PetitionRow.received_at >= received_from)
@@ -303,7 +302,7 @@ def list_petitions(
         at, case_id = _uncursor(cursor)
         q = q.where(or_(PetitionRow.arrived_at > at, and_(PetitionRow.arrived_at == at, PetitionRow.case_id > case_id)))
     q = q.order_by(PetitionRow.arrived_at, PetitionRow.case_id).limit(limit + 1)
-    with c.readers() as session:
+    with c.db.readers() as session:
         rows = list(session.execute(q).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
@@ -327,7 +326,7 @@ def get_deadline(
     except ValueError as exc:
         raise DeadlineInputError("period", str(exc).split(": ", 1)[-1]) from exc
     pauses = [parse_pause(raw, f"pause[{i}]") for i, raw in enumerate(pause or [])]
-    return deadline_dict(compute_deadline(c.calendar, received_at, p, pauses))
+    return deadline_dict(compute_deadline(c.rules.calendar, received_at, p, pauses))
 
 
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
@@ -345,11 +344,11 @@ def healthz() -> dict:
 def readyz(c: Deps, request: Request) -> Response:
     problems = {}
     try:
-        c.log.partitions(c.topics.petition_events)
+        c.log.partitions(c.petition_topic)
     except Exception as exc:  # any failure means not ready; reported, not swallowed
         problems["log"] = type(exc).__name__
     try:
-        with c.engine.connect() as conn:
+        with c.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         problems["database"] = type(exc).__name__

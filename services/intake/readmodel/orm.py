@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.platform.db.types import Base, Instant
+from services.intake.schema import Base
+from services.platform.db.types import Instant
 
 
 class PetitionRow(Base):

@@ -2,19 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.platform.log.port import EventLog
 from services.intake.readmodel.projection import PetitionProjection
-from services.platform.logs import get_logger
+from services.intake.schema import RUNTIME
 from services.platform.consumer import Consumer, ConsumerMetrics, Wait
+from services.platform.log.port import EventLog
+from services.platform.logs import get_logger
 from shared.events import Envelope
-
-if TYPE_CHECKING:
-    from services.bootstrap import Container
 
 log = get_logger("projection")
 NAME = "projection"
@@ -40,7 +36,7 @@ class ProjectionRunner:
                  metrics: ConsumerMetrics | None = None, dead_letter_log: EventLog | None = None) -> None:
         self.projection = projection
         self.handler = ProjectionHandler(projection)
-        self.consumer = Consumer(name, event_log, [topic], sessions, self.handler,
+        self.consumer = Consumer(name, event_log, [topic], sessions, RUNTIME, self.handler,
                                  dead_letter_topic, decisions_topic, metrics=metrics, dead_letter_log=dead_letter_log)
 
     def run(self, poll_timeout: float = 0.5, until_caught_up: bool = False,
@@ -53,10 +49,3 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self.consumer.stop()
-
-
-def petition_projection_runner(c: Container, metrics: ConsumerMetrics | None = None) -> ProjectionRunner:
-    """The petition projection over the petition-event topic, configured from the container's settings."""
-    projection = PetitionProjection(c.calendar, c.charters, timedelta(days=c.settings.duplicate_window_days))
-    return ProjectionRunner(c.log, c.topics.petition_events, c.sessions, projection, c.topics.dead_letter,
-                            c.topics.dead_letter_decisions, metrics=metrics)

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.platform.db.types import Base, Instant
+from services.notify.schema import Base
+from services.platform.db.types import Instant
 
 
 class NotifyCaseEventRow(Base):

@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.platform.db.types import Base, Instant
+from services.platform.access.schema import Base
+from services.platform.db.types import Instant
 
 
 class ApiKeyRow(Base):

@@ -1,7 +1,10 @@
 """Engines and migrations, built when the composition root asks, never at import."""
 from __future__ import annotations
 
+import re
 import threading
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -10,10 +13,20 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 READ_ONLY = "charterwatch_read_only"
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_SCHEMAS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
-def make_engine(url: str) -> Engine:
+def schema_of(engine: Engine) -> str | None:
+    """The service's own PostgreSQL schema the engine was made for, if any."""
+    return _SCHEMAS.get(engine)
+
+
+def make_engine(url: str, schema: str | None = None) -> Engine:
+    """``schema`` (PostgreSQL): the service's own schema in a shared database, first on the search path."""
     if url.startswith("sqlite"):
+        if schema:
+            raise ValueError("a database schema per service needs PostgreSQL; on SQLite give each service its own URL")
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +71,19 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if schema:
+        if not SCHEMA_NAME.fullmatch(schema):
+            raise ValueError(f"not a schema name: {schema!r}")
+
+        @event.listens_for(engine, "connect")
+        def _search_path(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f'SET search_path TO "{schema}"')
+            dbapi_conn.commit()
+
+        _SCHEMAS[engine] = schema
+    return engine
 
 
 def make_sessionmaker(engine: Engine, read_only: bool = False) -> sessionmaker:
@@ -74,9 +99,29 @@ def alembic_config(url: str, location: Path) -> Config:
     return cfg
 
 
-def migrate(engine: Engine, location: Path) -> None:
-    """Bring the schema to the newest migration of the chain in ``location`` (idempotent)."""
-    cfg = alembic_config(engine.url.render_as_string(hide_password=False), location)
+@dataclass(frozen=True)
+class Chain:
+    """One service's migration history: its scripts and the table that records where it stands
+    (``alembic_version_<service>``, so chains can share a database)."""
+
+    service: str
+    location: Path
+    version_table: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.version_table:
+            object.__setattr__(self, "version_table", f"alembic_version_{self.service}")
+
+
+def migrate(engine: Engine, chain: Chain) -> None:
+    """Bring ``chain``'s tables to its newest migration (idempotent), in the engine's schema if it has one."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False), chain.location)
+    cfg.attributes["version_table"] = chain.version_table
+    schema = schema_of(engine)
     with engine.begin() as conn:
+        if schema:
+            conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            conn.exec_driver_sql(f'SET search_path TO "{schema}"')
         cfg.attributes["connection"] = conn
+        cfg.attributes["schema"] = schema
         command.upgrade(cfg, "head")

@@ -1,11 +1,12 @@
-"""The declarative base and column types every intake table shares (one Alembic history)."""
+"""Column types every service's tables share. Each service declares its own base, so its own metadata
+and its own migration chain: ``class Base(DeclarativeBase): type_annotation_map = TYPE_MAP``."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from shared.instants import KST
@@ -33,5 +34,4 @@ class Instant(TypeDecorator[datetime]):
         return value.astimezone(KST)
 
 
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: Instant}
+TYPE_MAP: dict[Any, Any] = {datetime: Instant}

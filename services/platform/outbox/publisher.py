@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.platform.log.port import EventLog, LogUnavailable
 from services.platform.logs import get_logger
-from services.platform.outbox.orm import OutboxRow
+from services.platform.outbox.orm import OutboxRecord
 
 log = get_logger("outbox")
 
@@ -46,9 +46,11 @@ class OutboxMetrics:
 
 
 class Outbox:
-    def __init__(self, log: EventLog, topic: str, sessions: sessionmaker, producer: str, batch: int = 1000,
-                 metrics: OutboxMetrics | None = None) -> None:
+    def __init__(self, log: EventLog, topic: str, sessions: sessionmaker, table: type[OutboxRecord], producer: str,
+                 batch: int = 1000, metrics: OutboxMetrics | None = None) -> None:
+        """``table``: the producing service's own outbox; ``producer``: its name in logs, metrics and the lock."""
         self._log = log
+        self._table = table
         self._producer = producer
         self._topic = topic
         self._sessions = sessions
@@ -78,9 +80,9 @@ class Outbox:
         # trip. On PostgreSQL one transaction holds the advisory lock across all three.
         with self._sessions.begin() as session:
             _relay_lock(session, self._producer)
-            rows = session.execute(select(OutboxRow.seq, OutboxRow.case_id, OutboxRow.value)
-                                   .where(OutboxRow.producer == self._producer, OutboxRow.published.is_(False))
-                                   .order_by(OutboxRow.seq).limit(self._batch)).all()
+            t = self._table
+            rows = session.execute(select(t.seq, t.case_id, t.value).where(t.published.is_(False))
+                                   .order_by(t.seq).limit(self._batch)).all()
             if not rows:
                 return 0
             if not self._sqlite:
@@ -99,9 +101,9 @@ class Outbox:
             self._down_until = time.monotonic() + 5
             raise
 
-    @staticmethod
-    def _mark(session: Session, rows: list) -> None:  # type: ignore[type-arg]
-        session.execute(update(OutboxRow).where(OutboxRow.seq.in_([seq for seq, _, _ in rows])).values(published=True))
+    def _mark(self, session: Session, rows: list) -> None:  # type: ignore[type-arg]
+        t = self._table
+        session.execute(update(t).where(t.seq.in_([seq for seq, _, _ in rows])).values(published=True))
 
     def publish_soon(self) -> None:
         """After a commit: wake the relay loop, or publish now where none runs (unless the log was
@@ -117,9 +119,8 @@ class Outbox:
 
     def refresh_metrics(self) -> None:
         with self._sessions() as session:
-            count, oldest = session.execute(select(func.count(), func.min(OutboxRow.created_at))
-                                            .where(OutboxRow.producer == self._producer,
-                                                   OutboxRow.published.is_(False))).one()
+            count, oldest = session.execute(select(func.count(), func.min(self._table.created_at))
+                                            .where(self._table.published.is_(False))).one()
         self.metrics.unpublished.labels(self._producer).set(count)
         age = 0.0
         if oldest is not None:

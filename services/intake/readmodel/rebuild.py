@@ -10,20 +10,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
-from services.bootstrap import Container
+from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
+from services.intake.readmodel.projection import PetitionProjection
+from services.intake.readmodel.runner import ProjectionRunner
+from services.intake.schema import CHAIN, RUNTIME
+from services.platform.db.engine import make_engine, make_sessionmaker, migrate
 from services.platform.log.embedded import EmbeddedLog
-from services.platform.db.engine import make_engine, make_sessionmaker
-from services.bootstrap import migrate
-from services.intake.readmodel.orm import (
-    PetitionAccessRow,
-    PetitionRow,
-    TimelineRow,
-)
-from services.platform.consumer_orm import ConsumerPosition, HeldEvent
-from services.intake.readmodel.runner import (
-    ProjectionRunner,
-    petition_projection_runner,
-)
+from services.platform.log.port import EventLog
+from services.platform.log.topics import Topics
 
 TABLES = (PetitionRow, PetitionAccessRow, TimelineRow)
 
@@ -61,26 +55,30 @@ def compare(live: sessionmaker, rebuilt: sessionmaker) -> tuple[int, list[str]]:
     return total, out
 
 
-def rebuild(c: Container, progress: Callable[[int], None] | None = None) -> RebuildResult:
+def rebuild(log: EventLog, topics: Topics, sessions: sessionmaker, projection: PetitionProjection,
+            progress: Callable[[int], None] | None = None) -> RebuildResult:
+    """Project the whole log into a scratch copy of intake's tables and compare; then the live read
+    model (in ``sessions``, intake's database) is dropped and projected again."""
     result = RebuildResult()
-    runner = petition_projection_runner(c)
+    runner = ProjectionRunner(log, topics.petition_events, sessions, projection, topics.dead_letter,
+                              topics.dead_letter_decisions)
     with tempfile.TemporaryDirectory() as tmp:
         scratch = make_engine(f"sqlite:///{Path(tmp) / 'rebuilt.db'}")
-        migrate(scratch)
+        migrate(scratch, CHAIN)
         scratch_sessions = make_sessionmaker(scratch)
         # Records the live projection parked are parked again only in a scratch log, not on the real one.
         scratch_log = EmbeddedLog(":memory:")
-        scratch_log.create_topics(c.topics.specs())
-        fresh = ProjectionRunner(c.log, c.topics.petition_events, scratch_sessions, runner.projection,
-                                 c.topics.dead_letter, name="projection-rebuild", dead_letter_log=scratch_log)
+        scratch_log.create_topics(topics.specs())
+        fresh = ProjectionRunner(log, topics.petition_events, scratch_sessions, projection,
+                                 topics.dead_letter, name="projection-rebuild", dead_letter_log=scratch_log)
         result.events = fresh.run(poll_timeout=0.2, until_caught_up=True, progress=progress)
-        result.rows, result.differences = compare(c.sessions, scratch_sessions)
+        result.rows, result.differences = compare(sessions, scratch_sessions)
         scratch.dispose()
     # The live read model, dropped and projected again from the log.
-    with c.sessions.begin() as session:
+    with sessions.begin() as session:
         for table in TABLES:
             session.execute(delete(table))
-        session.execute(delete(ConsumerPosition).where(ConsumerPosition.consumer == runner.consumer.name))
-        session.execute(delete(HeldEvent).where(HeldEvent.consumer == runner.consumer.name))
+        session.execute(delete(RUNTIME.position).where(RUNTIME.position.consumer == runner.consumer.name))
+        session.execute(delete(RUNTIME.held).where(RUNTIME.held.consumer == runner.consumer.name))
     runner.run(poll_timeout=0.2, until_caught_up=True)
     return result

@@ -1,0 +1,8 @@
+"""Alembic environment of compensation's own tables."""
+from __future__ import annotations
+
+import services.compensation.ledger.orm  # noqa: F401  (registers the tables)
+from services.compensation.schema import Base
+from services.platform.db.alembic_env import run
+
+run(Base.metadata, "alembic_version_compensation")

@@ -1,0 +1,31 @@
+"""What intake's routes use, handed over by the composition root: the command rules, intake's own
+database, the log (readiness only) and the outbox that publishes what a command committed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.intake.commands import Rules
+from services.intake.metrics import IntakeMetrics
+from services.platform.db.database import Database
+from services.platform.log.port import EventLog
+from services.platform.outbox.publisher import Outbox
+
+
+@dataclass(frozen=True)
+class Intake:
+    rules: Rules
+    db: Database
+    log: EventLog
+    petition_topic: str
+    outbox: Outbox
+    metrics: IntakeMetrics
+
+
+def intake(request: Request) -> Intake:
+    return request.app.state.intake  # type: ignore[no-any-return]
+
+
+Deps = Annotated[Intake, Depends(intake)]
