@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -102,6 +103,24 @@ class FaustMonitor:
 
     def caught_up(self) -> bool:
         return all(self.read.get(key, 0) >= end for key, end in self.targets.items())
+
+    def behind(self) -> dict[tuple[str, int], tuple[int, int]]:
+        """Fact partitions not yet read to where they ended at assignment: (read, end)."""
+        return {key: (self.read.get(key, 0), end) for key, end in self.targets.items() if self.read.get(key, 0) < end}
+
+    async def unstick(self, stalled: dict[tuple[str, int], tuple[int, int]]) -> None:
+        """Partitions that stopped delivering while behind (seen after a broker restart: the consumer
+        kept them out of its fetches): resumed and sought back to what was read, so the backlog flows
+        again and the timer, which waits for it, can fire."""
+        consumer = self.app.consumer
+        tps = [tp for tp in consumer.assignment() if (tp.topic, tp.partition) in stalled]
+        paused = getattr(consumer, "_paused_partitions", set())
+        log.warning("monitor_partitions_stalled", partitions={f"{t}:{p}": list(v) for (t, p), v in stalled.items()},
+                    paused=sorted(f"{tp.topic}:{tp.partition}" for tp in tps if tp in paused),
+                    assigned=len(consumer.assignment()))
+        consumer.resume_partitions(tps)
+        for tp in tps:
+            await consumer.seek(tp, stalled[(tp.topic, tp.partition)][0])
 
     # -- facts ----------------------------------------------------------------------
     async def on_message(self, message: Any) -> None:
@@ -215,7 +234,7 @@ def _record(message: Any) -> Record:
 
 
 def register(app: faust.App, topics: Topics, calendar: WorkingCalendar, charters: CharterBook,
-             clock: Clock) -> FaustMonitor:
+             clock: Clock, stall_s: float = 20.0) -> FaustMonitor:
     monitor = FaustMonitor(app, topics, calendar, charters, clock)
     source = case_facts(app, topics)
     fact_topics = {topics.petition_events, topics.notice_events}
@@ -249,6 +268,29 @@ def register(app: faust.App, topics: Topics, calendar: WorkingCalendar, charters
         async for event in stream.events():
             await monitor.ready.wait()
             await monitor.on_message(event.message)
+
+    @app.timer(interval=5.0)
+    async def watch_backlog() -> None:
+        # A partition behind and silent for ``stall_s``: the consumer is asked to fetch it again; still
+        # silent after that, the worker exits and its supervisor starts it afresh (a rebalance from
+        # the committed offsets), because a monitor that never catches up never fires.
+        if not monitor.ready.is_set():
+            watch["since"], watch["seen"], watch["nudged"] = None, {}, False
+            return
+        behind = monitor.behind()
+        if behind != watch["seen"]:
+            watch["since"], watch["seen"], watch["nudged"] = asyncio.get_running_loop().time(), behind, False
+            return
+        if not behind or asyncio.get_running_loop().time() - watch["since"] < stall_s:
+            return
+        if not watch["nudged"]:
+            await monitor.unstick(behind)
+            watch["since"], watch["nudged"] = asyncio.get_running_loop().time(), True
+            return
+        log.error("monitor_stalled_exiting", partitions=len(behind))
+        os._exit(70)  # EX_SOFTWARE: restarted by the supervisor (up, systemd, Kubernetes)
+
+    watch: dict[str, Any] = {"since": None, "seen": {}, "nudged": False}
 
     @app.task
     async def fire_due() -> None:

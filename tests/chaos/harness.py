@@ -113,18 +113,38 @@ class Service:
         self.out = (workdir / f"{name}.log").open("ab")
         self.proc: subprocess.Popen[bytes] | None = None
         self.kills = 0
+        self.exits = 0  # ended by itself (a worker that gives up exits for its supervisor to restart it)
+        self.lock = threading.Lock()
+        self.held_down = False  # killed on purpose: the chaos restarts it, not the supervisor
+
+    def revive(self) -> None:
+        """What a process supervisor does: start again a process that ended by itself."""
+        with self.lock:
+            if self.held_down or self.proc is None or self.proc.poll() is None:
+                return
+            self.exits += 1
+            self._start()
 
     def start(self) -> None:
+        with self.lock:
+            self.held_down = False
+            self._start()
+
+    def _start(self) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "services.cli", self.name], env=self.env, cwd=ROOT,
                                      stdout=self.out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-            self.kills += 1
+        with self.lock:
+            self.held_down = True
+            if self.proc is not None and self.proc.poll() is None:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+                self.kills += 1
 
     def stop(self) -> None:
+        with self.lock:
+            self.held_down = True
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -235,6 +255,7 @@ class Chaos:
             self._wait(lambda: self._up(), 90, "intake to answer")
             killer = threading.Thread(target=self._killer, args=(services,), daemon=True)
             killer.start()
+            threading.Thread(target=self._supervise, args=(services,), daemon=True).start()
             cases = self._phase_file()
             self._settle(cases, "filing")
             self._phase_resolve([c for i, c in enumerate(cases) if i % 2 == 0], IN_TIME)
@@ -250,6 +271,8 @@ class Chaos:
             self._settle(cases, "late resolutions", final=True)
             result = self._check(cases, sum(s.kills for s in services.values()))
             result.kills_by_service = {name: s.kills for name, s in services.items()}
+            result.notes += [f"{name} exited by itself {s.exits}x and was restarted" for name, s in services.items()
+                             if s.exits]
         finally:
             self.stopping.set()
             for s in services.values():
@@ -271,6 +294,11 @@ class Chaos:
             if time.monotonic() > deadline:
                 raise AssertionError(f"chaos: timed out waiting for {what}")
             time.sleep(0.5)
+
+    def _supervise(self, services: dict[str, Service]) -> None:
+        while not self.stopping.wait(1.0):
+            for s in services.values():
+                s.revive()
 
     def _killer(self, services: dict[str, Service]) -> None:
         """kill -9 a random service every few seconds until the budget is spent; restart it; the broker once."""
