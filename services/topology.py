@@ -105,7 +105,30 @@ def parts_of(service: str | None) -> list[Part]:
     return [p for p in PARTS if service is None or p.service == service]
 
 
+# The intake API is the process's HTTP server itself (uvicorn in `up` and `charterwatch intake`), not a
+# supervised part; it is listed with the others.
+INTAKE_API = Part("intake_api", "intake", (), ("petition_events",), lambda w: w.apps["intake"])
+# Whose database each service's parts use (the `project` command runs intake's projection).
+DATABASE = {"intake": "intake", "project": "intake", "sla-monitor": "sla_monitor", "compensation": "compensation",
+            "notify": "notify", "audit": None}
+
+
 def describe(c: Container) -> list[str]:
+    """One line per part: its service, what it reads and writes, and the database it keeps its state in."""
     t = c.topics
-    return [f"{p.service:<13} {p.name:<19} reads {', '.join(getattr(t, r) for r in p.reads) or '-'}; "
-            f"writes {', '.join(getattr(t, w) for w in p.writes) or '-'}" for p in PARTS]
+    out = []
+    for p in (INTAKE_API, *PARTS):
+        db = DATABASE[p.service]
+        where = "the log only" if db is None else (
+            "the faust table's changelog" if p.name == "sla_monitor" and c.settings.mode == "kafka"
+            else f"{db} tables in {_where(c, db)}")
+        out.append(f"{p.service:<13} {p.name:<19} reads {', '.join(getattr(t, r) for r in p.reads) or '-'}; "
+                   f"writes {', '.join(getattr(t, w) for w in p.writes) or '-'}; state: {where}")
+    out.append(f"{'(every API)':<13} {'api keys':<19} access tables in {_where(c, 'access')}")
+    return out
+
+
+def _where(c: Container, service: str) -> str:
+    url, schema = c.settings.database_for(service)
+    shown = c.database(service).engine.url.render_as_string(hide_password=True) if url else "-"
+    return shown + (f" (schema {schema})" if schema else "")
