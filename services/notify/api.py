@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from services.notify.access import case_visible
 from services.notify.store.orm import InboxMessageRow, NoticeDeliveryRow
-from services.platform.http import problems
+from services.platform.http import headers, problems
 from services.platform.http.auth import Agency
 from services.platform.http.paging import keyset_page
 
@@ -35,6 +36,17 @@ class InboxPage(BaseModel):
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
 
 
+class DeliveryErrorOut(BaseModel):
+    """Why the delivery failed, classified: never the provider's text, which may echo the contact."""
+
+    error_class: str = Field(description="e.g. smtp_recipient_refused, sms_invalid_number, sms_timeout, no_phone")
+    provider: str = Field(description="smtp, sms, inbox or file; notify when no provider was asked")
+    code: str | None = Field(description="SMTP reply (550 5.1.1), gateway result (result:-201), HTTP status "
+                                         "(http:503) or the transport error's type")
+    retryable: bool | None = Field(description="whether the error was worth another try")
+    description: str
+
+
 class DeliveryOut(BaseModel):
     """A notice's delivery record: never the body or the contact, which stay sealed."""
 
@@ -50,9 +62,19 @@ class DeliveryOut(BaseModel):
     status: str
     attempts: int
     provider_reference: str | None
-    last_error: str | None
+    last_error: str | None = Field(description="the fixed description of the last error's class (see error)")
+    error: DeliveryErrorOut | None
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, row: NoticeDeliveryRow) -> "DeliveryOut":
+        error = None
+        if row.error_class is not None:
+            error = DeliveryErrorOut(error_class=row.error_class, provider=row.error_provider or "unknown",
+                                     code=row.error_code, retryable=row.error_retryable,
+                                     description=row.last_error or "")
+        return cls.model_validate({**{k: getattr(row, k) for k in cls.model_fields if k != "error"}, "error": error})
 
 
 def readers(request: Request) -> sessionmaker:
@@ -67,6 +89,7 @@ Readers = Annotated[sessionmaker, Depends(readers)]
             summary="The homepage inbox of one applicant (by the applicant reference intake returned)")
 def inbox(readers: Readers, agency_id: Agency, applicant_ref: str = Query(min_length=16, max_length=64),
           cursor: str | None = Query(default=None, max_length=400), limit: int = Query(default=50, ge=1, le=200)) -> InboxPage:
+    # only the calling agency's own messages: an applicant reference known to another agency shows nothing
     q = select(InboxMessageRow).where(InboxMessageRow.applicant_ref == applicant_ref,
                                       InboxMessageRow.agency_id == agency_id)
     with readers() as session:
@@ -75,16 +98,15 @@ def inbox(readers: Readers, agency_id: Agency, applicant_ref: str = Query(min_le
 
 
 @router.get("/v1/notices", response_model=list[DeliveryOut], tags=["notices"],
-            summary="Every notice of a case and how its delivery went")
+            summary="Every notice of a case and how its delivery went",
+            responses={404: {"description": "no such case, or another agency's: the same answer"}})
 def notices(readers: Readers, agency_id: Agency, case_id: str = Query(min_length=1, max_length=64)) -> list[DeliveryOut]:
     with readers() as session:
-        owner = session.execute(select(InboxMessageRow.agency_id).where(InboxMessageRow.case_id == case_id).limit(1)
-                                ).scalar_one_or_none()
+        if not case_visible(session, case_id, agency_id):  # missing, or another agency's: told apart nowhere
+            raise HTTPException(404, f"no notices for case {case_id}")
         rows = list(session.execute(select(NoticeDeliveryRow).where(NoticeDeliveryRow.case_id == case_id)
                                     .order_by(NoticeDeliveryRow.created_at, NoticeDeliveryRow.notice_id)).scalars())
-    if owner is not None and owner != agency_id:
-        raise HTTPException(404, f"no notices for case {case_id}")
-    return [DeliveryOut.model_validate(r) for r in rows]
+    return [DeliveryOut.of(r) for r in rows]
 
 
 @router.get("/healthz", include_in_schema=False)
@@ -100,4 +122,5 @@ def create_app(readers: sessionmaker, keys: sessionmaker) -> FastAPI:
     app.state.keys = keys
     problems.install(app)
     app.include_router(router)
+    headers.install(app)
     return app

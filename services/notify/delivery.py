@@ -1,11 +1,14 @@
-"""Delivering one message: retried with the same reference and exponential backoff, then given up."""
+"""Delivering one message: a transient failure is retried with the same reference and exponential
+backoff, then given up; a permanent one (SMTP 5xx, an invalid number) is not tried again."""
 from __future__ import annotations
 
 import asyncio
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from services.notify.channels.port import Channel, DeliveryError, Message
+from services.notify.failures import Failure
 
 
 @dataclass(frozen=True)
@@ -13,7 +16,31 @@ class Outcome:
     sent: bool
     attempts: int
     provider_reference: str | None = None
-    reason: str | None = None
+    failure: Failure | None = None
+
+    @property
+    def gave_up(self) -> bool:
+        """Every attempt failed with an error that was worth retrying."""
+        return not self.sent and self.failure is not None and self.failure.retryable and self.attempts > 0
+
+    def reason(self) -> str:
+        """For operators (dead letters, logs): the classified failure, never the provider's text."""
+        if self.failure is None:
+            return "failed"
+        tail = f"; gave up after {self.attempts} attempts" if self.gave_up else ""
+        return self.failure.summary() + tail
+
+
+class ChannelCrashed(RuntimeError):
+    """A channel raised something it does not classify: a bug, or its database down (the inbox). Not the
+    notice's fault, so the loop fails and the supervisor restarts it with the notice still pending, as
+    before; but the supervisor logs the error, and its text may quote the contact: only its type and
+    where it was raised are kept."""
+
+    def __init__(self, provider: str, exc: BaseException) -> None:
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+        super().__init__(f"the {provider} channel raised {type(exc).__name__}{where} (its text is withheld)")
 
 
 @dataclass(frozen=True)
@@ -28,14 +55,17 @@ class RetryPolicy:
 
 async def deliver(channel: Channel, message: Message, policy: RetryPolicy,
                   sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Outcome:
-    reason = ""
-    for attempt in range(1, policy.attempts + 1):
+    last: Failure | None = None
+    attempts = max(1, policy.attempts)
+    for attempt in range(1, attempts + 1):
         try:
             return Outcome(True, attempt, await channel.send(message))
         except DeliveryError as exc:
-            reason = exc.reason
-            if not exc.transient:
-                return Outcome(False, attempt, reason=reason)
-        if attempt < policy.attempts:
+            last = exc.failure
+            if not last.retryable:
+                return Outcome(False, attempt, failure=last)
+        except Exception as exc:
+            raise ChannelCrashed(getattr(channel, "provider", "unknown"), exc) from None
+        if attempt < attempts:
             await sleep(policy.delay(attempt))
-    return Outcome(False, policy.attempts, reason=f"gave up after {policy.attempts} attempts: {reason}")
+    return Outcome(False, attempts, failure=last)

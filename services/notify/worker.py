@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.notify.channels.port import Channel, Message
 from services.notify.delivery import Outcome, RetryPolicy, deliver
+from services.notify.failures import failure
 from services.notify.schema import RUNTIME, OutboxRow
 from services.notify.store.orm import NoticeDeliveryRow, NotifyCaseEventRow
 from services.platform.consumer import Consumer, ConsumerMetrics, Wait
@@ -47,6 +48,7 @@ NAME = "notify"
 GROUP = "charterwatch.notify"  # where an older release committed its positions
 PRODUCER = "notify"
 CONTACT = {"sms": "phone", "email": "email"}
+NO_CONTACT = {"sms": "no_phone", "email": "no_email"}  # the failure class when the applicant gave none
 log = get_logger("notify")
 Clock = Callable[[], datetime]
 _queued = itertools.count()
@@ -166,10 +168,10 @@ class Deliverer:
 
         async def one(message: Message) -> Outcome:
             if message.channel in CONTACT and not message.to:
-                return Outcome(False, 0, reason=f"the applicant gave no {CONTACT[message.channel]}")
+                return Outcome(False, 0, failure=failure(NO_CONTACT[message.channel]))
             channel = self._channels.get(message.channel)
             if channel is None:
-                return Outcome(False, 0, reason=f"no {message.channel} channel configured")
+                return Outcome(False, 0, failure=failure("no_channel"))
             return await deliver(channel, message, self._policy)
 
         async def case(queue: list[Message]) -> None:
@@ -205,21 +207,30 @@ class Deliverer:
                                              provider_reference=outcome.provider_reference, **base)
                 self.sent += 1
             else:
+                f = outcome.failure
+                assert f is not None  # deliver() and one() classify every failure
                 row.status = "unreachable" if outcome.attempts == 0 else "failed"
-                row.last_error = outcome.reason
-                payload = nv.NoticeFailed(reason=outcome.reason or "unknown", failed_at=now, **base)
+                # the classified failure only: the provider's text may echo the contact (docs/notify.md)
+                row.last_error, row.error_class, row.error_provider = f.description, f.error_class, f.provider
+                row.error_code, row.error_retryable = f.code, f.retryable
+                payload = nv.NoticeFailed(reason=f.description, error_class=f.error_class, provider=f.provider,
+                                          code=f.code, retryable=f.retryable, failed_at=now, **base)
             env = Envelope(event_id=uuid.uuid5(uuid.UUID(notice_id), "outcome" if first else f"outcome|{row.attempts}"),
                            case_id=row.case_id, occurred_at=now,
                            recorded_at=now, producer=PRODUCER, payload=payload)
             session.add(OutboxRow(event_id=str(env.event_id), case_id=row.case_id,
                                   value=encode(env), published=False, created_at=now))
-        # Only the notice id, kind, channel and reason: never the body or the contact.
+        # The notice id, kind, channel and the classified failure: never the body, the contact, nor the
+        # provider's text (which may echo the contact).
+        f = outcome.failure
         log.info("notice_sent" if outcome.sent else "notice_failed", case_id=message.case_id, notice_id=notice_id,
                  kind=message.kind, channel=message.channel, attempts=outcome.attempts,
-                 reason=None if outcome.sent else outcome.reason)
-        if not outcome.sent and outcome.attempts > 0:  # given up on: an operator reads why, and may retry it
+                 **({} if outcome.sent or f is None else {"error_class": f.error_class, "provider": f.provider,
+                                                          "code": f.code, "retryable": f.retryable,
+                                                          "reason": f.description}))
+        if not outcome.sent and outcome.attempts > 0:  # refused or given up on: an operator reads why, may retry
             self._dead.park(Record(self._notice_topic, -1, -1, message.case_id, encode(env), 0),
-                            outcome.reason or "failed", entry_id=given_up_entry(notice_id), case_id=message.case_id)
+                            outcome.reason(), entry_id=given_up_entry(notice_id), case_id=message.case_id)
 
 
 def given_up_entry(notice_id: str) -> str:

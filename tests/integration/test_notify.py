@@ -205,9 +205,12 @@ def test_a_notice_given_up_is_failed_and_parked_with_the_reason(c) -> None:
         worker(c, {"sms": SmsGateway(gateway.url, "k", "u", "0413501234", timeout=0.3)}, attempts=3).run(
             poll_timeout=0.2, until_caught_up=True)
         [failed] = [e for e in outcomes(c) if e.event_type == "NoticeFailed"]
-        assert failed.payload.attempts == 3 and "gave up after 3 attempts" in failed.payload.reason
+        assert failed.schema_version == 2 and failed.payload.attempts == 3
+        assert (failed.payload.error_class, failed.payload.code, failed.payload.retryable) == (
+            "sms_server_error", "http:500", True)
         dead = [json.loads(r.value) for r in read_all(c.log, c.topics.dead_letter)[0]]
-        assert len(dead) == 1 and dead[0]["service"] == "notify" and "500" in dead[0]["reason"]
+        assert len(dead) == 1 and dead[0]["service"] == "notify" and "http:500" in dead[0]["reason"]
+        assert "gave up after 3 attempts" in dead[0]["reason"]
         assert "010-9876-5432" not in json.dumps(dead)
         assert len(gateway.requests) == 3
     finally:
@@ -221,7 +224,10 @@ def test_a_refusing_gateway_is_not_retried(c) -> None:
         c.log.append(c.topics.petition_events, case_id, encode(events[0]))
         worker(c, {"sms": SmsGateway(gateway.url, "k", "u", "0413501234")}).run(poll_timeout=0.2, until_caught_up=True)
         [failed] = [e for e in outcomes(c) if e.event_type == "NoticeFailed"]
-        assert failed.payload.attempts == 1 and "-101" in failed.payload.reason
+        assert failed.payload.attempts == 1 and len(gateway.requests) == 1
+        assert (failed.payload.error_class, failed.payload.code, failed.payload.retryable) == (
+            "sms_auth_failed", "result:-101", False)
+        assert "인증오류" not in failed.payload.reason  # the gateway's own text is never kept
     finally:
         gateway.close()
 
@@ -244,10 +250,12 @@ def test_inbox_serves_the_notices_to_the_portal_and_no_contact_means_unreachable
     deliveries = client.get("/v1/notices", params={"case_id": case_id}).json()
     sms = [d for d in deliveries if d["channel"] == "sms"]
     assert {d["status"] for d in sms} == {"unreachable"} and "phone" in sms[0]["last_error"]
+    assert sms[0]["error"] == {"error_class": "no_phone", "provider": "notify", "code": None, "retryable": False,
+                               "description": "the applicant gave no phone"}
     assert "a@b.kr" not in json.dumps(deliveries)  # delivery records never show a contact
     failed = {(e.payload.channel, e.payload.reason) for e in outcomes(c) if e.event_type == "NoticeFailed"}
     # D3 adds e-mail to the completion notice (consent given); no e-mail channel runs in this test
-    assert failed == {("lms", "the applicant gave no phone"), ("email", "no email channel configured")}
+    assert failed == {("lms", "the applicant gave no phone"), ("email", "no provider is configured for this channel")}
 
 
 def test_positions_commit_with_the_decisions_and_a_kill_repeats_only_the_notice_in_flight(c, smtp) -> None:

@@ -11,6 +11,8 @@ from services.notify.store.orm import InboxMessageRow
 
 
 class InboxChannel:
+    provider = "inbox"
+
     def __init__(self, sessions: sessionmaker, clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self._clock = clock

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from services.notify.failures import Failure
+
 
 @dataclass(frozen=True)
 class Message:
@@ -19,15 +21,22 @@ class Message:
 
 
 class DeliveryError(Exception):
-    """The provider did not take the message. ``transient``: worth retrying with the same reference."""
+    """The provider did not take the message. Carries only the classified failure, never the provider's
+    text (which may echo the contact): raise it ``from None`` so no chained exception carries it either."""
 
-    def __init__(self, reason: str, transient: bool) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.transient = transient
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.summary())
+        self.failure = failure
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying with the same reference."""
+        return self.failure.retryable
 
 
 class Channel(Protocol):
+    provider: str  # smtp, sms, inbox, file: named in a failure the channel did not classify itself
+
     async def send(self, message: Message) -> str | None:
         """Hand the message over; return the provider's reference. Raise DeliveryError otherwise."""
         ...

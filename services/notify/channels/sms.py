@@ -5,17 +5,22 @@ Request fields: ``key``, ``user_id``, ``sender``, ``receiver``, ``msg``, ``msg_t
 ``title`` (LMS), and ``ref``, our idempotency reference (the notice id and the part number): a
 gateway that honours it never delivers one reference twice. Response: JSON with ``result_code``
 (1 = accepted; negative = refused, with ``message``) and ``msg_id``. A timeout, a connection
-error or a 5xx is transient; a 4xx or a negative result code is not.
+error, a 5xx, 408 or 429, and the "slow down" result code are transient; any other 4xx or negative
+result code is not (``services/notify/failures.py``). The gateway's ``message`` often echoes the
+number, so it is never read.
 """
 from __future__ import annotations
 
 import httpx
 
 from services.notify.channels.port import DeliveryError, Message
+from services.notify.failures import failure, gateway_result, gateway_status
 from shared.notices import sms
 
 
 class SmsGateway:
+    provider = "sms"
+
     def __init__(self, base_url: str, api_key: str, user_id: str, sender: str, timeout: float = 5.0,
                  client: httpx.AsyncClient | None = None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -24,7 +29,7 @@ class SmsGateway:
 
     async def send(self, m: Message) -> str | None:
         if not m.to:
-            raise DeliveryError("no phone number", transient=False)
+            raise DeliveryError(failure("no_phone"))
         plan = sms.plan(m.text)
         refs: list[str] = []
         client = self._client or httpx.AsyncClient(timeout=self.timeout)
@@ -44,18 +49,16 @@ class SmsGateway:
         try:
             r = await client.post(f"{self.base_url}/send/", data=data, timeout=self.timeout)
         except httpx.TimeoutException as exc:
-            raise DeliveryError(f"sms gateway timed out ({type(exc).__name__})", transient=True) from exc
-        except httpx.TransportError as exc:
-            raise DeliveryError(f"sms gateway unreachable ({type(exc).__name__})", transient=True) from exc
-        if r.status_code >= 500:
-            raise DeliveryError(f"sms gateway answered {r.status_code}", transient=True)
+            raise DeliveryError(failure("sms_timeout", type(exc).__name__)) from None
+        except httpx.HTTPError as exc:  # the request carried the number: its error may quote it
+            raise DeliveryError(failure("sms_unreachable", type(exc).__name__)) from None
         if r.status_code >= 400:
-            raise DeliveryError(f"sms gateway refused the request: {r.status_code}", transient=False)
+            raise DeliveryError(gateway_status(r.status_code))
         try:
             body = r.json()
             code = int(body.get("result_code", -999))
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise DeliveryError("sms gateway answered something that is not its JSON", transient=True) from exc
+        except (ValueError, TypeError, AttributeError):
+            raise DeliveryError(failure("sms_bad_answer")) from None
         if code < 1:
-            raise DeliveryError(f"sms gateway result {code}: {body.get('message', '')}", transient=False)
+            raise DeliveryError(gateway_result(code))
         return str(body.get("msg_id", ref))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.notify.schema import Base
@@ -40,7 +40,13 @@ class NoticeDeliveryRow(Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # pending / sent / failed / unreachable
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     provider_reference: Mapped[str | None] = mapped_column(String(128))
+    # Why it failed, classified (services/notify/failures.py): never the provider's text, which may echo the
+    # contact. ``last_error`` is the class's fixed description.
     last_error: Mapped[str | None] = mapped_column(Text)
+    error_class: Mapped[str | None] = mapped_column(String(40))
+    error_provider: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error_retryable: Mapped[bool | None] = mapped_column(Boolean)
     queued_seq: Mapped[int | None] = mapped_column(BigInteger)  # the order deliveries were decided in
     created_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
