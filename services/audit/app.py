@@ -6,7 +6,7 @@ from sqlalchemy.orm import sessionmaker
 
 from services.audit.api import router
 from services.audit.deps import Audit
-from services.platform.http import problems
+from services.platform.http import headers, problems
 from services.platform.http.body_limit import BodyLimit
 
 
@@ -24,4 +24,5 @@ def create_app(audit: Audit, keys: sessionmaker, max_body_bytes: int) -> FastAPI
         return {"status": "ok"}
 
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    headers.install(app)
     return app

@@ -250,7 +250,7 @@ def rederive_sla(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook
 
 class CompensationReplayer:
     """A scratch ledger (in memory) fed as compensation was live: one official's strikes count
-    across cases, in the order the findings were recorded."""
+    across the agency's cases, in the order the findings were recorded."""
 
     def __init__(self, calendar: WorkingCalendar, charters: CharterBook) -> None:
         self.remedies = Remedies(charters, calendar)
@@ -259,7 +259,8 @@ class CompensationReplayer:
     def rederive(self, cases: Sequence[CaseLog]) -> dict[str, tuple[list[Envelope], set[str]]]:
         """Each case's remedies re-decided, with the ids of the officials' recorded actions applied.
         The cases' inputs are merged in the order they were recorded, not taken case by case: the
-        third strike against an official is the third in time, whichever cases the three are in."""
+        third strike against an agency's official is the third in time, whichever of the agency's cases
+        the three are in."""
         out: dict[str, tuple[list[Envelope], set[str]]] = {c.case_id: ([], set()) for c in cases}
         officials: dict[str, Envelope] = {}
         inputs: list[Envelope] = []
@@ -355,7 +356,7 @@ def check_notices(case: CaseLog, calendar: WorkingCalendar, charters: CharterBoo
 def replay_case(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook, renderer: Renderer,
                 as_of: datetime | None = None, now: datetime | None = None,
                 related: Sequence[CaseLog] = ()) -> Replay:
-    """One case. ``related``: other cases whose findings name the same officials (``officials_found``):
+    """One case. ``related``: other cases whose findings name the same agency's officials (``officials_found``):
     their strikes go through the ledger too, or a referral recorded at a third strike could not be
     re-derived; only this case's decisions are compared."""
     view = case.upto(as_of)
@@ -393,7 +394,7 @@ def replay_decisions(view: CaseLog, calendar: WorkingCalendar, charters: Charter
 
 def replay_remedies(pending: Sequence[tuple[CaseLog, Replay]], replayer: CompensationReplayer,
                     context: Sequence[CaseLog] = ()) -> None:
-    """Remedies: decided in one ledger across cases (an official's strikes count across them), so
+    """Remedies: decided in one ledger across cases (an agency's official's strikes count across them), so
     every case that can owe one goes through ``replayer`` together, in the order events were recorded.
     ``context``: more cases fed to the ledger, not compared."""
     derived = replayer.rederive([case for case, _ in pending] + list(context))
@@ -403,9 +404,14 @@ def replay_remedies(pending: Sequence[tuple[CaseLog, Replay]], replayer: Compens
         report.official_actions = [e for e in case.compensation if str(e.event_id) in applied]
 
 
-def officials_found(case: CaseLog) -> set[str]:
-    """The officials a finding in this case names (a strike against them)."""
-    return {found.official_id for e in case.petition if (found := cause_of(e)) is not None and found.official_id}
+def officials_found(case: CaseLog) -> set[tuple[str, str]]:
+    """The officials a finding in this case names (a strike against them), as (agency, official): an
+    official is the agency's own, the agency being the case's (its receipt's); none without a receipt."""
+    received = next((e.payload for e in case.petition if isinstance(e.payload, ev.PetitionReceived)), None)
+    if received is None:
+        return set()
+    return {(received.agency_id, found.official_id) for e in case.petition
+            if (found := cause_of(e)) is not None and found.official_id}
 
 
 def needs_ledger(case: CaseLog) -> bool:

@@ -3,7 +3,7 @@
 A case's events share one partition number on every topic (the case id is the key, the
 partitioner is Kafka's, and the four topics have equal partition counts), so a worker reads
 only its partitions and re-derives the deadlines, breaches and notices of its cases alone.
-Remedies are not split: an official's strikes count across cases in every partition, so the
+Remedies are not split: an agency's official's strikes count across its cases in every partition, so the
 cases that can owe a remedy come back to the parent with what was found so far, and go
 through one scratch ledger together, their events merged in the order they were recorded.
 The result is the same for any number of workers (tested).

@@ -6,7 +6,8 @@ one in the audit's replay) and returns the events in the order they were decided
 persists them (the service's outbox). Nothing here reads a clock: ``now`` is the instant the
 decision is recorded at. Every remedy is decided once per cause: a voucher per (case, cause),
 an apology per (case, cause), a retraining order and a strike per confirmed finding, a
-referral per strike from the threshold on, however often the cause is delivered.
+referral per strike from the threshold on, however often the cause is delivered. Officials belong
+to an agency (the case's): their strikes, and the referral threshold, count one agency's findings.
 """
 from __future__ import annotations
 
@@ -157,16 +158,23 @@ class Remedies:
     def _strike(self, state: LedgerState, found: CauseFound, referral: Remedy | None, env: Envelope,
                 now: datetime) -> list[Envelope]:
         assert found.official_id is not None
+        case = state.case(found.case_id)
+        if case is None:
+            # An official is known only within an agency, and the agency is the case's (its receipt):
+            # without the receipt no strike can be put on anyone. The worker waits for the receipt.
+            return []
         if state.has_strike(found.cause_event_id):
             return []
-        state.add_strike(Strike(found.cause_event_id, found.official_id, found.case_id, found.occurred_at))
+        state.add_strike(Strike(found.cause_event_id, case.agency_id, found.official_id, found.case_id,
+                                found.occurred_at))
         if referral is None:
             return []  # no referral threshold in this charter (Yeonje-gu, Y4): the strike is only kept
         window = referral.strike_window_days
         since = found.occurred_at - timedelta(days=window) if window is not None else None
-        strikes = state.strikes_in_window(found.official_id, since, found.occurred_at)
+        strikes = state.strikes_in_window(case.agency_id, found.official_id, since, found.occurred_at)
         if not policy.referral_due(referral, len(strikes)):
             return []
+        # The id is unchanged from when strikes were not kept per agency: the cause event makes it unique.
         referral_id = policy.remedy_id("referral", found.official_id, found.cause_event_id)
         return self._action(state, "referral", referral_id, found, referral.id, env, now,
                             comp.PersonnelActionReferred(referral_id=referral_id, official_id=found.official_id,

@@ -44,9 +44,13 @@ class RemedyAction:
 
 @dataclass(frozen=True)
 class Strike:
-    """A confirmed discourtesy by an official (D11, Y4); a withdrawn strike stays, marked."""
+    """A confirmed discourtesy by an official (D11, Y4); a withdrawn strike stays, marked.
+
+    An official is known only within an agency: ``official_id`` is the agency's own id for them, so
+    a strike is counted under (``agency_id``, ``official_id``), the agency being its case's."""
 
     event_id: str
+    agency_id: str
     official_id: str
     case_id: str
     confirmed_at: datetime
@@ -98,10 +102,11 @@ class LedgerState(Protocol):
 
     def save_strike(self, strike: Strike) -> None: ...
 
-    def strikes_in_window(self, official_id: str, since: datetime | None, until: datetime) -> list[str]:
-        """The official's strikes not withdrawn, confirmed after ``since`` (None: ever) and by
-        ``until``, oldest first (SQL: counted under the official's lock, so two consumers cannot
-        both miss the third)."""
+    def strikes_in_window(self, agency_id: str, official_id: str, since: datetime | None,
+                          until: datetime) -> list[str]:
+        """The agency's official's strikes not withdrawn, confirmed after ``since`` (None: ever) and
+        by ``until``, oldest first; another agency's official of the same id is someone else (SQL:
+        counted under the (agency, official) lock, so two consumers cannot both miss the third)."""
         ...
 
 
@@ -118,7 +123,7 @@ class InMemoryLedgerState:
         self._by_cause: dict[tuple[str, str], str] = {}
         self._case_vouchers: dict[str, list[str]] = {}
         self._case_strikes: dict[str, list[str]] = {}
-        self._official_strikes: dict[str, list[str]] = {}
+        self._official_strikes: dict[tuple[str, str], list[str]] = {}  # (agency, official) -> strikes
 
     def case(self, case_id: str) -> CompensationCase | None:
         return self.cases.get(case_id)
@@ -167,7 +172,7 @@ class InMemoryLedgerState:
     def add_strike(self, strike: Strike) -> None:
         self.strikes[strike.event_id] = strike
         self._case_strikes.setdefault(strike.case_id, []).append(strike.event_id)
-        self._official_strikes.setdefault(strike.official_id, []).append(strike.event_id)
+        self._official_strikes.setdefault((strike.agency_id, strike.official_id), []).append(strike.event_id)
 
     def latest_strike(self, case_id: str) -> Strike | None:
         strikes = (self.strikes[i] for i in self._case_strikes.get(case_id, ()))
@@ -177,8 +182,9 @@ class InMemoryLedgerState:
     def save_strike(self, strike: Strike) -> None:
         self.strikes[strike.event_id] = strike
 
-    def strikes_in_window(self, official_id: str, since: datetime | None, until: datetime) -> list[str]:
-        strikes = (self.strikes[i] for i in self._official_strikes.get(official_id, ()))
+    def strikes_in_window(self, agency_id: str, official_id: str, since: datetime | None,
+                          until: datetime) -> list[str]:
+        strikes = (self.strikes[i] for i in self._official_strikes.get((agency_id, official_id), ()))
         found = [s for s in strikes if s.withdrawn_at is None and s.confirmed_at <= until
                  and (since is None or s.confirmed_at > since)]
         return [s.event_id for s in sorted(found, key=lambda s: s.confirmed_at)]

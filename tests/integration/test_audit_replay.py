@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services import wiring
-from services.audit.replay import replay_case
+from services.audit.replay import officials_found, replay_case
 from services.audit.service import case_report, replay_all, verify
 from services.audit.source import read_log
 from services.notify.channels.files import FileChannel
@@ -202,6 +202,39 @@ def test_strikes_across_partitions_are_counted_in_one_ledger_when_sharded(world:
     alone = replay_case(snap.cases[cases[-1]], world.c.calendar, world.c.charters, Renderer())
     assert [(d.event_type, d.problem) for d in alone.differences] == [
         ("PersonnelActionReferred", "recorded, not re-derived")]  # without them, the third strike is unknown
+
+
+def test_strikes_of_two_agencies_officials_of_one_id_are_replayed_apart(world: World) -> None:
+    """Agency A's "o-17" and agency B's "o-17" are two people: B's third strike is B's referral alone,
+    A's two strikes none; the replay decides the same, and A's case report reads only A's cases."""
+    b = TestClient(world.http.app)
+    b.headers["Authorization"] = f"Bearer {api_token(world.c, 'agency-b')}"
+    a_cases = [world.file() for _ in range(2)]
+    b_cases = []
+    for _ in range(3):
+        r = b.post("/v1/petitions", json={
+            "municipality_id": "dangjin", "petition_type": "grievance", "channel": "visit", "title": "보도블록 파손",
+            "received_at": world.at(T0), "applicant": APPLICANT, "notice_channels": ["inbox"]})
+        assert r.status_code == 201, r.text
+        b_cases.append(r.json()["case_id"])
+    world.pump()
+    for hour, (client, case_id) in enumerate([(world.http, a_cases[0]), (b, b_cases[0]), (world.http, a_cases[1]),
+                                              (b, b_cases[1]), (b, b_cases[2])], start=1):
+        do(client, case_id, "discourtesy-findings", world.at(T0 + timedelta(hours=hour)), official_id="o-17",
+           finding="불친절 확인")
+        world.pump()
+    snap = read_log(world.c.log, world.c.topics)
+    referred = {c: [e.payload.strike_event_ids for e in snap.cases[c].compensation
+                    if e.event_type == "PersonnelActionReferred"] for c in a_cases + b_cases}
+    b_findings = tuple(str(e.event_id) for c in b_cases for e in snap.cases[c].petition
+                       if e.event_type == "DiscourtesyConfirmed")
+    assert referred == {**{c: [] for c in a_cases + b_cases[:2]}, b_cases[2]: [b_findings]}
+    summary = replay_all(world.audit, workers=2)
+    assert summary.ok, summary.disagreements
+    for case_id in a_cases + b_cases:
+        report = case_report(world.audit, case_id)
+        assert report is not None and report["agrees"], report["differences"]
+    assert officials_found(snap.cases[a_cases[0]]) == {("agency-a", "o-17")}
 
 
 def test_a_disagreement_in_any_shard_is_reported(world: World) -> None:

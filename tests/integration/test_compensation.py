@@ -8,11 +8,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from services.compensation.ledger.book import Ledger, TransitionRefused
+from services.compensation.ledger.book import Ledger, TransitionRefused, strike_counts
 from services.compensation.ledger.orm import (
+    OfficialLockRow,
     RemedyActionRow,
+    StrikeRow,
     VoucherRow,
     VoucherTransitionRow,
 )
@@ -134,6 +136,63 @@ def test_the_third_discourtesy_strike_raises_a_personnel_referral(sessions, ledg
     assert referral.payload.official_id == "o-9" and referral.payload.strikes == 3
     assert len(referral.payload.strike_event_ids) == 3 and referral.payload.promise_id == "D11"
     assert vouchers(sessions) == []  # discourtesy: no voucher in Dangjin's charter
+
+
+def test_strikes_and_referrals_count_one_agencys_official(sessions, ledger) -> None:
+    """Officials are their agency's: agency B's "o-17" is someone else than agency A's "o-17", so B's
+    findings never push A's official towards the referral (D11: three strikes)."""
+    def finding(agency: str, day: int) -> list[Envelope]:
+        case = Case(municipality="dangjin", at=kst(2027, 3, day, 10), agency=agency)
+        return feed(sessions, ledger, case.received,
+                    case.event(ev.DiscourtesyConfirmed(official_id="o-17", finding="불친절"), kst(2027, 3, day, 15)))
+
+    out = finding("agency-a", 3) + finding("agency-a", 4)
+    for day in (10, 11):
+        out += finding("agency-b", day)
+    assert "PersonnelActionReferred" not in types(out)  # four strikes on "o-17": two in each agency
+    third_b = finding("agency-b", 12)
+    [referral] = [e for e in third_b if e.event_type == "PersonnelActionReferred"]
+    with sessions() as s:
+        b_strikes = s.execute(select(StrikeRow.event_id).where(StrikeRow.agency_id == "agency-b")
+                              .order_by(StrikeRow.confirmed_at)).scalars().all()
+        assert tuple(b_strikes) == referral.payload.strike_event_ids and referral.payload.strikes == 3
+        assert strike_counts(s, "agency-a") == [("o-17", 2, 0)] and strike_counts(s, "agency-b") == [("o-17", 3, 0)]
+        assert strike_counts(s, "agency-c") == []
+        assert sorted(s.execute(select(OfficialLockRow.agency_id, OfficialLockRow.official_id)).all()) == [
+            ("agency-a", "o-17"), ("agency-b", "o-17")]
+    third_a = finding("agency-a", 17)
+    [referral] = [e for e in third_a if e.event_type == "PersonnelActionReferred"]
+    assert referral.payload.strikes == 3 and not set(referral.payload.strike_event_ids) & set(b_strikes)
+
+
+def test_strikes_of_the_one_agency_schema_get_their_cases_agency(tmp_path: Path) -> None:
+    """Migration 0002: strikes written before they were kept per agency take their case's agency, and
+    the official's lock is kept per (agency, official)."""
+    from alembic import command
+
+    from services.platform.db.engine import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False), CHAIN.location)
+    cfg.attributes["version_table"] = CHAIN.version_table
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text("INSERT INTO compensation_cases (case_id, agency_id) VALUES ('c-a', 'agency-a'), "
+                          "('c-b', 'agency-b')"))
+        conn.execute(text("INSERT INTO strikes (event_id, official_id, case_id, confirmed_at) VALUES "
+                          "('e1', 'o-17', 'c-a', '2027-03-03 06:00:00'), ('e2', 'o-17', 'c-b', '2027-03-04 06:00:00'),"
+                          "('e3', 'o-17', 'c-lost', '2027-03-05 06:00:00')"))
+        conn.execute(text("INSERT INTO official_locks (official_id) VALUES ('o-17')"))
+    migrate(engine, CHAIN)
+    with engine.connect() as conn:
+        assert sorted(conn.execute(text("SELECT event_id, agency_id FROM strikes")).all()) == [
+            ("e1", "agency-a"), ("e2", "agency-b"), ("e3", "")]  # a case never received: no agency's
+        assert sorted(conn.execute(text("SELECT agency_id, official_id FROM official_locks")).all()) == [
+            ("", "o-17"), ("agency-a", "o-17"), ("agency-b", "o-17")]
+    with make_sessionmaker(engine)() as s:
+        assert strike_counts(s, "agency-a") == [("o-17", 1, 0)]
+    engine.dispose()
 
 
 def test_yeonje_gu_discourtesy_orders_retraining_only(sessions, ledger) -> None:

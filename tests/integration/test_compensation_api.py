@@ -99,3 +99,27 @@ def test_strike_counts_per_official(world) -> None:
     assert client.get("/v1/strikes").json() == [{"official_id": "o-1", "strikes": 2, "withdrawn": 0},
                                                 {"official_id": "o-2", "strikes": 1, "withdrawn": 0}]
     assert client.get("/v1/strikes", params={"official_id": "o-2"}).json()[0]["strikes"] == 1
+    bad = client.get("/v1/strikes", params={"official_id": "=cmd|' /C calc'!A0"})
+    assert bad.status_code == 422 and bad.json()["field"] == "official_id"
+
+
+def test_strikes_are_the_calling_agencys_own(world) -> None:
+    """Agency B's officials are not agency A's, even under the same id: B's findings neither count toward
+    A's "o-1" (whose third strike would be a referral, D11) nor show in A's list, and B sees only its own."""
+    c, client, _, _ = world
+    for official in ("o-1", "o-1", "o-9"):
+        case = Case(municipality="dangjin", at=kst(2027, 3, 2, 10), agency="agency-b")
+        c.log.append(c.topics.petition_events, case.case_id, encode(case.received))
+        c.log.append(c.topics.petition_events, case.case_id,
+                     encode(case.event(ev.DiscourtesyConfirmed(official_id=official, finding="불친절"),
+                                       kst(2027, 3, 4, 10))))
+    wiring.compensation_consumer(c).run(poll_timeout=0.2, until_caught_up=True)
+    assert client.get("/v1/strikes").json() == [{"official_id": "o-1", "strikes": 2, "withdrawn": 0},
+                                                {"official_id": "o-2", "strikes": 1, "withdrawn": 0}]
+    assert client.get("/v1/strikes", params={"official_id": "o-9"}).json() == []
+    b = TestClient(client.app)
+    b.headers["Authorization"] = f"Bearer {api_token(c, 'agency-b')}"
+    assert b.get("/v1/strikes").json() == [{"official_id": "o-1", "strikes": 2, "withdrawn": 0},
+                                           {"official_id": "o-9", "strikes": 1, "withdrawn": 0}]
+    published = [decode(r.value) for r in read_all(c.log, c.topics.compensation_events)[0]]
+    assert "PersonnelActionReferred" not in {e.event_type for e in published}  # four strikes on "o-1", two each

@@ -1,4 +1,4 @@
-"""The remedy decider over the in-memory ledger: once per cause, strikes across cases, the fold of
+"""The remedy decider over the in-memory ledger: once per cause, strikes across an agency's cases, the fold of
 what it emitted; and the property that the compensation service's SQL ledger decides the same
 events, and keeps the same state, for the same inputs."""
 from __future__ import annotations
@@ -57,12 +57,12 @@ def kst(*a: int) -> datetime:
 class Case:
     """A case's petition events with consecutive versions, and its SLA events; ids are deterministic."""
 
-    def __init__(self, n: int, charter: Charter) -> None:
+    def __init__(self, n: int, charter: Charter, agency: str = "a") -> None:
         self.case_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"case-{n}"))
         self.charter = CharterRef(charter.id, charter.version)
         self.version = 0
         self.received = self.event(ev.PetitionReceived(
-            municipality_id=charter.id, agency_id="a", petition_type="grievance", channel="visit", title="t",
+            municipality_id=charter.id, agency_id=agency, petition_type="grievance", channel="visit", title="t",
             applicant=Sealed(kid="k", nonce="bg==", ciphertext="Yw=="), applicant_ref="r" * 32), RECEIVED)
 
     def event(self, payload: Any, at: datetime) -> Envelope:
@@ -88,8 +88,8 @@ class Case:
                                                  on_time=True, voids_breach=True), due)
 
 
-def case(n: int, municipality: str) -> Case:
-    return Case(n, WINDOWED if municipality == "dangjin-w30" else BUNDLED.in_force(municipality, RECEIVED))
+def case(n: int, municipality: str, agency: str = "a") -> Case:
+    return Case(n, WINDOWED if municipality == "dangjin-w30" else BUNDLED.in_force(municipality, RECEIVED), agency)
 
 
 def decide(remedies: Remedies, state: InMemoryLedgerState, *events: Envelope) -> list[Envelope]:
@@ -148,6 +148,39 @@ def test_the_third_standing_strike_in_the_window_raises_a_referral(remedies: Rem
     assert (referral.payload.strikes, referral.payload.window_days, referral.payload.promise_id) == (3, 30, "D11")
     assert referral.payload.strike_event_ids == tuple(str(findings[i].event_id) for i in (2, 4, 5))
     assert decide(remedies, state, findings[5]) == []  # redelivered: the strike and the referral are kept once
+
+
+def test_another_agencys_findings_do_not_count_toward_an_official_of_the_same_id(remedies: Remedies) -> None:
+    """Officials are their agency's: B's "o-17" is not A's "o-17". D11 refers at 3 strikes."""
+    state = InMemoryLedgerState()
+    a = [case(n, "dangjin", agency="agency-a") for n in range(3)]
+    b = [case(n, "dangjin", agency="agency-b") for n in range(10, 13)]
+    finding = ev.DiscourtesyConfirmed(official_id="o-17", finding="불친절")
+    a_found = [c.event(finding, kst(2027, 3, 3 + i, 10)) for i, c in enumerate(a)]
+    b_found = [c.event(finding, kst(2027, 3, 10 + i, 10)) for i, c in enumerate(b)]
+    decide(remedies, state, *[c.received for c in a + b])
+    out = decide(remedies, state, *a_found[:2], *b_found[:2])
+    assert "PersonnelActionReferred" not in types(out)  # four strikes on "o-17", two in each agency
+    assert {(s.agency_id, s.official_id) for s in state.strikes.values()} == {("agency-a", "o-17"),
+                                                                              ("agency-b", "o-17")}
+    assert state.strikes_in_window("agency-a", "o-17", None, NOW) == [str(e.event_id) for e in a_found[:2]]
+    third_b = decide(remedies, state, b_found[2])
+    [referral] = [e for e in third_b if e.event_type == "PersonnelActionReferred"]
+    assert referral.case_id == b[2].case_id  # B's official, on B's case, counting B's strikes only
+    assert referral.payload.strike_event_ids == tuple(str(e.event_id) for e in b_found)
+    # the id is derived as before strikes were kept per agency: the official and the third strike
+    assert referral.payload.referral_id == policy.remedy_id("referral", "o-17", str(b_found[2].event_id))
+    third_a = decide(remedies, state, a_found[2])
+    [referral] = [e for e in third_a if e.event_type == "PersonnelActionReferred"]
+    assert referral.payload.strike_event_ids == tuple(str(e.event_id) for e in a_found)
+
+
+def test_a_finding_of_a_case_never_received_puts_a_strike_on_no_one(remedies: Remedies) -> None:
+    """The agency an official belongs to is the case's: without the receipt there is none to count under."""
+    state = InMemoryLedgerState()
+    c = case(1, "dangjin")
+    out = decide(remedies, state, c.event(ev.DiscourtesyConfirmed(official_id="o-17", finding="불친절"), NOW))
+    assert "PersonnelActionReferred" not in types(out) and state.strikes == {}
 
 
 def test_events_keep_their_derived_ids_versions_instants_and_producer(remedies: Remedies) -> None:
@@ -222,7 +255,8 @@ step = st.one_of(
 
 def inputs(municipalities: list[str], steps: list[tuple]) -> Iterator[tuple[str, Any]]:
     """The scenario as (operation, arguments): events to record, officials' decisions to take."""
-    cases = [case(n, m) for n, m in enumerate(municipalities)]
+    # two agencies, whose officials share ids ("o-1", "o-2") but are different people
+    cases = [case(n, m, agency=("a", "b")[n % 2]) for n, m in enumerate(municipalities)]
     seen: list[Envelope] = []
     for c in cases:
         seen.append(c.received)
@@ -349,5 +383,6 @@ def test_the_sql_ledger_and_the_in_memory_state_decide_the_same(batched: bool, m
                                          t.reason) for t in steps] for voucher_id, steps in memory.history.items()}
         assert sorted(s.execute(select(RemedyActionRow.action_id)).scalars()) == sorted(memory.actions)
         strikes = s.execute(select(StrikeRow)).scalars()
-        assert {r.event_id: (r.official_id, r.case_id, r.confirmed_at, r.withdrawn_at) for r in strikes} == {
-            k: (v.official_id, v.case_id, v.confirmed_at, v.withdrawn_at) for k, v in memory.strikes.items()}
+        assert {r.event_id: (r.agency_id, r.official_id, r.case_id, r.confirmed_at, r.withdrawn_at)
+                for r in strikes} == {k: (v.agency_id, v.official_id, v.case_id, v.confirmed_at, v.withdrawn_at)
+                                      for k, v in memory.strikes.items()}

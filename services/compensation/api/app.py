@@ -8,7 +8,7 @@ from sqlalchemy.orm import sessionmaker
 from services.compensation.api.deps import Compensation
 from services.compensation.api.routes import router
 from services.compensation.ledger.book import TransitionRefused
-from services.platform.http import problems
+from services.platform.http import headers, problems
 from services.platform.http.body_limit import BodyLimit
 
 
@@ -29,4 +29,5 @@ def create_app(compensation: Compensation, keys: sessionmaker, max_body_bytes: i
 
     app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    headers.install(app)
     return app

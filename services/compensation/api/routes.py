@@ -31,6 +31,7 @@ from services.platform.http.auth import Agency
 from services.platform.http.paging import keyset_page
 from services.platform.logs import get_logger
 from shared.events import Envelope
+from shared.events.ids import ID_PATTERN
 
 router = APIRouter()
 log = get_logger("compensation")
@@ -71,7 +72,7 @@ def _detail(session: Session, row: VoucherRow) -> VoucherDetail:
 def list_vouchers(c: Deps, agency_id: Agency, status: Status | None = None, cause: Cause | None = None,
                   case_id: str | None = Query(default=None, max_length=64),
                   batch_month: str | None = Query(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
-                  official_id: str | None = Query(default=None, max_length=64),
+                  official_id: str | None = Query(default=None, max_length=64, pattern=ID_PATTERN),
                   cursor: str | None = Query(default=None, max_length=400,
                                              description="the next_cursor of the previous page"),
                   limit: int = Query(default=50, ge=1, le=500)) -> VoucherPage:
@@ -163,11 +164,12 @@ def batch_csv(month: Month, c: Deps, agency_id: Agency) -> Response:
 
 
 @router.get("/v1/strikes", response_model=list[StrikeCount], tags=["officials"],
-            summary="Confirmed discourtesy strikes per official (D11, Y4)")
+            summary="Confirmed discourtesy strikes per official of the calling agency (D11, Y4)")
 def strikes(c: Deps, agency_id: Agency,
-            official_id: str | None = Query(default=None, max_length=64)) -> list[StrikeCount]:
+            official_id: str | None = Query(default=None, max_length=64, pattern=ID_PATTERN)) -> list[StrikeCount]:
     with c.db.readers() as session:
-        return [StrikeCount(official_id=o, strikes=n, withdrawn=w) for o, n, w in strike_counts(session, official_id)]
+        return [StrikeCount(official_id=o, strikes=n, withdrawn=w)
+                for o, n, w in strike_counts(session, agency_id, official_id)]
 
 
 @router.get("/healthz", include_in_schema=False)

@@ -5,8 +5,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-OfficialId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
-                   description="the acting official's id (approver, clerk)")
+from shared.events.ids import ID_PATTERN
+
+OfficialId = Field(min_length=1, max_length=64, pattern=ID_PATTERN,
+                   description="the acting official's id (approver, clerk): a letter or digit, then letters, digits, "
+                               "'.', '_', ':' or '-'")
 
 
 class OfficialAction(BaseModel):

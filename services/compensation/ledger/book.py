@@ -174,25 +174,26 @@ class SqlLedgerState:
         return _row(self.session, StrikeRow, event_id) is not None
 
     def add_strike(self, strike: Strike) -> None:
-        _add(self.session, StrikeRow(event_id=strike.event_id, official_id=strike.official_id,
-                                     case_id=strike.case_id, confirmed_at=strike.confirmed_at,
-                                     withdrawn_at=strike.withdrawn_at))
+        _add(self.session, StrikeRow(event_id=strike.event_id, agency_id=strike.agency_id,
+                                     official_id=strike.official_id, case_id=strike.case_id,
+                                     confirmed_at=strike.confirmed_at, withdrawn_at=strike.withdrawn_at))
 
     def latest_strike(self, case_id: str) -> Strike | None:
         row = self.session.execute(select(StrikeRow).where(StrikeRow.case_id == case_id,
                                                            StrikeRow.withdrawn_at.is_(None))
                                    .order_by(StrikeRow.confirmed_at.desc())).scalars().first()
-        return None if row is None else Strike(row.event_id, row.official_id, row.case_id, row.confirmed_at,
-                                               row.withdrawn_at)
+        return None if row is None else Strike(row.event_id, row.agency_id, row.official_id, row.case_id,
+                                               row.confirmed_at, row.withdrawn_at)
 
     def save_strike(self, strike: Strike) -> None:
         row = _row(self.session, StrikeRow, strike.event_id)
         assert row is not None
         row.withdrawn_at = strike.withdrawn_at
 
-    def strikes_in_window(self, official_id: str, since: datetime | None, until: datetime) -> list[str]:
-        _lock_official(self.session, official_id)
-        query = select(StrikeRow.event_id).where(StrikeRow.official_id == official_id,
+    def strikes_in_window(self, agency_id: str, official_id: str, since: datetime | None,
+                          until: datetime) -> list[str]:
+        _lock_official(self.session, agency_id, official_id)
+        query = select(StrikeRow.event_id).where(StrikeRow.agency_id == agency_id, StrikeRow.official_id == official_id,
                                                  StrikeRow.withdrawn_at.is_(None), StrikeRow.confirmed_at <= until)
         if since is not None:
             query = query.where(StrikeRow.confirmed_at > since)
@@ -203,13 +204,14 @@ def _voucher(row: VoucherRow) -> Voucher:
     return Voucher(**{name: getattr(row, name) for name in _COLUMNS})
 
 
-def _row(session: Session, model: type, key: str) -> Any:
-    """The row with this key: added in this transaction, or stored before; None if neither."""
-    row = session.info.get("ledger_added", {}).get((model, (key,)))
+def _row(session: Session, model: type, *key: str) -> Any:
+    """The row with this key (its primary key's columns, in order): added in this transaction, or stored
+    before; None if neither."""
+    row = session.info.get("ledger_added", {}).get((model, key))
     if row is not None:
         return row
     with session.no_autoflush:  # a lookup must not flush every pending row one statement at a time
-        return session.get(model, key)
+        return session.get(model, key if len(key) > 1 else key[0])
 
 
 def _add(session: Session, row: object) -> None:
@@ -230,16 +232,19 @@ def _inserted(session: Session, row: object) -> bool:
     return True
 
 
-def _lock_official(session: Session, official_id: str) -> None:
-    _inserted(session, OfficialLockRow(official_id=official_id))
+def _lock_official(session: Session, agency_id: str, official_id: str) -> None:
+    _inserted(session, OfficialLockRow(agency_id=agency_id, official_id=official_id))
     session.flush()
-    session.execute(select(OfficialLockRow).where(OfficialLockRow.official_id == official_id).with_for_update())
+    session.execute(select(OfficialLockRow).where(OfficialLockRow.agency_id == agency_id,
+                                                  OfficialLockRow.official_id == official_id).with_for_update())
 
 
-def strike_counts(session: Session, official_id: str | None = None) -> list[tuple[str, int, int]]:
-    """(official, confirmed strikes, withdrawn strikes) per official."""
-    query = select(StrikeRow.official_id, func.count(StrikeRow.event_id),
-                   func.count(StrikeRow.withdrawn_at)).group_by(StrikeRow.official_id).order_by(StrikeRow.official_id)
+def strike_counts(session: Session, agency_id: str, official_id: str | None = None) -> list[tuple[str, int, int]]:
+    """(official, confirmed strikes, withdrawn strikes) per official of ``agency_id``: another agency's
+    official of the same id is someone else, and not this agency's to see."""
+    query = (select(StrikeRow.official_id, func.count(StrikeRow.event_id), func.count(StrikeRow.withdrawn_at))
+             .where(StrikeRow.agency_id == agency_id)
+             .group_by(StrikeRow.official_id).order_by(StrikeRow.official_id))
     if official_id is not None:
         query = query.where(StrikeRow.official_id == official_id)
     return [(o, total - withdrawn, withdrawn) for o, total, withdrawn in session.execute(query)]

@@ -85,20 +85,25 @@ class RemedyActionRow(Base):
 
 
 class StrikeRow(Base):
-    """A confirmed discourtesy by an official (D11, Y4); withdrawn strikes stay, marked."""
+    """A confirmed discourtesy by an official (D11, Y4); withdrawn strikes stay, marked. An official is
+    the agency's own (its case's agency): strikes are counted per (agency, official)."""
 
     __tablename__ = "strikes"
+    __table_args__ = (Index("ix_strikes_agency_official", "agency_id", "official_id"),)
 
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    official_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    agency_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    official_id: Mapped[str] = mapped_column(String(64), nullable=False)
     case_id: Mapped[str] = mapped_column(String(64), nullable=False)
     confirmed_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
     withdrawn_at: Mapped[datetime | None] = mapped_column(Instant)
 
 
 class OfficialLockRow(Base):
-    """One row per official, locked while a strike is counted, so two consumers cannot both miss the third."""
+    """One row per (agency, official), locked while a strike is counted, so two consumers cannot both miss
+    the third."""
 
     __tablename__ = "official_locks"
 
+    agency_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     official_id: Mapped[str] = mapped_column(String(64), primary_key=True)
