@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.compensation.ledger.book import Ledger  # noqa: E402
 from services.compensation import worker  # noqa: E402
+from services.compensation.ledger.book import Ledger  # noqa: E402
 from services.compensation.schema import CHAIN, OutboxRow  # noqa: E402
+from services.platform.db.engine import make_engine, make_sessionmaker, migrate  # noqa: E402
 from services.platform.log.embedded import EmbeddedLog  # noqa: E402
 from services.platform.log.port import EventLog  # noqa: E402
 from services.platform.log.topics import Topics  # noqa: E402
-from services.platform.db.engine import make_engine, make_sessionmaker, migrate  # noqa: E402
 from services.platform.logs import configure  # noqa: E402
 from services.platform.outbox.publisher import Outbox  # noqa: E402
 from shared.charters import CharterBook  # noqa: E402
@@ -39,9 +39,9 @@ from shared.events import (  # noqa: E402
 )
 from shared.events import petition as ev  # noqa: E402
 from shared.events.envelope import CharterRef  # noqa: E402
-from shared.sealing import Sealed  # noqa: E402
 from shared.holiday_source import korean_calendar  # noqa: E402
 from shared.instants import KST  # noqa: E402
+from shared.sealing import Sealed  # noqa: E402
 
 
 def receipt(case_id: str, at: datetime) -> bytes:

@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiosmtplib  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 
+from services import wiring  # noqa: E402
 from services.bootstrap import bootstrap  # noqa: E402
-from services.platform.log.embedded import EmbeddedLog  # noqa: E402
-from services.platform.logs import configure  # noqa: E402
 from services.notify.channels.email import SmtpChannel  # noqa: E402
 from services.notify.delivery import RetryPolicy  # noqa: E402
-from services import wiring  # noqa: E402
+from services.platform.log.embedded import EmbeddedLog  # noqa: E402
+from services.platform.logs import configure  # noqa: E402
 from services.platform.settings import Settings  # noqa: E402
 from shared.events import Envelope, encode  # noqa: E402
 from shared.events import petition as ev  # noqa: E402

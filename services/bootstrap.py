@@ -19,6 +19,7 @@ from services.platform.access.schema import CHAIN as ACCESS
 from services.platform.db.database import Database
 from services.platform.db.engine import Chain
 from services.platform.db.engine import migrate as migrate_chain
+from services.platform.files import PRIVATE_DIR, PRIVATE_FILE, narrow, private_dir
 from services.platform.log.deadletter import DeadLetters
 from services.platform.log.embedded import EmbeddedLog
 from services.platform.log.kafka import KafkaLog
@@ -126,13 +127,22 @@ def load_keys(settings: Settings) -> tuple[Keyring, bytes]:
         return keyring, ref_key
     path = settings.data_dir / "pii.keys"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         spec = "local1:" + base64.b64encode(os.urandom(32)).decode()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(spec + "\n")
     keyring = Keyring.parse(path.read_text().strip())
     return keyring, keyring.keys[next(iter(keyring.keys))]
+
+
+def private_data_dir(data_dir: Path) -> None:
+    """The data dir is the service user's alone: made 0700 if an earlier release left it open, its keys
+    0600. It is created (0700) where something is first kept in it (``services.platform.files``), so a
+    deployment that keeps nothing locally gets none."""
+    narrow(data_dir, PRIVATE_DIR)
+    for key_file in ("pii.keys", "local-api-key"):
+        narrow(data_dir / key_file, PRIVATE_FILE)
 
 
 def load_calendar(overrides_file: Path | None) -> WorkingCalendar:
@@ -146,6 +156,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None, log:
               migrate_db: bool = True) -> Container:
     settings = settings or Settings()
     clock = clock or settings_clock(settings)
+    private_data_dir(settings.data_dir)
     keyring, ref_key = load_keys(settings)
     container = Container(
         settings=settings,

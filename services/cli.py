@@ -70,7 +70,7 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     settings = _settings(mode, port=port, host=host)
     c = bootstrap(settings)
     c.log.create_topics(c.topics.specs())
-    key_note = _local_key(c)
+    key_note = _local_key(c, sys.stderr.isatty())
     api = intake_app(c)
     registry = api.state.metrics.registry  # one /metrics for the whole process
     wiring = Wiring(c, ConsumerMetrics(registry), api.state.outbox.metrics, MonitorMetrics(registry),
@@ -156,19 +156,27 @@ def topology(mode: Mode = None) -> None:
         c.close()
 
 
-def _local_key(c: Container) -> str:
-    """A first run has no API keys: issue one for the agency 'local' and keep it in the data dir."""
+def _local_key(c: Container, terminal: bool) -> str:
+    """A first run has no API keys: issue one for the agency 'local' and keep it in the data dir (0600).
+
+    The note is for the person at the terminal, never for the JSON log: the key itself is in it only
+    when ``terminal`` (stderr is a terminal) and only the once it is issued. Stderr redirected (a
+    service manager's journal, a log file) gets the file's path instead."""
     from services.platform.access.keys import issue_key, list_keys
+    from services.platform.files import private_dir
 
     path = c.settings.data_dir / "local-api-key"
     with c.database("access").sessions.begin() as session:
         if list_keys(session):
             return f"API key for agency 'local': see {path}." if path.exists() else "Use an agency's API key."
         issued = issue_key(session, "local", c.clock(), label="created by charterwatch up")
+    private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(issued.token + "\n")
-    return f"API key for agency 'local' (also in {path}): {issued.token}"
+    if terminal:
+        return f"API key for agency 'local' (shown once; also in {path}): {issued.token}"
+    return f"API key for agency 'local': in {path} (not shown: this output is not a terminal)."
 
 
 @app.command()
@@ -371,8 +379,11 @@ def keys_create(agency: Annotated[str, typer.Option(help="the integrating agency
     from services.platform.access.keys import issue_key
 
     c = bootstrap(_settings())
-    with c.database("access").sessions.begin() as session:
-        issued = issue_key(session, agency, c.clock(), label)
+    try:
+        with c.database("access").sessions.begin() as session:
+            issued = issue_key(session, agency, c.clock(), label)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--agency") from None
     typer.echo(issued.token)
 
 
@@ -584,6 +595,9 @@ def dead_letters_skip(entry_id: str, by: Annotated[str, typer.Option(help="who d
 
 
 def main() -> None:
+    # Before anything is created: every file and directory the process makes (the data dir, SQLite
+    # databases with their WAL files, keys, outgoing messages) is its user's alone, 0600 and 0700.
+    os.umask(0o077)
     app()
 
 

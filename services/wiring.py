@@ -23,8 +23,10 @@ from services.intake.schema import OutboxRow as IntakeOutboxRow
 from services.notify.channels.port import Channel
 from services.notify.delivery import RetryPolicy
 from services.notify.schema import OutboxRow as NotifyOutboxRow
-from services.notify.worker import PRODUCER as NOTIFY, NotifyWorker
+from services.notify.worker import PRODUCER as NOTIFY
+from services.notify.worker import NotifyWorker
 from services.platform.consumer import Consumer, ConsumerMetrics
+from services.platform.files import private_tree
 from services.platform.outbox.publisher import Outbox, OutboxMetrics
 from services.sla_monitor.metrics import MonitorMetrics
 from services.sla_monitor.runner import MonitorLoop
@@ -41,7 +43,8 @@ def intake(c: Container, metrics: IntakeMetrics | None = None) -> Intake:
     db = c.database("intake")
     outbox = Outbox(c.log, c.topics.petition_events, db.sessions, IntakeOutboxRow, "intake",
                     metrics=OutboxMetrics(metrics.registry))
-    return Intake(rules(c), db, c.log, c.topics.petition_events, outbox, metrics)
+    return Intake(rules(c), db, c.log, c.topics.petition_events, outbox, metrics,
+                  timedelta(days=c.settings.duplicate_window_days))
 
 
 def intake_app(c: Container) -> FastAPI:
@@ -109,6 +112,8 @@ def channels(c: Container) -> dict[str, Channel]:
     log = get_logger("notify")
     s = c.settings
     out: dict[str, Channel] = {"inbox": InboxChannel(c.database("notify").sessions, c.now)}
+    if not (s.smtp_host and s.sms_gateway_url):
+        private_tree(s.data_dir / "outgoing")  # the messages name their recipients: 0700 and 0600
     if s.smtp_host:
         out["email"] = SmtpChannel(s.smtp_host, s.smtp_port, s.smtp_sender, s.smtp_starttls, s.smtp_username,
                                    s.smtp_password)

@@ -12,6 +12,8 @@ from services.audit.deps import Audit
 from services.audit.report import as_html
 from services.audit.service import case_report
 from services.platform.http.auth import Agency
+from services.platform.http.problems import CommandRejected
+from shared.bounds import OutOfBounds, in_calendar
 
 router = APIRouter()
 
@@ -27,6 +29,11 @@ Deps = Annotated[Audit, Depends(audit)]
             summary="Replay a case from the log: every decision re-derived and compared (JSON or printable HTML)")
 async def audit_case(case_id: str, a: Deps, agency_id: Agency, as_of: AwareDatetime | None = None,
                      format: Literal["json", "html"] = Query(default="json")) -> JSONResponse | HTMLResponse:  # noqa: A002
+    if as_of is not None:
+        try:
+            as_of = in_calendar(a.calendar, as_of, "as_of")
+        except OutOfBounds as exc:
+            raise CommandRejected(exc.field, exc.message) from exc
     report = await run_in_threadpool(case_report, a, case_id, as_of, agency_id)
     if report is None:  # missing, or another agency's: the same answer
         raise HTTPException(404, f"no petition {case_id}")

@@ -24,14 +24,15 @@ from sqlalchemy.orm import Session
 from services.intake.schema import OutboxRow
 from services.intake.store.orm import StreamEventRow
 from services.platform.http.problems import CommandRejected
+from shared.bounds import OutOfBounds, check_fact, in_calendar, latest_completion
 from shared.charters import CharterBook, NoCharterInForce
+from shared.charters.model import Charter
 from shared.deadline import Deadline, DeadlineInputError
 from shared.events import Envelope, decode, encode
 from shared.events.envelope import CharterRef, chain_hash
 from shared.events.petition import Channel, NoticeChannel, PetitionReceived
-from shared.instants import InstantRangeError, to_kst
 from shared.periods import PetitionType, UnknownPetitionKind
-from shared.petition_case import CaseState, RuleViolation, apply, check, fold
+from shared.petition_case import CaseState, RuleViolation, apply, check, fold, period_of
 from shared.petition_clock import case_deadlines, statutory_deadline
 from shared.sealing import Keyring, seal
 from shared.working_time import CalendarRangeError, WorkingCalendar
@@ -102,14 +103,24 @@ def _check_reachable(cmd: FilePetition) -> None:
 
 def _check_instant(c: Rules, at: datetime, field: str, not_before: datetime | None = None) -> datetime:
     try:
-        at = to_kst(at, field)
-    except InstantRangeError as exc:
-        raise CommandRejected(field, "is outside the range of dates") from exc
+        at = in_calendar(c.calendar, at, field)
+    except OutOfBounds as exc:
+        raise CommandRejected(exc.field, exc.message) from exc
     if at > c.clock() + CLOCK_SKEW:
         raise CommandRejected(field, "is in the future")
     if not_before is not None and at < not_before:
         raise CommandRejected(field, f"is before the petition arrived ({not_before.isoformat()})")
     return at
+
+
+def _latest_completion(state: CaseState, payload: BaseModel, charter: Charter | None,
+                       calendar: WorkingCalendar) -> datetime | None:
+    """What bounds an expected completion date: the deadline with every extension Decree 21 still allows
+    (for an extension, counting itself). Unknown while a pause is open or before the clock starts."""
+    if state.open_pause is not None or state.received_at is None or state.petition_type is None:
+        return None
+    period = period_of(state, dict(charter.statutory_periods) if charter else {})
+    return latest_completion(state.received_at, period, state.pauses, state.extensions, calendar)
 
 
 def load_case(session: Session, case_id: str) -> tuple[CaseState, CharterRef | None, str | None]:
@@ -180,14 +191,18 @@ def record_fact(session: Session, c: Rules, case_id: str, payload: BaseModel, oc
         raise CommandRejected("If-Match", f"the case is at version {state.version}, not {if_match}", 412,
                               rule="stale-version")
     at = _check_instant(c, occurred_at, "occurred_at", not_before=state.arrived_at)
+    charter = c.charters.get(charter_ref.charter_id, charter_ref.version) if charter_ref else None
     try:
         check(state, payload, at)
     except RuleViolation as exc:
         raise CommandRejected("case_id", exc.message, 409, rule=exc.rule) from exc
+    try:
+        check_fact(payload, at, state.arrived_at, c.calendar, _latest_completion(state, payload, charter, c.calendar))
+    except OutOfBounds as exc:
+        raise CommandRejected(exc.field, exc.message) from exc
     env = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=state.version + 1, occurred_at=at,
                    recorded_at=c.clock(), producer="intake", payload=payload, charter=charter_ref, prev_hash=head)
     new_state = apply(state, env)
-    charter = c.charters.get(charter_ref.charter_id, charter_ref.version) if charter_ref else None
     try:
         deadlines = case_deadlines(new_state, charter, c.calendar)
     except DeadlineInputError as exc:

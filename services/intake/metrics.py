@@ -21,6 +21,21 @@ class IntakeMetrics:
             registry=self.registry)
 
 
+# A label takes one of a few values, never what a client sends: an invented method or a raw path
+# would make a new time series per request.
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else "other"
+
+
+def route_label(scope: Scope) -> str:
+    """The matched route's template (``/v1/petitions/{case_id}``), never the path as sent."""
+    template = getattr(scope.get("route"), "path", None)
+    return template if isinstance(template, str) else "unmatched"
+
+
 class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: IntakeMetrics) -> None:
         self.app = app
@@ -42,7 +57,5 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            self.metrics.request_seconds.labels(scope["method"], template, str(status)).observe(
-                time.perf_counter() - start)
+            labels = (method_label(scope["method"]), route_label(scope), str(status))
+            self.metrics.request_seconds.labels(*labels).observe(time.perf_counter() - start)

@@ -275,22 +275,22 @@ def register(app: faust.App, topics: Topics, calendar: WorkingCalendar, charters
         # silent after that, the worker exits and its supervisor starts it afresh (a rebalance from
         # the committed offsets), because a monitor that never catches up never fires.
         if not monitor.ready.is_set():
-            watch["since"], watch["seen"], watch["nudged"] = None, {}, False
+            stall["since"], stall["seen"], stall["nudged"] = None, {}, False
             return
         behind = monitor.behind()
-        if behind != watch["seen"]:
-            watch["since"], watch["seen"], watch["nudged"] = asyncio.get_running_loop().time(), behind, False
+        if behind != stall["seen"]:
+            stall["since"], stall["seen"], stall["nudged"] = asyncio.get_running_loop().time(), behind, False
             return
-        if not behind or asyncio.get_running_loop().time() - watch["since"] < stall_s:
+        if not behind or asyncio.get_running_loop().time() - stall["since"] < stall_s:
             return
-        if not watch["nudged"]:
+        if not stall["nudged"]:
             await monitor.unstick(behind)
-            watch["since"], watch["nudged"] = asyncio.get_running_loop().time(), True
+            stall["since"], stall["nudged"] = asyncio.get_running_loop().time(), True
             return
         log.error("monitor_stalled_exiting", partitions=len(behind))
         os._exit(70)  # EX_SOFTWARE: restarted by the supervisor (up, systemd, Kubernetes)
 
-    watch: dict[str, Any] = {"since": None, "seen": {}, "nudged": False}
+    stall: dict[str, Any] = {"since": None, "seen": {}, "nudged": False}
 
     @app.task
     async def fire_due() -> None:

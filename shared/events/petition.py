@@ -10,8 +10,16 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
+from shared.events.ids import Id, LooseId
 from shared.events.registry import event
 from shared.periods import Period, PetitionType
 from shared.sealing import Sealed
@@ -42,14 +50,13 @@ class Payload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
-Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
 Text = Field(min_length=1, max_length=4000)
 
 
 class Official(Payload):
     """A public official as notices name them (real-name rule, Decree 31)."""
 
-    official_id: str = Id
+    official_id: Id
     name: str = Field(min_length=1, max_length=100)
     department: str = Field(min_length=1, max_length=100)
     phone: str = Field(min_length=4, max_length=30)
@@ -100,7 +107,7 @@ class PetitionTransferred(Payload):
 
     scope: Literal["within_agency", "other_agency"]
     to_department: str | None = Field(default=None, max_length=100)
-    to_agency_id: str | None = Field(default=None, max_length=64)
+    to_agency_id: LooseId | None = None
     reason: str = Text
     misrouted: bool = Field(default=False, description="misrouted inside the agency: 3 working hours (Decree 13)")
 
@@ -144,10 +151,17 @@ class FieldInvestigationEnded(Payload):
 class ProcessingExtended(Payload):
     """The processing period was extended (Decree 21)."""
 
-    period: str = Field(pattern=r"^\d+[hd]$", description="the extension, Nh or Nd, no longer than the original period")
+    period: str = Field(pattern=r"^\d+[hd]$", max_length=6,
+                        description="the extension, Nh or Nd, no longer than the original period")
     reason: str = Text
     expected_completion: AwareDatetime
     petitioner_consent: bool = False
+
+    @field_validator("period")
+    @classmethod
+    def _a_period(cls, value: str) -> str:
+        Period.parse(value)  # a ValueError (0d) is a validation error naming the field, not a crash later
+        return value
 
     def parsed_period(self) -> Period:
         return Period.parse(self.period)
@@ -208,13 +222,13 @@ class ResultEvaluated(Payload):
 class CallbackPromised(Payload):
     """The official was absent; a callback was promised (Yeonje-gu Y1)."""
 
-    callback_id: str = Id
+    callback_id: Id
     requested_at: AwareDatetime | None = Field(default=None, description="the time the citizen chose, if any")
 
 
 @event("CallbackMade", 1)
 class CallbackMade(Payload):
-    callback_id: str = Id
+    callback_id: Id
 
 
 class OpinionClass(str, Enum):
@@ -227,7 +241,7 @@ class OpinionClass(str, Enum):
 class OpinionRecorded(Payload):
     """An opinion, complaint or suggestion about the service (Yeonje-gu Y2), with its answer class."""
 
-    opinion_id: str = Id
+    opinion_id: Id
     kind: Literal["opinion", "complaint", "suggestion"]
     opinion_class: OpinionClass
 
@@ -236,13 +250,13 @@ class OpinionRecorded(Payload):
 class OpinionAcknowledged(Payload):
     """The citizen was told the expected answer date."""
 
-    opinion_id: str = Id
+    opinion_id: Id
     expected_answer_at: AwareDatetime
 
 
 @event("OpinionAnswered", 1)
 class OpinionAnswered(Payload):
-    opinion_id: str = Id
+    opinion_id: Id
     answer: str = Text
 
 
@@ -250,7 +264,7 @@ class OpinionAnswered(Payload):
 class RepeatVisitRecorded(Payload):
     """The applicant had to come again because of an official's fault (재방문; Y3, D10)."""
 
-    official_id: str = Id
+    official_id: Id
     cause: str = Text
 
 
@@ -259,11 +273,11 @@ class AdministrativeErrorConfirmed(Payload):
     """An administrative error (행정착오) in any channel was confirmed (Y3)."""
 
     description: str = Text
-    official_id: str | None = Field(default=None, max_length=64)
+    official_id: LooseId | None = None
 
 
 class _Finding(Payload):
-    official_id: str = Id
+    official_id: Id
     finding: str = Text
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import uuid
@@ -57,14 +58,39 @@ def stopped_cleanly(system: RunningSystem) -> None:
 
 def test_embedded_mode(tmp_path: Path) -> None:
     system = RunningSystem(tmp_path, {"CHARTERWATCH_MODE": "embedded"})
+    data = tmp_path / "var"
     try:
         case_id = walk(system, consumer_timeout=30)
         # the monitor's metrics are served on the API's /metrics in the embedded mode
         system.wait_for(lambda: 'charterwatch_obligations_open{kind="statutory_deadline"} 1.0'
                         in system.http.get("/metrics").text, 15, "the monitor's metrics")
+        # the receipt notice, written where an SMS gateway is not configured: it names the recipient
+        system.wait_for(lambda: any((data / "outgoing" / "sms").glob("*.json")), 30, "the SMS notice's file")
     finally:
         stopped_cleanly(system)
+    local_key_never_logged(system, data)
+    data_dir_is_private(data)
     audit_what_was_recorded(tmp_path, case_id)
+
+
+def local_key_never_logged(system: RunningSystem, data: Path) -> None:
+    """The local API key is shown on a terminal only (here stderr is a file): never in the output, never
+    in a JSON log line; the note points to the file that holds it."""
+    token = (data / "local-api-key").read_text().strip()
+    assert token and token not in system.text()
+    assert all(token not in json.dumps(e) for e in system.log_events()) and system.log_events()
+    assert str(data / "local-api-key") in system.text()
+
+
+def data_dir_is_private(data: Path) -> None:
+    """Everything under the data dir is the service user's alone: databases (with their WAL files), keys,
+    outgoing messages (which hold contacts)."""
+    modes = {p.relative_to(data).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in [data, *data.rglob("*")]}
+    assert {"eventlog.db", "readmodel.db", "pii.keys", "local-api-key"} <= modes.keys()
+    assert any(name.startswith("outgoing/sms/") for name in modes)
+    wrong = {name: oct(mode) for name, mode in modes.items()
+             if mode != (0o700 if (data / name).is_dir() else 0o600)}
+    assert not wrong, wrong
 
 
 def audit_what_was_recorded(workdir: Path, case_id: str) -> None:

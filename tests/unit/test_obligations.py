@@ -27,12 +27,12 @@ class Case:
     """Builds a case's petition events with consecutive versions."""
 
     def __init__(self, municipality: str = "dangjin", channel: str = "visit", petition_type: str = "grievance",
-                 at: datetime = kst(2026, 11, 2, 10)) -> None:
+                 at: datetime = kst(2026, 11, 2, 10), agency: str = "a") -> None:
         self.case_id = str(uuid.uuid4())
         self.version = 0
         self.charter = CHARTERS.in_force(municipality, at)
         self.received = self.event(ev.PetitionReceived(
-            municipality_id=municipality, agency_id="a", petition_type=petition_type, channel=channel, title="t",
+            municipality_id=municipality, agency_id=agency, petition_type=petition_type, channel=channel, title="t",
             applicant=Sealed(kid="k", nonce="bg==", ciphertext="Yw=="), applicant_ref="r" * 32), at)
 
     def event(self, payload, at: datetime) -> Envelope:

@@ -1,13 +1,15 @@
 """The intake FastAPI application, built from what the composition root hands it (nothing at import)."""
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from services.intake.api.deps import Intake
 from services.intake.api.routes import router
 from services.intake.metrics import MetricsMiddleware
-from services.platform.http import problems
+from services.platform.http import headers, problems
 from services.platform.http.body_limit import BodyLimit
 
 
@@ -24,8 +26,18 @@ def create_app(intake: Intake, keys: sessionmaker, max_body_bytes: int) -> FastA
     # Requests publish what they committed; the relay loop (`charterwatch intake`, `up`) sends what a
     # crash or a down log left behind.
     app.state.outbox = intake.outbox
-    problems.install(app)
+    problems.install(app, openapi_extra=lambda spec: _municipalities(spec, intake.rules.charters.ids()))
     app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=intake.metrics)
+    headers.install(app)
     return app
+
+
+def _municipalities(spec: dict[str, Any], known: list[str]) -> None:
+    """The municipalities whose charters are loaded, as the enum of ``municipality_id``: a client
+    learns from the spec which ones exist instead of from a 422."""
+    schema = spec.get("components", {}).get("schemas", {}).get("PetitionIn", {})
+    field = schema.get("properties", {}).get("municipality_id")
+    if field is not None:
+        field["enum"] = sorted(known)

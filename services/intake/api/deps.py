@@ -3,6 +3,7 @@ database, the log (readiness only) and the outbox that publishes what a command 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -22,6 +23,7 @@ class Intake:
     petition_topic: str
     outbox: Outbox
     metrics: IntakeMetrics
+    duplicate_window: timedelta = timedelta(days=30)  # D14: how far apart two filings may be and still be one
 
 
 def intake(request: Request) -> Intake:

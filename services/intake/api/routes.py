@@ -37,12 +37,14 @@ from services.intake.commands import (
 )
 from services.intake.metrics import IntakeMetrics
 from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
+from services.intake.readmodel.projection import similar_elsewhere
 from services.intake.store.orm import IdempotencyRow
 from services.platform.failpoints import failpoint
 from services.platform.http.auth import Agency
 from services.platform.http.paging import decode_cursor, encode_cursor
 from services.platform.logs import get_logger
 from services.platform.outbox.publisher import Outbox
+from shared.bounds import OutOfBounds, in_calendar
 from shared.deadline import DeadlineInputError, compute_deadline, parse_pause
 from shared.deadline_report import deadline_dict
 from shared.events import petition as ev
@@ -50,6 +52,7 @@ from shared.instants import parse_instant
 from shared.periods import Period
 from shared.petition_case import OPEN
 from shared.sealing import Sealed, unseal
+from shared.working_time import CalendarRangeError
 
 router = APIRouter()
 log = get_logger("intake")
@@ -131,7 +134,7 @@ def _if_match(value: str | None) -> int | None:
     if value is None:
         return None
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):  # "²" is a digit to Python, not to int()
         raise CommandRejected("If-Match", "must be the case version from the ETag, e.g. \"3\"", 400)
     return int(raw)
 
@@ -231,11 +234,12 @@ def _visible(c: Intake, session: Session, case_id: str, agency_id: str) -> Petit
 
 @router.get("/v1/petitions/{case_id}", response_model=PetitionOut, tags=["petitions"],
             summary="A case as projected: state, deadlines known so far, responsible official")
-def get_petition(case_id: str, c: Deps, agency_id: Agency, response: Response) -> PetitionRow:
+def get_petition(case_id: str, c: Deps, agency_id: Agency, response: Response) -> PetitionOut:
     with c.db.readers() as session:
         row = _visible(c, session, case_id, agency_id)
+        elsewhere = similar_elsewhere(session, row, c.duplicate_window)
     response.headers["ETag"] = f'"{row.version}"'
-    return row
+    return PetitionOut.model_validate(row, from_attributes=True).model_copy(update={"similar_elsewhere": elsewhere})
 
 
 @router.get("/v1/petitions/{case_id}/applicant", response_model=ApplicantOut, tags=["petitions"],
@@ -259,12 +263,19 @@ def _cursor(row: PetitionRow) -> str:
     return encode_cursor(row.arrived_at.isoformat(), row.case_id)
 
 
-def _uncursor(cursor: str) -> tuple[datetime, str]:
+def _uncursor(c: Intake, cursor: str) -> tuple[datetime, str]:
     at, case_id = decode_cursor(cursor, 2)
     try:
-        return datetime.fromisoformat(at), case_id
-    except ValueError as exc:
+        return in_calendar(c.rules.calendar, datetime.fromisoformat(at), "cursor"), case_id
+    except (ValueError, TypeError) as exc:  # not an instant, naive, or out of range: not ours
         raise CommandRejected("cursor", "is not a cursor this API returned", 400) from exc
+
+
+def _bounded(c: Intake, at: datetime, field: str) -> datetime:
+    try:
+        return in_calendar(c.rules.calendar, at, field)
+    except OutOfBounds as exc:
+        raise CommandRejected(exc.field, exc.message) from exc
 
 
 @router.get("/v1/petitions", response_model=PetitionPage, tags=["petitions"],
@@ -293,13 +304,13 @@ def list_petitions(
         late = and_(PetitionRow.status.in_([s.value for s in OPEN]), PetitionRow.statutory_due_at < c.rules.clock())
         q = q.where(late if overdue else ~late)
     if received_from:
-        q = q.where(PetitionRow.received_at >= received_from)
+        q = q.where(PetitionRow.received_at >= _bounded(c, received_from, "received_from"))
     if received_to:
-        q = q.where(PetitionRow.received_at < received_to)
+        q = q.where(PetitionRow.received_at < _bounded(c, received_to, "received_to"))
     if duplicates is not None:
         q = q.where(PetitionRow.duplicate_of.is_not(None) if duplicates else PetitionRow.duplicate_of.is_(None))
     if cursor:
-        at, case_id = _uncursor(cursor)
+        at, case_id = _uncursor(c, cursor)
         q = q.where(or_(PetitionRow.arrived_at > at, and_(PetitionRow.arrived_at == at, PetitionRow.case_id > case_id)))
     q = q.order_by(PetitionRow.arrived_at, PetitionRow.case_id).limit(limit + 1)
     with c.db.readers() as session:
@@ -317,8 +328,11 @@ def get_deadline(
     period: Annotated[str, Query(description="Nh (working hours) or Nd (days)", examples=["3d"])],
     pause: Annotated[list[str] | None, Query(description="START/END, ISO 8601 instants; END may be empty while open")] = None,
 ) -> dict:
+    calendar = c.rules.calendar
     try:
-        received_at = parse_instant(received, "received")
+        received_at = in_calendar(calendar, parse_instant(received, "received"), "received")
+    except OutOfBounds as exc:
+        raise DeadlineInputError(exc.field, exc.message) from exc
     except ValueError as exc:
         raise DeadlineInputError("received", str(exc).split(": ", 1)[-1]) from exc
     try:
@@ -326,7 +340,18 @@ def get_deadline(
     except ValueError as exc:
         raise DeadlineInputError("period", str(exc).split(": ", 1)[-1]) from exc
     pauses = [parse_pause(raw, f"pause[{i}]") for i, raw in enumerate(pause or [])]
-    return deadline_dict(compute_deadline(c.rules.calendar, received_at, p, pauses))
+    for i, each in enumerate(pauses):
+        for end, at in (("start", each.start), ("end", each.end)):
+            if at is not None:
+                try:
+                    in_calendar(calendar, at, f"pause[{i}]")
+                except OutOfBounds as exc:
+                    raise DeadlineInputError(exc.field, f"{end} {exc.message}") from exc
+    try:
+        return deadline_dict(compute_deadline(calendar, received_at, p, pauses))
+    except CalendarRangeError as exc:  # the period runs past the last year the calendar knows
+        raise DeadlineInputError("period", f"runs past the working calendar ({calendar.first_year}-"
+                                           f"{calendar.last_year})") from exc
 
 
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)

@@ -116,7 +116,10 @@ class PetitionOut(BaseModel):
     outcome: str | None
     resolved_at: datetime | None
     closed_at: datetime | None
-    duplicate_of: str | None
+    duplicate_of: str | None = Field(description="the earliest similar petition of the same applicant with this agency (D14)")
+    similar_elsewhere: list[str] = Field(default_factory=list, description=(
+        "municipalities where the same applicant filed a near-identical petition with another agency "
+        "(D14); their cases are never named. Only on a single case's read."))
     calendar_version: str | None
     notice_channels: list[str]
     updated_at: datetime

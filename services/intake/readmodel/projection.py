@@ -122,20 +122,35 @@ class PetitionProjection:
             row.target_due_at = deadlines.target.due_at if deadlines.target else None
 
     def _link_duplicates(self, session: Session, row: PetitionRow) -> None:
-        """Link to the earliest similar petition of the same applicant within the window (D14); never reject."""
-        lo, hi = row.arrived_at - self.duplicate_window, row.arrived_at + self.duplicate_window
-        candidates = session.execute(
-            select(PetitionRow).where(PetitionRow.applicant_ref == row.applicant_ref,
-                                      PetitionRow.case_id != row.case_id,
-                                      PetitionRow.arrived_at >= lo, PetitionRow.arrived_at <= hi)
-        ).scalars().all()
-        similar = [c for c in candidates
-                   if difflib.SequenceMatcher(None, c.content_fingerprint, row.content_fingerprint).ratio() >= SIMILARITY]
+        """Link to the earliest similar petition of the same applicant within the window (D14); never reject.
+        Only within the agency that filed it: another agency's case id is never named, nor its row changed
+        (that a similar petition exists elsewhere is told at read time, by municipality: ``similar_elsewhere``)."""
+        similar = similar_petitions(session, row, self.duplicate_window, same_agency=True)
         group = sorted([row, *similar], key=lambda r: (r.arrived_at, r.case_id))
         for r in group:
             earlier = [c for c in group if (c.arrived_at, c.case_id) < (r.arrived_at, r.case_id)
                        and r.arrived_at - c.arrived_at <= self.duplicate_window]
             r.duplicate_of = earlier[0].case_id if earlier else r.duplicate_of if r is not row else None
+
+
+def similar_petitions(session: Session, row: PetitionRow, window: timedelta, same_agency: bool) -> list[PetitionRow]:
+    """Petitions of the same applicant (keyed hash) with near-identical content within ``window`` of
+    ``row``: filed with the same agency, or (``same_agency`` False) with any other."""
+    lo, hi = row.arrived_at - window, row.arrived_at + window
+    agency = PetitionRow.agency_id == row.agency_id if same_agency else PetitionRow.agency_id != row.agency_id
+    candidates = session.execute(
+        select(PetitionRow).where(PetitionRow.applicant_ref == row.applicant_ref, PetitionRow.case_id != row.case_id,
+                                  agency, PetitionRow.arrived_at >= lo, PetitionRow.arrived_at <= hi)
+    ).scalars().all()
+    return [c for c in candidates
+            if difflib.SequenceMatcher(None, c.content_fingerprint, row.content_fingerprint).ratio() >= SIMILARITY]
+
+
+def similar_elsewhere(session: Session, row: PetitionRow, window: timedelta) -> list[str]:
+    """Where else (municipalities, never case ids) the same applicant filed a near-identical petition
+    with another agency: Dangjin D14 wants the same petition to many agencies known, and no agency may
+    learn another's case."""
+    return sorted({p.municipality_id for p in similar_petitions(session, row, window, same_agency=False)})
 
 
 def _summary(env: Envelope) -> str:

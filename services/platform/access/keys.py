@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.platform.access.orm import ApiKeyRow
+from shared.events.ids import ID_PATTERN
 
 PREFIX = "cw_"
 
@@ -35,6 +37,10 @@ def _hash(secret: str) -> str:
 
 
 def issue_key(session: Session, agency_id: str, now: datetime, label: str = "") -> IssuedKey:
+    """A new key for ``agency_id``, which must be an id (``shared.events.ids.ID_PATTERN``): it names the
+    agency in every event it files and in every agency-scoped answer."""
+    if not re.fullmatch(ID_PATTERN, agency_id):
+        raise ValueError("agency_id: an id is a letter or digit, then up to 63 letters, digits, '.', '_', ':' or '-'")
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     session.add(ApiKeyRow(key_id=key_id, agency_id=agency_id, secret_hash=_hash(secret), label=label, created_at=now))

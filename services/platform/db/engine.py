@@ -12,6 +12,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
+from services.platform.files import private_sqlite
+
 READ_ONLY = "charterwatch_read_only"
 SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _SCHEMAS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
@@ -27,9 +29,9 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         if schema:
             raise ValueError("a database schema per service needs PostgreSQL; on SQLite give each service its own URL")
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_sqlite(Path(path))  # 0600 before SQLite opens it: its WAL and shared-memory files follow
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         write_lock = threading.Lock()
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.platform.http.openapi import document_problems
 from services.platform.log.port import LogUnavailable
 from shared.deadline import DeadlineInputError
 
@@ -56,7 +58,11 @@ def _field(loc: tuple[Any, ...], msg: str = "") -> str:
     return out or "body"
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, openapi_extra: Callable[[dict[str, Any]], None] | None = None) -> None:
+    """Every error as problem+json, and documented so in the app's OpenAPI (``openapi_extra`` may
+    refine the spec further)."""
+    document_problems(app, openapi_extra)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()

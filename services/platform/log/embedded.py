@@ -11,6 +11,7 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
+from services.platform.files import private_sqlite
 from services.platform.log.partitioner import partition_for
 from services.platform.log.port import (
     LogUnavailable,
@@ -40,7 +41,7 @@ class EmbeddedLog:
     def __init__(self, path: Path | str, default_partitions: int = 6) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite(Path(self.path))  # 0600 before SQLite opens it: its WAL and shared-memory files follow
         self._default_partitions = default_partitions
         self._write_lock = threading.Lock()
         self._appended = threading.Condition()
