@@ -116,15 +116,13 @@ def make_log(settings: Settings) -> EventLog:
 
 
 def load_keys(settings: Settings) -> tuple[Keyring, bytes]:
-    """The PII keyring and the applicant-reference key.
+    """The PII keyring and the applicant-reference (pseudonymisation) key, which is not a PII key.
 
     Without CHARTERWATCH_PII_KEYS (a first local run) a key is generated once
     into data_dir/pii.keys (mode 0600) so data stays readable across restarts.
     """
     if settings.pii_keys:
-        keyring = Keyring.parse(settings.pii_keys)
-        ref_key = keyring.keys[next(iter(keyring.keys))]
-        return keyring, ref_key
+        return Keyring.parse(settings.pii_keys), load_pseudonym_key(settings)
     path = settings.data_dir / "pii.keys"
     if not path.exists():
         private_dir(path.parent)
@@ -133,7 +131,35 @@ def load_keys(settings: Settings) -> tuple[Keyring, bytes]:
         with os.fdopen(fd, "w") as fh:
             fh.write(spec + "\n")
     keyring = Keyring.parse(path.read_text().strip())
-    return keyring, keyring.keys[next(iter(keyring.keys))]
+    return keyring, load_pseudonym_key(settings)
+
+
+def load_pseudonym_key(settings: Settings) -> bytes:
+    """The key applicant references are made with (the inbox identity): its own and never rotated, since a
+    new key would give every citizen a new reference and split their inbox.
+
+    ``CHARTERWATCH_PSEUDONYM_KEY`` in production (every intake process must share it); otherwise a key
+    kept in data_dir/pseudonym.key (0600). A local install from before it existed made its references
+    with its first PII key: that key's bytes are copied once, so existing inboxes stay whole.
+    """
+    if settings.pseudonym_key:
+        key = base64.b64decode(settings.pseudonym_key, validate=True)
+        if len(key) != 32:
+            raise ValueError("CHARTERWATCH_PSEUDONYM_KEY: must be base64 of 32 bytes")
+        return key
+    path = settings.data_dir / "pseudonym.key"
+    if not path.exists():
+        legacy = settings.data_dir / "pii.keys"
+        if legacy.exists():
+            ring = Keyring.parse(legacy.read_text().strip())
+            key = ring.keys[next(iter(ring.keys))]
+        else:
+            key = os.urandom(32)
+        private_dir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(base64.b64encode(key).decode() + "\n")
+    return base64.b64decode(path.read_text().strip())
 
 
 def private_data_dir(data_dir: Path) -> None:
@@ -141,7 +167,7 @@ def private_data_dir(data_dir: Path) -> None:
     0600. It is created (0700) where something is first kept in it (``services.platform.files``), so a
     deployment that keeps nothing locally gets none."""
     narrow(data_dir, PRIVATE_DIR)
-    for key_file in ("pii.keys", "local-api-key"):
+    for key_file in ("pii.keys", "pseudonym.key", "local-api-key"):
         narrow(data_dir / key_file, PRIVATE_FILE)
 
 

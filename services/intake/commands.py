@@ -84,10 +84,13 @@ class Recorded:
     deadline: Deadline | None
 
 
-def applicant_ref(key: bytes, applicant: Applicant) -> str:
-    """A keyed hash identifying the same applicant across cases without storing who they are."""
+def applicant_ref(key: bytes, applicant: Applicant, case_id: str) -> str:
+    """The applicant's reference (their homepage inbox, and how duplicates are found): a keyed hash of
+    name and contact, the same across cases without storing who they are. Without a phone or an
+    e-mail two citizens of the same name cannot be told apart, so such an applicant is never merged
+    with anyone: the reference is the case's own."""
     contact = re.sub(r"\D", "", applicant.phone or "") or (applicant.email or "").strip().lower()
-    ident = f"{applicant.name.strip()}|{contact}"
+    ident = f"{applicant.name.strip()}|{contact}" if contact else f"case|{case_id}"
     return hmac.new(key, ident.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -169,7 +172,7 @@ def file_petition(session: Session, cmd: FilePetition, c: Rules) -> Recorded:
     payload = PetitionReceived(
         municipality_id=cmd.municipality_id, agency_id=cmd.agency_id, petition_type=cmd.petition_type,
         petition_kind=cmd.petition_kind, channel=cmd.channel, title=cmd.title, body=cmd.body,
-        applicant=seal(c.keyring, personal, case_id), applicant_ref=applicant_ref(c.applicant_ref_key, cmd.applicant),
+        applicant=seal(c.keyring, personal, case_id), applicant_ref=applicant_ref(c.applicant_ref_key, cmd.applicant, case_id),
         notice_channels=cmd.notice_channels, electronic_consent=cmd.electronic_consent,
     )
     env = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=1, occurred_at=received_at,

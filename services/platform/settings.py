@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default=None,
         description="kid:base64(32 bytes)[,kid:...]; the first encrypts. Default: a key generated into data_dir",
     )
+    pseudonym_key: str | None = Field(default=None, description=(
+        "base64 of 32 bytes: the key applicant (inbox) references are made with; never rotated, never a PII "
+        "key. Default: generated into the data dir (an install whose references were made with its first "
+        "PII key keeps that key's bytes, so its inboxes are not split)"))
     monitor_metrics_port: int | None = Field(default=None, description="the faust SLA worker serves /metrics here")
     monitor_stall_s: float = Field(default=20.0, ge=5, le=600, description=(
         "a fact partition behind and silent this long: the faust worker fetches it again, then restarts"))

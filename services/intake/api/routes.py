@@ -154,7 +154,8 @@ async def post_petition(body: PetitionIn, c: Deps, m: Metrics, ob: IntakeOutbox,
         recorded = file_petition(session, cmd, rules(c))
         assert recorded.envelope.charter is not None
         return {**_recorded_body(recorded), "charter_id": recorded.envelope.charter.charter_id,
-                "charter_version": recorded.envelope.charter.version}, recorded
+                "charter_version": recorded.envelope.charter.version,
+                "inbox_ref": recorded.envelope.payload.applicant_ref}, recorded
 
     return await run_in_threadpool(_execute, c, m, ob, agency_id, idempotency_key, body.model_dump(mode="json"),
                                    action)

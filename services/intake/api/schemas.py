@@ -77,9 +77,14 @@ class RecordedOut(BaseModel):
     statutory_deadline: DeadlineOut | None = None
 
 
+INBOX_REF = ("the applicant's reference: a citizen portal lists their notices with GET /v1/inbox?applicant_ref= "
+             "on notify's API (docs/notify.md). Pseudonymous: it names no one.")
+
+
 class PetitionFiledOut(RecordedOut):
     charter_id: str
     charter_version: str
+    inbox_ref: str = Field(description=INBOX_REF)
 
 
 class OfficialOut(BaseModel):
@@ -116,6 +121,7 @@ class PetitionOut(BaseModel):
     outcome: str | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    inbox_ref: str = Field(validation_alias="applicant_ref", description=INBOX_REF)
     duplicate_of: str | None = Field(description="the earliest similar petition of the same applicant with this agency (D14)")
     similar_elsewhere: list[str] = Field(default_factory=list, description=(
         "municipalities where the same applicant filed a near-identical petition with another agency "
