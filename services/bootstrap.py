@@ -26,6 +26,7 @@ from services.platform.log.kafka import KafkaLog
 from services.platform.log.port import EventLog
 from services.platform.log.topics import Topics
 from services.platform.settings import Settings
+from services.platform.vault.schema import CHAIN as VAULT
 from services.sla_monitor.schema import CHAIN as SLA_MONITOR
 from shared.charters import CharterBook
 from shared.holiday_source import HolidayOverrides, korean_calendar
@@ -35,7 +36,7 @@ from shared.working_time import WorkingCalendar
 
 Clock = Callable[[], datetime]
 # Each service's own migration chain, in its own database (or its own tables of a shared one).
-CHAINS: dict[str, Chain] = {c.service: c for c in (ACCESS, INTAKE, SLA_MONITOR, COMPENSATION, NOTIFY)}
+CHAINS: dict[str, Chain] = {c.service: c for c in (ACCESS, VAULT, INTAKE, SLA_MONITOR, COMPENSATION, NOTIFY)}
 
 
 def migrate_engines(engines: dict[str, Engine]) -> None:

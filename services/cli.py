@@ -32,6 +32,8 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(db_app, name="db")
 app.add_typer(charters_app, name="charters")
 app.add_typer(events_app, name="events")
+pii_app = typer.Typer(help="Personal data over its lifetime: erase a case's (crypto-shredding).", no_args_is_help=True)
+app.add_typer(pii_app, name="pii")
 app.add_typer(keys_app, name="keys")
 
 Mode = Annotated[Optional[str], typer.Option(help="embedded (default) or kafka; overrides CHARTERWATCH_MODE")]
@@ -592,6 +594,40 @@ def dead_letters_skip(entry_id: str, by: Annotated[str, typer.Option(help="who d
                       mode: Mode = None) -> None:
     """Drop the event for that service (it stays on the log); the case's held events go on."""
     _decide(entry_id, "skip", by, mode)
+
+
+@pii_app.command("erase")
+def pii_erase(
+    case: Annotated[Optional[str], typer.Option("--case", help="one case id")] = None,
+    closed_before: Annotated[Optional[str], typer.Option(
+        help="the retention rule: every case closed before this instant (ISO 8601)")] = None,
+    reason: Annotated[str, typer.Option(help="why, recorded on the case (e.g. the request's reference)")] = "",
+    mode: Mode = None,
+) -> None:
+    """Destroy a case's personal data for good: its data key, so every sealed copy on the log and in every
+    service is unreadable, and what services kept of it. Deadlines, breaches and remedies stay."""
+    from services.bootstrap import bootstrap
+    from services.wiring import cases_closed_before, erase_personal_data
+    from shared.instants import parse_instant
+
+    if (case is None) == (closed_before is None):
+        raise typer.BadParameter("give --case ID or --closed-before INSTANT")
+    c = bootstrap(_settings(mode))
+    try:
+        if case is not None:
+            cases, why = [case], reason or "erased on request"
+        else:
+            cutoff = parse_instant(closed_before or "", "closed_before")
+            cases, why = cases_closed_before(c, cutoff), reason or f"retention: closed before {cutoff.date()}"
+        erased = 0
+        for case_id in cases:
+            try:
+                erased += int(erase_personal_data(c, case_id, why))
+            except LookupError as exc:
+                _fail(str(exc), 1)
+        typer.echo(f"erased the personal data of {erased} case(s); {len(cases) - erased} had been erased before")
+    finally:
+        c.close()
 
 
 def main() -> None:

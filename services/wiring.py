@@ -4,7 +4,7 @@ see the container; ``services.topology`` runs what these build, and tests build 
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -28,14 +28,22 @@ from services.notify.worker import NotifyWorker
 from services.platform.consumer import Consumer, ConsumerMetrics
 from services.platform.files import private_tree
 from services.platform.outbox.publisher import Outbox, OutboxMetrics
+from services.platform.vault.case_keys import CaseKeys
 from services.sla_monitor.metrics import MonitorMetrics
 from services.sla_monitor.runner import MonitorLoop
 from shared.notices.render import Renderer
 
 
 # -- intake ----------------------------------------------------------------------------------------
+def case_keys(c: Container) -> CaseKeys:
+    """Each case's data key, in the vault's database, wrapped by the keyring: what applicant data is
+    sealed and opened with, everywhere."""
+    vault = c.database("vault")
+    return CaseKeys(vault.sessions, vault.readers, c.keyring, c.now)
+
+
 def rules(c: Container) -> Rules:
-    return Rules(c.now, c.calendar, c.charters, c.keyring, c.applicant_ref_key)
+    return Rules(c.now, c.calendar, c.charters, case_keys(c), c.applicant_ref_key)
 
 
 def intake(c: Container, metrics: IntakeMetrics | None = None) -> Intake:
@@ -43,8 +51,9 @@ def intake(c: Container, metrics: IntakeMetrics | None = None) -> Intake:
     db = c.database("intake")
     outbox = Outbox(c.log, c.topics.petition_events, db.sessions, IntakeOutboxRow, "intake",
                     metrics=OutboxMetrics(metrics.registry))
-    return Intake(rules(c), db, c.log, c.topics.petition_events, outbox, metrics,
-                  timedelta(days=c.settings.duplicate_window_days))
+    keys = case_keys(c)
+    return Intake(Rules(c.now, c.calendar, c.charters, keys, c.applicant_ref_key), db, c.log, c.topics.petition_events,
+                  outbox, metrics, timedelta(days=c.settings.duplicate_window_days), keys.prepare)
 
 
 def intake_app(c: Container) -> FastAPI:
@@ -128,6 +137,18 @@ def channels(c: Container) -> dict[str, Channel]:
     return out
 
 
+def outgoing_files_forgetter(c: Container):  # type: ignore[no-untyped-def]
+    """What erasure removes of a case's notices outside notify's database: the files the stand-in
+    channels wrote (they hold the recipient and the text)."""
+    roots = [c.settings.data_dir / "outgoing" / kind for kind in ("email", "sms")]
+
+    def forget(notice_ids: list[str]) -> None:
+        for root in roots:
+            for notice_id in notice_ids:
+                (root / f"{notice_id}.json").unlink(missing_ok=True)
+    return forget
+
+
 def notify_worker(c: Container, metrics: ConsumerMetrics | None = None, **overrides: Any) -> NotifyWorker:
     """``overrides``: any of NotifyWorker's keyword arguments (channels, policy, concurrency, ...)."""
     t = c.topics
@@ -135,11 +156,11 @@ def notify_worker(c: Container, metrics: ConsumerMetrics | None = None, **overri
     args: dict[str, Any] = {
         "channels": None, "policy": RetryPolicy(c.settings.notify_attempts, c.settings.notify_retry_base_s),
         "concurrency": c.settings.notify_concurrency, "decisions_topic": t.dead_letter_decisions,
-        "metrics": metrics, **overrides}
+        "metrics": metrics, "forget": outgoing_files_forgetter(c), **overrides}
     if args["channels"] is None:
         args["channels"] = channels(c)
     return NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events,
-                        sessions, c.keyring, c.charters, c.calendar, Renderer(), args.pop("channels"),
+                        sessions, case_keys(c), c.charters, c.calendar, Renderer(), args.pop("channels"),
                         Outbox(c.log, t.notice_events, sessions, NotifyOutboxRow, NOTIFY),
                         c.dead_letters("notify"), args.pop("clock", c.now), **args)
 
@@ -171,3 +192,43 @@ def stored_head(c: Container):  # type: ignore[no-untyped-def]
         with readers() as session:
             return last_chain_hash(session, case_id)
     return lookup
+
+
+# -- personal data over its lifetime ------------------------------------------------------------------
+def erase_personal_data(c: Container, case_id: str, reason: str) -> bool:
+    """Crypto-shred one case (개인정보 보호법 Art. 21): its data key is destroyed in the vault, so every
+    sealed copy (the log, intake's read model, notify's deliveries, dead letters) is unreadable, and
+    ``PersonalDataErased`` is recorded on the case so each service drops what it kept (notify: the inbox
+    messages and the files its stand-in channels wrote). The case's deadlines, breaches and remedies
+    stay, and the audit still replays them. False if the case was erased before; LookupError if there is
+    no such case."""
+    from services.intake.commands import load_case, record_fact
+    from shared.events.petition import PersonalDataErased
+
+    intake_deps = intake(c)
+    with intake_deps.db.sessions() as session:
+        state, _, _ = load_case(session, case_id)
+    if not state.exists:
+        raise LookupError(f"no petition {case_id}")
+    destroyed = case_keys(c).erase(case_id, reason)
+    if state.personal_data_erased:
+        return False
+    with intake_deps.db.sessions() as session:
+        record_fact(session, intake_deps.rules, case_id, PersonalDataErased(reason=reason), c.now(),
+                    state.agency_id, None)
+        session.commit()
+    intake_deps.outbox.publish_soon()  # the relay sends it if the log is down now
+    return True
+
+
+def cases_closed_before(c: Container, before: datetime) -> list[str]:
+    """The retention rule: cases closed before ``before`` (from intake's read model), not yet erased."""
+    from sqlalchemy import select
+
+    from services.intake.readmodel.orm import PetitionRow
+
+    with c.database("intake").readers() as session:
+        rows = session.execute(select(PetitionRow.case_id, PetitionRow.applicant_sealed)
+                               .where(PetitionRow.closed_at.is_not(None), PetitionRow.closed_at < before)
+                               .order_by(PetitionRow.closed_at, PetitionRow.case_id)).all()
+    return [case_id for case_id, sealed in rows if sealed]

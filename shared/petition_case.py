@@ -97,6 +97,7 @@ class CaseState:
     disclosure_steps: tuple[str, ...] = ()
     facts: tuple[tuple[str, str | None, datetime], ...] = ()  # (event type, official id, when) of confirmed faults
     withdrawn: tuple[str, ...] = ()  # findings withdrawn (FindingWithdrawn.finding), in order
+    personal_data_erased: bool = False  # PersonalDataErased: the applicant's data can no longer be opened
     last_event_at: datetime | None = None
 
     @property
@@ -251,6 +252,11 @@ for _fact_type in (ev.RepeatVisitRecorded, ev.AdministrativeErrorConfirmed, ev.D
 @mutator(ev.FindingWithdrawn)
 def _withdrawn(s: CaseState, p: ev.FindingWithdrawn, at: datetime) -> CaseState:
     return evolve(s, withdrawn=s.withdrawn + (p.finding,))
+
+
+@mutator(ev.PersonalDataErased)
+def _erased(s: CaseState, p: ev.PersonalDataErased, at: datetime) -> CaseState:
+    return evolve(s, personal_data_erased=True)
 
 
 @mutator(ev.DisclosureStepRecorded)

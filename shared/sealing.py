@@ -1,10 +1,14 @@
-"""Field-level encryption of applicant personal data (D8: kept confidential).
+"""Field-level encryption of applicant personal data (D8: kept confidential), erasable per case.
 
 AES-256-GCM with the case id as associated data, so a sealed value cannot be
 moved to another case unnoticed. Each sealed value names the key that sealed
-it (``kid``), so keys can rotate: new values use the active key, old ones stay
-readable while their key is in the keyring. Keys come from settings; this
-module only computes.
+it (``kid``).
+
+A case's personal data is sealed under its own data key (``kid`` ``"case"``), kept wrapped by the
+keyring outside the log (the platform's vault): destroying that key makes every copy on the
+immutable log unreadable (crypto-shredding, 개인정보 보호법 Art. 21: destroyed when its purpose
+ends). Values sealed directly under a keyring key (earlier releases) stay readable while their key
+is in the keyring; keys can rotate. Where the keys live is a ``KeySource``; this module only computes.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import base64
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict
@@ -20,6 +24,21 @@ from pydantic import BaseModel, ConfigDict
 
 class SealingError(ValueError):
     pass
+
+
+class Erased(SealingError):
+    """The case's data key was destroyed: its personal data is gone for good."""
+
+
+CASE_KID = "case"  # sealed under the case's own data key
+
+
+class KeySource(Protocol):
+    """Where sealing finds its keys: a ``Keyring`` alone, or a vault of per-case data keys."""
+
+    def sealing_key(self, case_id: str) -> tuple[str, bytes]: ...
+
+    def opening_key(self, kid: str, case_id: str) -> bytes: ...
 
 
 class Sealed(BaseModel):
@@ -59,19 +78,29 @@ class Keyring:
             raise SealingError("keyring: no keys given")
         return cls(keys=keys, active=active or next(iter(keys)))
 
+    # as a KeySource: values sealed directly under the active key (no per-case key: not erasable)
+    def sealing_key(self, case_id: str) -> tuple[str, bytes]:
+        return self.active, self.keys[self.active]
 
-def seal(keyring: Keyring, value: Any, case_id: str, nonce: bytes | None = None) -> Sealed:
+    def opening_key(self, kid: str, case_id: str) -> bytes:
+        key = self.keys.get(kid)
+        if key is None:
+            raise SealingError(f"key {kid!r} is not in the keyring")
+        return key
+
+
+def seal(keys: KeySource, value: Any, case_id: str, nonce: bytes | None = None) -> Sealed:
     """Encrypt ``value`` (anything JSON can hold). ``nonce`` is for tests only."""
     nonce = nonce or os.urandom(12)
+    kid, key = keys.sealing_key(case_id)
     plaintext = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-    ct = AESGCM(keyring.keys[keyring.active]).encrypt(nonce, plaintext, case_id.encode())
-    return Sealed(kid=keyring.active, nonce=base64.b64encode(nonce).decode(), ciphertext=base64.b64encode(ct).decode())
+    ct = AESGCM(key).encrypt(nonce, plaintext, case_id.encode())
+    return Sealed(kid=kid, nonce=base64.b64encode(nonce).decode(), ciphertext=base64.b64encode(ct).decode())
 
 
-def unseal(keyring: Keyring, sealed: Sealed, case_id: str) -> Any:
-    key = keyring.keys.get(sealed.kid)
-    if key is None:
-        raise SealingError(f"key {sealed.kid!r} is not in the keyring")
+def unseal(keys: KeySource, sealed: Sealed, case_id: str) -> Any:
+    """The value; ``Erased`` if the case's data key was destroyed, ``SealingError`` if it cannot be opened."""
+    key = keys.opening_key(sealed.kid, case_id)
     try:
         plaintext = AESGCM(key).decrypt(
             base64.b64decode(sealed.nonce), base64.b64decode(sealed.ciphertext), case_id.encode()
@@ -79,3 +108,23 @@ def unseal(keyring: Keyring, sealed: Sealed, case_id: str) -> Any:
     except Exception as exc:  # InvalidTag, bad base64: one meaning for the caller
         raise SealingError("sealed value cannot be opened with this key and case") from exc
     return json.loads(plaintext)
+
+
+def new_data_key() -> bytes:
+    return os.urandom(32)
+
+
+def wrap_key(keyring: Keyring, data_key: bytes, case_id: str) -> Sealed:
+    """A case's data key sealed under the keyring's active key (the case id bound as associated data)."""
+    nonce = os.urandom(12)
+    ct = AESGCM(keyring.keys[keyring.active]).encrypt(nonce, data_key, f"case-key|{case_id}".encode())
+    return Sealed(kid=keyring.active, nonce=base64.b64encode(nonce).decode(), ciphertext=base64.b64encode(ct).decode())
+
+
+def unwrap_key(keyring: Keyring, wrapped: Sealed, case_id: str) -> bytes:
+    key = keyring.opening_key(wrapped.kid, case_id)
+    try:
+        return AESGCM(key).decrypt(base64.b64decode(wrapped.nonce), base64.b64decode(wrapped.ciphertext),
+                                   f"case-key|{case_id}".encode())
+    except Exception as exc:  # InvalidTag, bad base64: one meaning for the caller
+        raise SealingError("the case's data key cannot be opened with this keyring") from exc

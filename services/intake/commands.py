@@ -13,7 +13,7 @@ import hmac
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -34,7 +34,7 @@ from shared.events.petition import Channel, NoticeChannel, PetitionReceived
 from shared.periods import PetitionType, UnknownPetitionKind
 from shared.petition_case import CaseState, RuleViolation, apply, check, fold, period_of
 from shared.petition_clock import case_deadlines, statutory_deadline
-from shared.sealing import Keyring, seal
+from shared.sealing import KeySource, seal
 from shared.working_time import CalendarRangeError, WorkingCalendar
 
 CLOCK_SKEW = timedelta(minutes=5)  # a caller's clock may run slightly ahead of ours
@@ -48,7 +48,7 @@ class Rules:
     clock: Callable[[], datetime]
     calendar: WorkingCalendar
     charters: CharterBook
-    keyring: Keyring
+    keyring: KeySource
     applicant_ref_key: bytes
 
 
@@ -75,6 +75,9 @@ class FilePetition:
     applicant: Applicant
     notice_channels: tuple[NoticeChannel, ...]
     electronic_consent: bool
+    # chosen before the command's transaction, so the case's data key can be made first (in the vault,
+    # its own database): the applicant is sealed under it
+    case_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ def file_petition(session: Session, cmd: FilePetition, c: Rules) -> Recorded:
         raise CommandRejected("petition_kind", str(exc).split(": ", 1)[-1]) from exc
     except CalendarRangeError as exc:
         raise CommandRejected("received_at", str(exc)) from exc
-    case_id = str(uuid.uuid4())
+    case_id = cmd.case_id
     personal = {k: v for k, v in vars(cmd.applicant).items() if v is not None}
     payload = PetitionReceived(
         municipality_id=cmd.municipality_id, agency_id=cmd.agency_id, petition_type=cmd.petition_type,

@@ -59,6 +59,7 @@ CLASSES: dict[str, Known] = {
     "no_phone": Known("notify", False, "the applicant gave no phone"),
     "no_email": Known("notify", False, "the applicant gave no email"),
     "no_channel": Known("notify", False, "no provider is configured for this channel"),
+    "erased": Known("notify", False, "the applicant's personal data was erased"),
 }
 
 # Result codes of the SMS gateway contract (negative = refused); 1 is accepted.

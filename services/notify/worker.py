@@ -22,14 +22,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notify.channels.port import Channel, Message
 from services.notify.delivery import Outcome, RetryPolicy, deliver
 from services.notify.failures import failure
 from services.notify.schema import RUNTIME, OutboxRow
-from services.notify.store.orm import NoticeDeliveryRow, NotifyCaseEventRow
+from services.notify.store.orm import (
+    InboxMessageRow,
+    NoticeDeliveryRow,
+    NotifyCaseEventRow,
+)
 from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from services.platform.log.deadletter import DeadLetters, Decision
 from services.platform.log.port import EventLog, Record
@@ -38,10 +42,11 @@ from services.platform.outbox.publisher import Outbox
 from shared.charters import CharterBook
 from shared.events import Envelope, decode, encode
 from shared.events import notice as nv
+from shared.events import petition as ev
 from shared.notices import sms
 from shared.notices.decide import NoticeCase, Order, observe, owed
 from shared.notices.render import Renderer
-from shared.sealing import Keyring, Sealed, seal, unseal
+from shared.sealing import Erased, KeySource, Sealed, seal, unseal
 from shared.working_time import WorkingCalendar
 
 NAME = "notify"
@@ -62,9 +67,10 @@ def _queue_seq() -> int:
 class NoticeDecider:
     """The handler: facts stored, the case folded as it was at the event, deliveries recorded as pending."""
 
-    def __init__(self, keyring: Keyring, charters: CharterBook, calendar: WorkingCalendar, renderer: Renderer,
-                 clock: Clock) -> None:
+    def __init__(self, keyring: KeySource, charters: CharterBook, calendar: WorkingCalendar, renderer: Renderer,
+                 clock: Clock, forget: Callable[[list[str]], None] = lambda notice_ids: None) -> None:
         self._keyring = keyring
+        self._forget = forget  # removes what a channel kept of these notices outside the database (files)
         self._charters = charters
         self._calendar = calendar
         self._renderer = renderer
@@ -82,6 +88,9 @@ class NoticeDecider:
         if not is_fact and (petition_version == 0 or petition_version < env.case_version):
             return Wait(f"petition facts up to version {env.case_version} not read yet")
         session.add(NotifyCaseEventRow(case_id=env.case_id, event_id=str(env.event_id), envelope=raw.decode()))
+        if isinstance(env.payload, ev.PersonalDataErased):
+            self._erase(session, env.case_id)
+            return None
         case = self._as_at(stored, env)
         if case is None:
             return None
@@ -100,20 +109,37 @@ class NoticeDecider:
             case = observe(case, e, self._charters)
         return observe(case, env, self._charters)
 
+    def _erase(self, session: Session, case_id: str) -> None:
+        """The case's personal data was erased: what notify kept that names the applicant goes (the inbox
+        messages, the files a channel wrote); the delivery records stay, their sealed copies emptied;
+        nothing more is sent."""
+        session.execute(delete(InboxMessageRow).where(InboxMessageRow.case_id == case_id))
+        rows = list(session.execute(select(NoticeDeliveryRow).where(NoticeDeliveryRow.case_id == case_id)).scalars())
+        for row in rows:
+            row.message_sealed, row.contact_sealed = {}, None
+            if row.status == "pending":
+                row.status = "erased"
+        self._forget([row.notice_id for row in rows])
+        log.info("personal_data_erased", case_id=case_id, notices=len(rows))
+
     def _pending(self, session: Session, case: NoticeCase, order: Order) -> None:
-        if session.get(NoticeDeliveryRow, order.notice_id) is not None:
+        if session.get(NoticeDeliveryRow, order.notice_id) is not None or case.state.personal_data_erased:
             return
         rendered = self._renderer.render(order.kind, order.context)
-        contact = self._contact(case, order.channel)
+        try:
+            contact = self._contact(case, order.channel)
+            message = seal(self._keyring, {"subject": rendered.subject, "text": rendered.text,
+                                           "applicant_ref": case.state.applicant_ref,
+                                           "agency_id": case.agency_id}, case.state.case_id).model_dump()
+            sealed_contact = seal(self._keyring, contact, case.state.case_id).model_dump() if contact else None
+        except Erased:  # erased before its erasure fact reached notify: nothing to send it with
+            return
         now = self._clock()
         session.add(NoticeDeliveryRow(
             notice_id=order.notice_id, case_id=case.state.case_id, kind=order.kind, channel=order.channel,
             cause_event_id=order.cause_event_id, template_id=rendered.template_id,
             template_version=rendered.template_version, content_sha256=rendered.sha256,
-            message_sealed=seal(self._keyring, {"subject": rendered.subject, "text": rendered.text,
-                                                "applicant_ref": case.state.applicant_ref,
-                                                "agency_id": case.agency_id}, case.state.case_id).model_dump(),
-            contact_sealed=seal(self._keyring, contact, case.state.case_id).model_dump() if contact else None,
+            message_sealed=message, contact_sealed=sealed_contact,
             status="pending", attempts=0, queued_seq=_queue_seq(), created_at=now, updated_at=now))
 
     def _contact(self, case: NoticeCase, channel: str) -> str | None:
@@ -127,7 +153,7 @@ class NoticeDecider:
 class Deliverer:
     """Sends pending deliveries, each settled as soon as its provider answers."""
 
-    def __init__(self, sessions: sessionmaker, keyring: Keyring, channels: dict[str, Channel], outbox: Outbox,
+    def __init__(self, sessions: sessionmaker, keyring: KeySource, channels: dict[str, Channel], outbox: Outbox,
                  dead_letters: DeadLetters, notice_topic: str, clock: Clock, policy: RetryPolicy,
                  concurrency: int = 1, before_settle: Callable[[str], None] = lambda notice_id: None) -> None:
         self._sessions = sessions
@@ -148,11 +174,25 @@ class Deliverer:
             rows = list(session.execute(select(NoticeDeliveryRow).where(NoticeDeliveryRow.status == "pending")
                                         .order_by(NoticeDeliveryRow.queued_seq, NoticeDeliveryRow.created_at,
                                                   NoticeDeliveryRow.notice_id)).scalars())
-        sent = asyncio.run(self._send_all([self._message(r) for r in rows])) if rows else 0
+        messages = []
+        for row in rows:
+            try:
+                messages.append(self._message(row))
+            except Erased:  # its key destroyed since it was decided: never sent
+                self._mark_erased(row.notice_id)
+        sent = asyncio.run(self._send_all(messages)) if messages else 0
         self._outbox.publish()
         return sent
 
+    def _mark_erased(self, notice_id: str) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(NoticeDeliveryRow, notice_id, with_for_update=True)
+            if row is not None and row.status == "pending":
+                row.status, row.message_sealed, row.contact_sealed = "erased", {}, None
+
     def _message(self, row: NoticeDeliveryRow) -> Message:
+        if not row.message_sealed:
+            raise Erased(row.case_id)
         body = unseal(self._keyring, Sealed.model_validate(row.message_sealed), row.case_id)
         to = unseal(self._keyring, Sealed.model_validate(row.contact_sealed), row.case_id) if row.contact_sealed else None
         return Message(row.notice_id, row.channel, to, body["subject"], body["text"], row.case_id, row.kind,
@@ -254,12 +294,13 @@ class NotifyWorker:
     """Decide on the consumer runtime, deliver after each commit: one supervised loop."""
 
     def __init__(self, event_log: EventLog, topics: list[str], notice_topic: str, sessions: sessionmaker,
-                 keyring: Keyring, charters: CharterBook, calendar: WorkingCalendar, renderer: Renderer,
+                 keyring: KeySource, charters: CharterBook, calendar: WorkingCalendar, renderer: Renderer,
                  channels: dict[str, Channel], outbox: Outbox, dead_letters: DeadLetters, clock: Clock,
                  policy: RetryPolicy = RetryPolicy(), concurrency: int = 1, group: str = GROUP,
                  decisions_topic: str | None = None, metrics: ConsumerMetrics | None = None,
-                 before_settle: Callable[[str], None] = lambda notice_id: None) -> None:
-        self.decider = NoticeDecider(keyring, charters, calendar, renderer, clock)
+                 before_settle: Callable[[str], None] = lambda notice_id: None,
+                 forget: Callable[[list[str]], None] = lambda notice_ids: None) -> None:
+        self.decider = NoticeDecider(keyring, charters, calendar, renderer, clock, forget)
         self.deliverer = Deliverer(sessions, keyring, channels, outbox, dead_letters, notice_topic, clock, policy,
                                    concurrency, before_settle)
         self.consumer = Consumer(NAME, event_log, topics, sessions, RUNTIME, self.decider, dead_letters.topic,

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     notify_database_url: str | None = Field(default=None, description="notify's deliveries, inbox and outbox")
     sla_monitor_database_url: str | None = Field(default=None, description="the embedded monitor's runtime tables")
     access_database_url: str | None = Field(default=None, description="API keys, read by every HTTP service")
+    vault_database_url: str | None = Field(default=None, description="each case's data key (erasure destroys it)")
+    vault_database_schema: str | None = Field(default=None, description="PostgreSQL: the vault's schema")
     intake_database_schema: str | None = Field(default=None, description="PostgreSQL: intake's schema in a shared database")
     compensation_database_schema: str | None = Field(default=None, description="PostgreSQL: compensation's schema")
     notify_database_schema: str | None = Field(default=None, description="PostgreSQL: notify's schema")

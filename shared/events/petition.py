@@ -307,6 +307,15 @@ class FindingWithdrawn(Payload):
     reason: str = Text
 
 
+@event("PersonalDataErased", 1)
+class PersonalDataErased(Payload):
+    """The applicant's personal data was erased (개인정보 보호법 Art. 21: destroyed when its purpose ends):
+    the case's data key was destroyed, so every sealed copy, on the log included, is unreadable. The case's
+    deadlines, breaches and remedies stay: they never needed who the applicant was."""
+
+    reason: str = Field(min_length=1, max_length=200, description="why: a request, or the retention rule applied")
+
+
 DISCLOSURE_STEPS = ("submit", "receive", "route", "decide", "notify_decision", "applicant_confirms", "fee", "disclose")
 
 

@@ -60,7 +60,9 @@ def test_derived_topics_read_first_change_nothing(tmp_path: Path) -> None:
 
     # The same facts, on a fresh log and fresh databases: first only the SLA events (the monitor's topic
     # ran ahead), every service run to the end of what it can read; then the petition facts arrive.
+    # every service's database fresh, but the vault's: the cases' data keys are not the services' to rebuild
     fresh = make_container(tmp_path / "fresh", f"sqlite:///{tmp_path / 'fresh.db'}", clock=clock,
+                           vault_database_url=f"sqlite:///{tmp_path / 'live.db'}",
                            log=EmbeddedLog(tmp_path / "fresh" / "log.db"))
     try:
         for r in source[t.sla_events]:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from services.bootstrap import Container
 from services.platform.log.kafka import KafkaLog
-from services.wiring import petition_projection_runner
+from services.wiring import case_keys, petition_projection_runner
 from shared.events import decode
 from shared.sealing import unseal
 from tests.integration.conftest import http_client, make_container
@@ -66,7 +66,7 @@ def test_file_then_read_back(container: Container, log_lines: io.StringIO) -> No
     record = container.log.reader(container.topics.petition_events).poll(timeout=1)[0]
     env = decode(record.value)
     assert record.key == case_id and "홍길동" not in record.value.decode()
-    assert unseal(container.keyring, env.payload.applicant, case_id)["phone"] == APPLICANT["phone"]
+    assert unseal(case_keys(container), env.payload.applicant, case_id)["phone"] == APPLICANT["phone"]
 
     logged = log_lines.getvalue()
     assert case_id in logged

@@ -2,6 +2,7 @@
 database, the log (readiness only) and the outbox that publishes what a command committed."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -24,6 +25,7 @@ class Intake:
     outbox: Outbox
     metrics: IntakeMetrics
     duplicate_window: timedelta = timedelta(days=30)  # D14: how far apart two filings may be and still be one
+    prepare_case_key: Callable[[str], None] = lambda case_id: None  # the vault makes a new case's data key
 
 
 def intake(request: Request) -> Intake:

@@ -51,7 +51,7 @@ from shared.events import petition as ev
 from shared.instants import parse_instant
 from shared.periods import Period
 from shared.petition_case import OPEN
-from shared.sealing import Sealed, unseal
+from shared.sealing import Erased, Sealed, unseal
 from shared.working_time import CalendarRangeError
 
 router = APIRouter()
@@ -149,6 +149,8 @@ async def post_petition(body: PetitionIn, c: Deps, m: Metrics, ob: IntakeOutbox,
         received_at=body.received_at, applicant=Applicant(**body.applicant.model_dump()),
         notice_channels=tuple(body.notice_channels), electronic_consent=body.electronic_consent,
     )
+    # The case's data key exists (committed) before the transaction that seals the applicant under it.
+    await run_in_threadpool(c.prepare_case_key, cmd.case_id)
 
     def action(session: Session) -> tuple[dict[str, Any], Recorded]:
         recorded = file_petition(session, cmd, rules(c))
@@ -244,12 +246,18 @@ def get_petition(case_id: str, c: Deps, agency_id: Agency, response: Response) -
 
 
 @router.get("/v1/petitions/{case_id}/applicant", response_model=ApplicantOut, tags=["petitions"],
+            responses={410: {"description": "the applicant's personal data was erased"}},
             summary="The applicant's personal data, decrypted for the agencies that handle the case")
 def get_applicant(case_id: str, c: Deps, agency_id: Agency) -> dict:
     with c.db.readers() as session:
         row = _visible(c, session, case_id, agency_id)
     log.info("applicant_read", case_id=case_id, agency_id=agency_id)  # an access trail, without the data
-    return unseal(c.rules.keyring, Sealed.model_validate(row.applicant_sealed), case_id)
+    try:
+        if not row.applicant_sealed:
+            raise Erased(case_id)
+        return unseal(c.rules.keyring, Sealed.model_validate(row.applicant_sealed), case_id)
+    except Erased as exc:
+        raise HTTPException(410, "the applicant's personal data was erased") from exc
 
 
 @router.get("/v1/petitions/{case_id}/timeline", response_model=list[TimelineEntryOut], tags=["petitions"])

@@ -77,6 +77,8 @@ class PetitionProjection:
         elif row.charter_id:
             charter = self.charters.get(row.charter_id, row.charter_version or "")
         self._fill(row, state, charter, env)
+        if state.personal_data_erased:
+            row.applicant_sealed = {}  # unreadable already (its key is destroyed): not kept either
         for agency in {state.agency_id, *state.shared_with}:
             session.merge(PetitionAccessRow(case_id=env.case_id, agency_id=agency))
         if isinstance(env.payload, ev.PetitionReceived):

@@ -35,6 +35,8 @@ ANSWERS = {
     "422": "A field is invalid (the problem names it)",
     "503": "The event log did not take it; nothing was recorded; retry (Retry-After)",
 }
+# Answers only some operations give: kept as the operation documents them, given the problem+json body.
+DECLARED = ("410",)
 WRITES = ("post", "put", "patch", "delete")
 
 
@@ -66,6 +68,9 @@ def document_problems(app: FastAPI, extra: Callable[[dict[str, Any]], None] | No
                 for code in _answers(method, operation):
                     described = responses.get(code, {}).get("description")
                     responses[code] = {"description": described or ANSWERS[code], **problem}
+                for code in DECLARED:
+                    if code in responses:
+                        responses[code] = {"description": responses[code].get("description", ""), **problem}
         if extra is not None:
             extra(spec)
         app.openapi_schema = spec

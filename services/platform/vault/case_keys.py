@@ -1,0 +1,87 @@
+"""Per-case data keys (crypto-shredding): the ``KeySource`` every service seals and opens applicant
+data with. Intake makes a case's key when the petition is filed (committed before the data that uses
+it); erasing destroys it, and every copy of that data, on the log included, can no longer be opened.
+
+No key is cached: a process that has not restarted must not open what another just erased.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from services.platform.vault.schema import CaseKeyRow
+from shared.sealing import (
+    CASE_KID,
+    Erased,
+    Keyring,
+    Sealed,
+    new_data_key,
+    unwrap_key,
+    wrap_key,
+)
+
+
+class CaseKeys:
+    def __init__(self, sessions: sessionmaker, readers: sessionmaker, keyring: Keyring,
+                 clock: Callable[[], datetime]) -> None:
+        self._sessions = sessions
+        self._readers = readers  # lookups happen inside other services' transactions: never take a writer's lock
+        self._keyring = keyring
+        self._clock = clock
+
+    def prepare(self, case_id: str) -> None:
+        """Make a new case's data key; called before the transaction that seals under it."""
+        with self._sessions() as session:
+            if session.get(CaseKeyRow, case_id) is not None:
+                return
+            session.add(CaseKeyRow(case_id=case_id, wrapped=wrap_key(self._keyring, new_data_key(), case_id).model_dump(),
+                                   created_at=self._clock()))
+            try:
+                session.commit()
+            except IntegrityError:  # made meanwhile by another process: that one stands
+                session.rollback()
+
+    def sealing_key(self, case_id: str) -> tuple[str, bytes]:
+        """The case's data key; a case filed before per-case keys existed has none and is sealed under
+        the keyring's active key (readable, but not erasable from the log)."""
+        with self._readers() as session:
+            row = session.get(CaseKeyRow, case_id)
+        if row is None:
+            return self._keyring.sealing_key(case_id)
+        return CASE_KID, self._open(row, case_id)
+
+    def opening_key(self, kid: str, case_id: str) -> bytes:
+        if kid != CASE_KID:
+            return self._keyring.opening_key(kid, case_id)  # sealed before per-case keys existed
+        with self._readers() as session:
+            row = session.get(CaseKeyRow, case_id)
+        if row is None:
+            raise Erased(f"no data key for case {case_id}")
+        return self._open(row, case_id)
+
+    def _open(self, row: CaseKeyRow, case_id: str) -> bytes:
+        if row.wrapped is None:
+            raise Erased(f"the personal data of case {case_id} was erased")
+        return unwrap_key(self._keyring, Sealed.model_validate(row.wrapped), case_id)
+
+    def erase(self, case_id: str, because: str) -> bool:
+        """Destroy the case's data key (the row stays, as proof of when and why). False if it had none
+        or was erased before."""
+        with self._sessions.begin() as session:
+            row = session.get(CaseKeyRow, case_id, with_for_update=True)
+            if row is None:
+                session.add(CaseKeyRow(case_id=case_id, wrapped=None, created_at=self._clock(),
+                                       erased_at=self._clock(), erased_because=because[:200]))
+                return False
+            if row.wrapped is None:
+                return False
+            row.wrapped, row.erased_at, row.erased_because = None, self._clock(), because[:200]
+            return True
+
+    def erased(self, case_id: str) -> bool:
+        with self._readers() as session:
+            row = session.get(CaseKeyRow, case_id)
+        return row is not None and row.wrapped is None
