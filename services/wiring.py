@@ -210,7 +210,7 @@ def erase_personal_data(c: Container, case_id: str, reason: str) -> bool:
         state, _, _ = load_case(session, case_id)
     if not state.exists:
         raise LookupError(f"no petition {case_id}")
-    destroyed = case_keys(c).erase(case_id, reason)
+    case_keys(c).erase(case_id, reason)  # first: if recording the fact fails, the data is gone already
     if state.personal_data_erased:
         return False
     with intake_deps.db.sessions() as session:

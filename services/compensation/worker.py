@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.compensation.ledger.book import Ledger
-from services.compensation.ledger.orm import CompensationCaseRow
+from services.compensation.ledger.orm import CaseAccessRow, CompensationCaseRow
 from services.compensation.schema import RUNTIME
 from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from services.platform.log.port import EventLog
@@ -29,11 +29,26 @@ log = get_logger("compensation")
 Clock = Callable[[], datetime]
 
 
+def _grant(session: Session, case_id: str, agency_id: str) -> None:
+    with session.no_autoflush:
+        if session.get(CaseAccessRow, (case_id, agency_id)) is None:
+            session.add(CaseAccessRow(case_id=case_id, agency_id=agency_id))
+
+
 class LedgerHandler:
     def __init__(self, ledger: Ledger, clock: Clock) -> None:
         self._ledger = ledger
         self._clock = clock
         self.decided = 0
+
+    @staticmethod
+    def _access(session: Session, env: Envelope) -> None:
+        """Who may see and act on the case's remedies: the filing agency, and any it is transferred to."""
+        p = env.payload
+        if isinstance(p, ev.PetitionReceived):
+            _grant(session, env.case_id, p.agency_id)
+        elif isinstance(p, ev.PetitionTransferred) and p.to_agency_id:
+            _grant(session, env.case_id, p.to_agency_id)
 
     def handle(self, session: Session, env: Envelope, raw: bytes) -> Wait | None:
         if not isinstance(env.payload, ev.PetitionReceived) and env.producer != "intake":
@@ -46,6 +61,7 @@ class LedgerHandler:
         except BaseException:
             session.info.pop("ledger_added", None)  # the savepoint is rolled back: so is what it added
             raise
+        self._access(session, env)
         self.decided += len(events)
         for e in events:
             log.info("remedy_decided", case_id=e.case_id, event_type=e.event_type, cause_event_id=str(env.event_id))

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from services.compensation.api.deps import Compensation, Deps
@@ -23,7 +23,7 @@ from services.compensation.api.schemas import (
 )
 from services.compensation.ledger.book import Ledger, VoucherNotFound, strike_counts
 from services.compensation.ledger.orm import (
-    CompensationCaseRow,
+    CaseAccessRow,
     VoucherRow,
     VoucherTransitionRow,
 )
@@ -44,10 +44,15 @@ KIND_LABELS = {"gift_certificate": "상품권", "culture_voucher": "문화상품
 
 
 def _visible(session: Session, agency_id: str) -> Callable[[str], bool]:
+    """The one access rule, for reads and writes: the agency filed the case, or it was transferred to it."""
     def check(case_id: str) -> bool:
-        case = session.get(CompensationCaseRow, case_id)
-        return case is not None and case.agency_id == agency_id
+        return session.get(CaseAccessRow, (case_id, agency_id)) is not None
     return check
+
+
+def _theirs(agency_id: str):  # type: ignore[no-untyped-def]
+    """The same rule as a join condition, for lists."""
+    return and_(CaseAccessRow.case_id == VoucherRow.case_id, CaseAccessRow.agency_id == agency_id)
 
 
 def _voucher(session: Session, voucher_id: str, agency_id: str) -> VoucherRow:
@@ -76,8 +81,7 @@ def list_vouchers(c: Deps, agency_id: Agency, status: Status | None = None, caus
                   cursor: str | None = Query(default=None, max_length=400,
                                              description="the next_cursor of the previous page"),
                   limit: int = Query(default=50, ge=1, le=500)) -> VoucherPage:
-    q = (select(VoucherRow).join(CompensationCaseRow, CompensationCaseRow.case_id == VoucherRow.case_id)
-         .where(CompensationCaseRow.agency_id == agency_id))
+    q = select(VoucherRow).join(CaseAccessRow, _theirs(agency_id))
     for column, value in ((VoucherRow.status, status), (VoucherRow.cause, cause), (VoucherRow.case_id, case_id),
                           (VoucherRow.batch_month, batch_month), (VoucherRow.official_id, official_id)):
         if value is not None:
@@ -145,8 +149,8 @@ def issue_batch(month: Month, body: OfficialAction, request: Request, c: Deps, a
             summary="A month's batch as CSV (UTF-8 with BOM: opens in Korean Excel)",
             responses={200: {"content": {"text/csv": {}}}})
 def batch_csv(month: Month, c: Deps, agency_id: Agency) -> Response:
-    q = (select(VoucherRow).join(CompensationCaseRow, CompensationCaseRow.case_id == VoucherRow.case_id)
-         .where(CompensationCaseRow.agency_id == agency_id, VoucherRow.batch_month == month,
+    q = (select(VoucherRow).join(CaseAccessRow, _theirs(agency_id))
+         .where(VoucherRow.batch_month == month,
                 VoucherRow.status.in_(("approved", "issued", "delivered"))).order_by(VoucherRow.voucher_id))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -107,3 +107,13 @@ class OfficialLockRow(Base):
 
     agency_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     official_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CaseAccessRow(Base):
+    """Which agencies may see and act on a case's remedies: the one that filed it and any it was transferred
+    to (Decree 13), the same rule as every other service's reads and writes."""
+
+    __tablename__ = "compensation_case_access"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(64), primary_key=True)
