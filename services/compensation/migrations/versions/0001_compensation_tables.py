@@ -10,7 +10,13 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from services.platform.db.adopt import adopt_outbox, adopt_runtime, table_exists
+from services.platform.db.adopt import (
+    adopt_outbox,
+    adopt_runtime,
+    create_outbox,
+    create_runtime,
+    table_exists,
+)
 
 revision = '0001'
 down_revision = None
@@ -31,45 +37,7 @@ def upgrade() -> None:
         with op.batch_alter_table('compensation_cases', schema=None) as batch_op:
             batch_op.create_index(batch_op.f('ix_compensation_cases_agency_id'), ['agency_id'], unique=False)
 
-    if not table_exists('compensation_consumer_held_events'):
-        op.create_table('compensation_consumer_held_events',
-        sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column('consumer', sa.String(length=64), nullable=False),
-        sa.Column('case_id', sa.String(length=200), nullable=False),
-        sa.Column('topic', sa.String(length=200), nullable=False),
-        sa.Column('partition', sa.Integer(), nullable=False),
-        sa.Column('offset', sa.Integer(), nullable=False),
-        sa.Column('value', sa.LargeBinary(), nullable=False),
-        sa.Column('state', sa.String(length=16), nullable=False),
-        sa.Column('reason', sa.Text(), nullable=False),
-        sa.Column('entry_id', sa.String(length=36), nullable=True),
-        sa.Column('held_at', sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint('seq')
-        )
-        with op.batch_alter_table('compensation_consumer_held_events', schema=None) as batch_op:
-            batch_op.create_index('ix_compensation_held_consumer_case', ['consumer', 'case_id', 'seq'], unique=False)
 
-    if not table_exists('compensation_consumer_positions'):
-        op.create_table('compensation_consumer_positions',
-        sa.Column('consumer', sa.String(length=64), nullable=False),
-        sa.Column('topic', sa.String(length=200), nullable=False),
-        sa.Column('partition', sa.Integer(), nullable=False),
-        sa.Column('next_offset', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('consumer', 'topic', 'partition')
-        )
-    if not table_exists('compensation_outbox'):
-        op.create_table('compensation_outbox',
-        sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column('event_id', sa.String(length=36), nullable=False),
-        sa.Column('case_id', sa.String(length=64), nullable=False),
-        sa.Column('value', sa.LargeBinary(), nullable=False),
-        sa.Column('published', sa.Boolean(), nullable=False),
-        sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint('seq'),
-        sa.UniqueConstraint('event_id')
-        )
-        with op.batch_alter_table('compensation_outbox', schema=None) as batch_op:
-            batch_op.create_index('ix_compensation_outbox_unpublished', ['published', 'seq'], unique=False)
 
     if not table_exists('official_locks'):
         op.create_table('official_locks',
@@ -153,6 +121,8 @@ def upgrade() -> None:
             batch_op.create_index(batch_op.f('ix_vouchers_case_id'), ['case_id'], unique=False)
             batch_op.create_index(batch_op.f('ix_vouchers_official_id'), ['official_id'], unique=False)
             batch_op.create_index('ix_vouchers_status_month', ['status', 'batch_month'], unique=False)
+    create_runtime('compensation')
+    create_outbox('compensation')
     adopt_outbox('compensation', producer='compensation')
     adopt_runtime('compensation', consumers=('compensation',))
 

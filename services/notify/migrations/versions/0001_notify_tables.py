@@ -10,7 +10,13 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from services.platform.db.adopt import adopt_outbox, adopt_runtime, table_exists
+from services.platform.db.adopt import (
+    adopt_outbox,
+    adopt_runtime,
+    create_outbox,
+    create_runtime,
+    table_exists,
+)
 
 revision = '0001'
 down_revision = None
@@ -70,45 +76,9 @@ def upgrade() -> None:
         with op.batch_alter_table('notify_case_events', schema=None) as batch_op:
             batch_op.create_index(batch_op.f('ix_notify_case_events_case_id'), ['case_id'], unique=False)
 
-    if not table_exists('notify_consumer_held_events'):
-        op.create_table('notify_consumer_held_events',
-        sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column('consumer', sa.String(length=64), nullable=False),
-        sa.Column('case_id', sa.String(length=200), nullable=False),
-        sa.Column('topic', sa.String(length=200), nullable=False),
-        sa.Column('partition', sa.Integer(), nullable=False),
-        sa.Column('offset', sa.Integer(), nullable=False),
-        sa.Column('value', sa.LargeBinary(), nullable=False),
-        sa.Column('state', sa.String(length=16), nullable=False),
-        sa.Column('reason', sa.Text(), nullable=False),
-        sa.Column('entry_id', sa.String(length=36), nullable=True),
-        sa.Column('held_at', sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint('seq')
-        )
-        with op.batch_alter_table('notify_consumer_held_events', schema=None) as batch_op:
-            batch_op.create_index('ix_notify_held_consumer_case', ['consumer', 'case_id', 'seq'], unique=False)
 
-    if not table_exists('notify_consumer_positions'):
-        op.create_table('notify_consumer_positions',
-        sa.Column('consumer', sa.String(length=64), nullable=False),
-        sa.Column('topic', sa.String(length=200), nullable=False),
-        sa.Column('partition', sa.Integer(), nullable=False),
-        sa.Column('next_offset', sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint('consumer', 'topic', 'partition')
-        )
-    if not table_exists('notify_outbox'):
-        op.create_table('notify_outbox',
-        sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column('event_id', sa.String(length=36), nullable=False),
-        sa.Column('case_id', sa.String(length=64), nullable=False),
-        sa.Column('value', sa.LargeBinary(), nullable=False),
-        sa.Column('published', sa.Boolean(), nullable=False),
-        sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint('seq'),
-        sa.UniqueConstraint('event_id')
-        )
-        with op.batch_alter_table('notify_outbox', schema=None) as batch_op:
-            batch_op.create_index('ix_notify_outbox_unpublished', ['published', 'seq'], unique=False)
+    create_runtime('notify')
+    create_outbox('notify')
     adopt_outbox('notify', producer='notify')
     adopt_runtime('notify', consumers=('notify',))
 
