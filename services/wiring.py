@@ -173,7 +173,7 @@ def notify_app(c: Container) -> FastAPI:
 
 # -- audit --------------------------------------------------------------------------------------------
 def audit(c: Container) -> Audit:
-    return Audit(c.log, c.topics, c.calendar, c.charters)
+    return Audit(c.log, c.topics, c.calendar, c.charters, c.now)
 
 
 def audit_app(c: Container) -> FastAPI:

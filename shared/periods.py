@@ -15,7 +15,7 @@ from typing import Literal
 from shared.working_time import HOUR, WORKING_DAY_SECONDS
 
 Unit = Literal["h", "d"]
-_PERIOD = re.compile(r"^\s*(\d+)\s*([hd])\s*$", re.IGNORECASE)
+_PERIOD = re.compile(r"^\s*([0-9]+)\s*([hd])\s*$", re.IGNORECASE | re.ASCII)  # "３d" is not a period
 LONGEST_TIME_COUNTED_DAYS = 5  # Act 19-1; 6 days or more are counted in days (Act 19-2)
 
 

@@ -339,6 +339,12 @@ def _investigation_open(s: CaseState, p: BaseModel, at: datetime) -> None:
         raise RuleViolation("Decree 17", "no field investigation is open")
 
 
+@rule(ev.PetitionTransferred)
+def _transfer_target(s: CaseState, p: ev.PetitionTransferred, at: datetime) -> None:  # type: ignore[override]
+    if p.scope == "other_agency" and not s.shared_with and p.to_agency_id == s.agency_id:
+        raise RuleViolation("Decree 13", "a transfer to another agency names another agency, not the one that has it")
+
+
 @rule(ev.ProcessingExtended)
 def _extension_limits(s: CaseState, p: ev.ProcessingExtended, at: datetime) -> None:  # type: ignore[override]
     if len(s.extensions) >= MAX_EXTENSIONS:
@@ -436,6 +442,12 @@ def check(state: CaseState, payload: BaseModel, occurred_at: datetime) -> None:
         raise RuleViolation("case-missing", "no such petition")
     if state.last_event_at is not None and occurred_at < state.arrived_at:  # type: ignore[operator]
         raise RuleViolation("time-order", "a fact cannot predate the petition's arrival")
+    if state.last_event_at is not None and occurred_at < state.last_event_at:
+        # A case's facts happened in the order they are recorded: a fact may be recorded late, but not
+        # before one already on the case (a closure before its resolution, an evaluation before the
+        # result, a resolution backdated past facts that followed it).
+        raise RuleViolation("time-order", "a fact cannot predate the case's last recorded fact "
+                                          f"({state.last_event_at.isoformat()})")
     for fn in _RULES.get(type(payload), []):
         fn(state, payload, occurred_at)
 

@@ -34,6 +34,8 @@ async def audit_case(case_id: str, a: Deps, agency_id: Agency, as_of: AwareDatet
             as_of = in_calendar(a.calendar, as_of, "as_of")
         except OutOfBounds as exc:
             raise CommandRejected(exc.field, exc.message) from exc
+        if as_of > a.clock():  # a state the case has not reached: nothing to compare it with
+            raise CommandRejected("as_of", "is in the future")
     report = await run_in_threadpool(case_report, a, case_id, as_of, agency_id)
     if report is None:  # missing, or another agency's: the same answer
         raise HTTPException(404, f"no petition {case_id}")

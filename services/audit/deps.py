@@ -2,7 +2,9 @@
 The audit keeps no database: everything it says is re-derived from the log."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from services.platform.log.port import EventLog
 from services.platform.log.topics import Topics
@@ -16,3 +18,4 @@ class Audit:
     topics: Topics
     calendar: WorkingCalendar
     charters: CharterBook
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)

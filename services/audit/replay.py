@@ -406,12 +406,20 @@ def replay_remedies(pending: Sequence[tuple[CaseLog, Replay]], replayer: Compens
 
 def officials_found(case: CaseLog) -> set[tuple[str, str]]:
     """The officials a finding in this case names (a strike against them), as (agency, official): an
-    official is the agency's own, the agency being the case's (its receipt's); none without a receipt."""
-    received = next((e.payload for e in case.petition if isinstance(e.payload, ev.PetitionReceived)), None)
-    if received is None:
-        return set()
-    return {(received.agency_id, found.official_id) for e in case.petition
-            if (found := cause_of(e)) is not None and found.official_id}
+    official is the agency's own, the agency handling the case when the finding was made (the filing
+    agency, or the one it was transferred to); none without a receipt."""
+    agency: str | None = None
+    out: set[tuple[str, str]] = set()
+    for e in sorted(case.petition, key=lambda e: e.case_version or 0):
+        p = e.payload
+        if isinstance(p, ev.PetitionReceived):
+            agency = p.agency_id
+        elif isinstance(p, ev.PetitionTransferred) and p.scope == "other_agency" and p.to_agency_id:
+            agency = p.to_agency_id
+        found = cause_of(e)
+        if agency is not None and found is not None and found.official_id:
+            out.add((agency, found.official_id))
+    return out
 
 
 def needs_ledger(case: CaseLog) -> bool:

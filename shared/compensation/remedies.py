@@ -55,6 +55,10 @@ class Remedies:
                                                 env.charter.version if env.charter else None))
         elif isinstance(p, ev.PetitionResolved):
             out += self._resolved(state, env, now)
+        elif isinstance(p, ev.PetitionTransferred) and p.scope == "other_agency" and p.to_agency_id:
+            case = state.case(env.case_id)
+            if case is not None:
+                state.save_case(replace(case, handling_agency=p.to_agency_id))
         found = cause_of(env)
         if found is not None:
             out += self._cause(state, found, env, now)
@@ -160,18 +164,19 @@ class Remedies:
         assert found.official_id is not None
         case = state.case(found.case_id)
         if case is None:
-            # An official is known only within an agency, and the agency is the case's (its receipt):
-            # without the receipt no strike can be put on anyone. The worker waits for the receipt.
+            # An official is known only within an agency, the one handling the case (the filing agency,
+            # or the one it was transferred to): without the receipt no strike can be put on anyone.
+            # The worker waits for the receipt.
             return []
         if state.has_strike(found.cause_event_id):
             return []
-        state.add_strike(Strike(found.cause_event_id, case.agency_id, found.official_id, found.case_id,
+        state.add_strike(Strike(found.cause_event_id, case.officials_agency, found.official_id, found.case_id,
                                 found.occurred_at))
         if referral is None:
             return []  # no referral threshold in this charter (Yeonje-gu, Y4): the strike is only kept
         window = referral.strike_window_days
         since = found.occurred_at - timedelta(days=window) if window is not None else None
-        strikes = state.strikes_in_window(case.agency_id, found.official_id, since, found.occurred_at)
+        strikes = state.strikes_in_window(case.officials_agency, found.official_id, since, found.occurred_at)
         if not policy.referral_due(referral, len(strikes)):
             return []
         # The id is unchanged from when strikes were not kept per agency: the cause event makes it unique.

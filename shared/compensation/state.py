@@ -23,6 +23,13 @@ class CompensationCase:
     charter_id: str | None
     charter_version: str | None
     resolved_at: datetime | None = None
+    # The agency handling the case now: the filing one, or the agency it was last transferred to (Decree
+    # 13). A finding is against one of its officials: the strike counts there, never at the filing agency.
+    handling_agency: str | None = None
+
+    @property
+    def officials_agency(self) -> str:
+        return self.handling_agency or self.agency_id
 
 
 ActionKind = Literal["apology", "retraining", "referral"]

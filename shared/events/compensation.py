@@ -75,7 +75,7 @@ class VoucherApproved(_Voucher):
 class VoucherIssued(_Voucher):
     amount_won: int = Field(ge=0)
     voucher_kind: VoucherKind
-    batch_month: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$", description="monthly-batch payment")
+    batch_month: str | None = Field(default=None, pattern=r"^[0-9]{4}-[0-9]{2}$", description="monthly-batch payment")
 
 
 @event("VoucherDelivered", 1)

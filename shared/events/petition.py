@@ -115,6 +115,8 @@ class PetitionTransferred(Payload):
     def _target(self) -> "PetitionTransferred":
         if self.scope == "within_agency" and not self.to_department:
             raise ValueError("to_department: required for a transfer within the agency")
+        if self.scope == "within_agency" and self.to_agency_id:
+            raise ValueError("to_agency_id: a transfer within the agency names no other agency")
         if self.scope == "other_agency" and not self.to_agency_id:
             raise ValueError("to_agency_id: required for a transfer to another agency")
         return self
@@ -151,7 +153,7 @@ class FieldInvestigationEnded(Payload):
 class ProcessingExtended(Payload):
     """The processing period was extended (Decree 21)."""
 
-    period: str = Field(pattern=r"^\d+[hd]$", max_length=6,
+    period: str = Field(pattern=r"^[0-9]+[hd]$", max_length=6,
                         description="the extension, Nh or Nd, no longer than the original period")
     reason: str = Text
     expected_completion: AwareDatetime

@@ -129,6 +129,7 @@ def test_audit_as_of_is_bounded(world) -> None:
     for at in ABSURD:
         refused(audit.get(f"/v1/audit/cases/{case_id}", params={"as_of": at}), "as_of")
     assert audit.get(f"/v1/audit/cases/{case_id}", params={"as_of": T}).status_code == 200
+    refused(audit.get(f"/v1/audit/cases/{case_id}", params={"as_of": "2030-01-01T00:00:00+09:00"}), "as_of")
 
 
 def test_a_chunked_body_over_the_limit_is_413(world) -> None:

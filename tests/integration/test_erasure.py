@@ -87,6 +87,11 @@ def test_an_erased_case_leaves_no_plaintext_and_still_replays(world: World, tmp_
     assert report is not None and report["agrees"], report["differences"]
     assert report["rederived"].get("compensation", 0) > 0 and report["rederived"].get("sla", 0) > 0
     assert wiring.erase_personal_data(w.c, case_id, "again") is False  # once
+    again = w.http.post("/v1/petitions", json={  # the same citizen, the same petition, after the erasure
+        "municipality_id": "dangjin", "petition_type": "grievance", "channel": "visit", "title": "보도블록 파손",
+        "received_at": w.at(datetime(2026, 11, 14, 9, tzinfo=KST)), "applicant": SEEDS, "notice_channels": ["inbox"]})
+    w.pump()
+    assert w.http.get(f"/v1/petitions/{again.json()['case_id']}").json()["duplicate_of"] is None  # not linked
 
 
 def test_the_retention_rule_erases_cases_closed_before_a_date(world: World) -> None:

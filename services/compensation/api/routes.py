@@ -35,7 +35,7 @@ from shared.events.ids import ID_PATTERN
 
 router = APIRouter()
 log = get_logger("compensation")
-Month = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[str, Path(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 Status = Literal["proposed", "approved", "issued", "delivered", "cancelled"]
 Cause = Literal["statutory_deadline_missed", "repeat_visit", "administrative_error", "insincere_handling", "discourtesy"]
 CAUSE_LABELS = {"statutory_deadline_missed": "처리기한 초과", "repeat_visit": "재방문", "administrative_error": "행정착오",
@@ -76,7 +76,7 @@ def _detail(session: Session, row: VoucherRow) -> VoucherDetail:
 @router.get("/v1/vouchers", response_model=VoucherPage, tags=["vouchers"], summary="List and filter vouchers")
 def list_vouchers(c: Deps, agency_id: Agency, status: Status | None = None, cause: Cause | None = None,
                   case_id: str | None = Query(default=None, max_length=64),
-                  batch_month: str | None = Query(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+                  batch_month: str | None = Query(default=None, pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$"),
                   official_id: str | None = Query(default=None, max_length=64, pattern=ID_PATTERN),
                   cursor: str | None = Query(default=None, max_length=400,
                                              description="the next_cursor of the previous page"),

@@ -21,6 +21,7 @@ class CompensationCaseRow(Base):
     charter_id: Mapped[str | None] = mapped_column(String(64))
     charter_version: Mapped[str | None] = mapped_column(String(32))
     resolved_at: Mapped[datetime | None] = mapped_column(Instant)
+    handling_agency: Mapped[str | None] = mapped_column(String(64))  # after a transfer to another agency
 
 
 class VoucherRow(Base):

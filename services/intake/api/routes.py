@@ -133,9 +133,13 @@ def _replay(row: IdempotencyRow, digest: str) -> JSONResponse:
 def _if_match(value: str | None) -> int | None:
     if value is None:
         return None
-    raw = value.strip().removeprefix("W/").strip('"')
+    text = value.strip()
+    raw = text.removeprefix("W/").strip('"')
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):  # "²" is a digit to Python, not to int()
         raise CommandRejected("If-Match", "must be the case version from the ETag, e.g. \"3\"", 400)
+    if text.startswith("W/"):  # RFC 9110: If-Match compares strongly; a weak tag matches nothing
+        raise CommandRejected("If-Match", "a weak entity tag never matches; send the ETag as given", 412,
+                              rule="stale-version")
     return int(raw)
 
 
@@ -241,8 +245,20 @@ def get_petition(case_id: str, c: Deps, agency_id: Agency, response: Response) -
     with c.db.readers() as session:
         row = _visible(c, session, case_id, agency_id)
         elsewhere = similar_elsewhere(session, row, c.duplicate_window)
+        duplicate_of = _seen(session, [row.duplicate_of], agency_id)
     response.headers["ETag"] = f'"{row.version}"'
-    return PetitionOut.model_validate(row, from_attributes=True).model_copy(update={"similar_elsewhere": elsewhere})
+    return PetitionOut.model_validate(row, from_attributes=True).model_copy(
+        update={"similar_elsewhere": elsewhere, "duplicate_of": row.duplicate_of if duplicate_of else None})
+
+
+def _seen(session: Session, case_ids: list[str | None], agency_id: str) -> set[str]:
+    """Which of these cases the agency may see: a duplicate link names only those (a case transferred to
+    another agency must not show it the filing agency's other cases)."""
+    wanted = {case for case in case_ids if case}
+    if not wanted:
+        return set()
+    return set(session.execute(select(PetitionAccessRow.case_id).where(PetitionAccessRow.agency_id == agency_id,
+                                                                       PetitionAccessRow.case_id.in_(wanted))).scalars())
 
 
 @router.get("/v1/petitions/{case_id}/applicant", response_model=ApplicantOut, tags=["petitions"],
@@ -316,17 +332,22 @@ def list_petitions(
         q = q.where(PetitionRow.received_at >= _bounded(c, received_from, "received_from"))
     if received_to:
         q = q.where(PetitionRow.received_at < _bounded(c, received_to, "received_to"))
-    if duplicates is not None:
-        q = q.where(PetitionRow.duplicate_of.is_not(None) if duplicates else PetitionRow.duplicate_of.is_(None))
+    if duplicates is not None:  # linked to a case this agency may see (the only links it is shown)
+        mine = select(PetitionAccessRow.case_id).where(PetitionAccessRow.agency_id == agency_id)
+        linked = and_(PetitionRow.duplicate_of.is_not(None), PetitionRow.duplicate_of.in_(mine))
+        q = q.where(linked if duplicates else ~linked)
     if cursor:
         at, case_id = _uncursor(c, cursor)
         q = q.where(or_(PetitionRow.arrived_at > at, and_(PetitionRow.arrived_at == at, PetitionRow.case_id > case_id)))
     q = q.order_by(PetitionRow.arrived_at, PetitionRow.case_id).limit(limit + 1)
     with c.db.readers() as session:
         rows = list(session.execute(q).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": rows, "next_cursor": _cursor(rows[-1]) if more and rows else None}
+        more = len(rows) > limit
+        rows = rows[:limit]
+        seen = _seen(session, [r.duplicate_of for r in rows], agency_id)
+    items = [PetitionOut.model_validate(r, from_attributes=True).model_copy(
+        update={"duplicate_of": r.duplicate_of if r.duplicate_of in seen else None}) for r in rows]
+    return {"items": items, "next_cursor": _cursor(rows[-1]) if more and rows else None}
 
 
 @router.get("/v1/deadline", tags=["legal clock"],

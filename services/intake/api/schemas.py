@@ -10,7 +10,7 @@ from shared.events.petition import Channel, NoticeChannel
 from shared.periods import PetitionType
 
 # Korean mobile numbers: 010, 011, 016, 017, 018, 019, with or without dashes (Y6: accurate contact data).
-MOBILE = re.compile(r"^01[016789]-?\d{3,4}-?\d{4}$")
+MOBILE = re.compile(r"^01[016789]-?[0-9]{3,4}-?[0-9]{4}$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
 

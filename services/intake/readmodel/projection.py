@@ -79,6 +79,8 @@ class PetitionProjection:
         self._fill(row, state, charter, env)
         if state.personal_data_erased:
             row.applicant_sealed = {}  # unreadable already (its key is destroyed): not kept either
+            # nor linkable: an erased applicant's reference would still tie later filings to this case
+            row.applicant_ref = f"erased:{env.case_id}"[:64]
         for agency in {state.agency_id, *state.shared_with}:
             session.merge(PetitionAccessRow(case_id=env.case_id, agency_id=agency))
         if isinstance(env.payload, ev.PetitionReceived):
