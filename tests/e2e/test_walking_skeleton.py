@@ -56,8 +56,16 @@ def stopped_cleanly(system: RunningSystem) -> None:
     assert "loop_failed" not in system.text() and "Traceback" not in system.text()
 
 
+def drill_clock(tmp_path: Path) -> str:
+    """'Now' for the run: an hour after the receipt, whatever the wall clock says (with the wall clock the
+    obligation turns at-risk, then breached, as the real days pass, and the walk changes with the date)."""
+    clock = tmp_path / "clock"
+    clock.write_text("2026-11-24T11:00:00+09:00")
+    return str(clock)
+
+
 def test_embedded_mode(tmp_path: Path) -> None:
-    system = RunningSystem(tmp_path, {"CHARTERWATCH_MODE": "embedded"})
+    system = RunningSystem(tmp_path, {"CHARTERWATCH_MODE": "embedded", "CHARTERWATCH_CLOCK_FILE": drill_clock(tmp_path)})
     data = tmp_path / "var"
     try:
         case_id = walk(system, consumer_timeout=30)
@@ -95,7 +103,8 @@ def data_dir_is_private(data: Path) -> None:
 
 def audit_what_was_recorded(workdir: Path, case_id: str) -> None:
     """The audit commands as an auditor types them, on the log the stopped system left."""
-    env = {**os.environ, "CHARTERWATCH_MODE": "embedded", "CHARTERWATCH_DATA_DIR": str(workdir / "var")}
+    env = {**os.environ, "CHARTERWATCH_MODE": "embedded", "CHARTERWATCH_DATA_DIR": str(workdir / "var"),
+           "CHARTERWATCH_CLOCK_FILE": str(workdir / "clock")}
 
     def charterwatch(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "services.cli", *args], capture_output=True, text=True,
@@ -127,7 +136,8 @@ def audit_what_was_recorded(workdir: Path, case_id: str) -> None:
 @pytest.mark.kafka
 def test_kafka_mode(tmp_path: Path, kafka_bootstrap: str, topic_prefix: str) -> None:
     system = RunningSystem(tmp_path, {"CHARTERWATCH_MODE": "kafka", "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-                                      "CHARTERWATCH_TOPIC_PREFIX": topic_prefix})
+                                      "CHARTERWATCH_TOPIC_PREFIX": topic_prefix,
+                                      "CHARTERWATCH_CLOCK_FILE": drill_clock(tmp_path)})
     try:
         walk(system, consumer_timeout=90)  # the faust worker joins its group first
     finally:

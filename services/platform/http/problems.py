@@ -101,8 +101,8 @@ def install(app: FastAPI, openapi_extra: Callable[[dict[str, Any]], None] | None
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # the field at fault: the credentials for a 401; for a 404 the id in the path that names nothing
         # (the same for a foreign id as for a missing one)
-        field = "Authorization" if exc.status_code == 401 else next(iter(request.path_params), None) \
-            if exc.status_code in (404, 410) else None
+        field = {401: "Authorization", 400: "body"}.get(exc.status_code) or (
+            next(iter(request.path_params), None) if exc.status_code in (404, 410) else None)
         errors = [{"field": field, "message": str(exc.detail)}] if field else None
         return problem(exc.status_code, str(exc.detail) if exc.status_code != 404 else "Not found", str(exc.detail),
                        errors, headers=getattr(exc, "headers", None))
