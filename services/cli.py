@@ -467,7 +467,8 @@ def audit_replay(
                                          workers or default_workers())
         result = {"cases": summary.cases, "events": summary.events, "decisions_rederived": summary.decisions,
                   "agreed": summary.agreed, "disagreements": summary.disagreements,
-                  "disagreeing_cases": summary.disagreeing_cases[:100], "undecodable": summary.undecodable}
+                  "disagreeing_cases": summary.disagreeing_cases[:100], "undecodable": summary.undecodable,
+                  "undecided_cases": dict(list(summary.undecided.items())[:100])}
         text = _json.dumps(result, ensure_ascii=False, indent=2)
         if out:
             out.write_text(text, encoding="utf-8")

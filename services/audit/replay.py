@@ -134,10 +134,11 @@ class Replay:
     agreed: dict[str, int] = field(default_factory=dict)
     differences: list[Difference] = field(default_factory=list)
     official_actions: list[Envelope] = field(default_factory=list)
+    undecided: str | None = None  # why the replay could not decide this case (it is reported, never a crash)
 
     @property
     def agrees(self) -> bool:
-        return not self.differences
+        return not self.differences and self.undecided is None
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
@@ -248,6 +249,12 @@ def rederive_sla(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook
     return out + book.due(until)
 
 
+# What an odd event on the log raises when a rule meets it (an instant the calendar cannot count, a
+# period or a payload the rules refuse): the case is reported undecided with the reason; anything
+# else is a bug, and is raised.
+UNDECIDABLE = (ValueError, ArithmeticError, LookupError)
+
+
 class CompensationReplayer:
     """A scratch ledger (in memory) fed as compensation was live: one official's strikes count
     across the agency's cases, in the order the findings were recorded."""
@@ -255,6 +262,7 @@ class CompensationReplayer:
     def __init__(self, calendar: WorkingCalendar, charters: CharterBook) -> None:
         self.remedies = Remedies(charters, calendar)
         self.state = InMemoryLedgerState()
+        self.undecided: dict[str, str] = {}  # case -> why its remedies could not be re-derived
 
     def rederive(self, cases: Sequence[CaseLog]) -> dict[str, tuple[list[Envelope], set[str]]]:
         """Each case's remedies re-decided, with the ids of the officials' recorded actions applied.
@@ -274,10 +282,16 @@ class CompensationReplayer:
         # an official acts on what is already in the ledger: at the same instant, after the facts
         inputs.sort(key=lambda e: (e.recorded_at, str(e.event_id) in officials, e.case_version or 0))
         for env in inputs:
-            if str(env.event_id) in officials:
-                decided = _apply_official(self.remedies, self.state, env)
-            else:
-                decided = self.remedies.record(self.state, env, env.recorded_at)
+            if env.case_id in self.undecided:
+                continue  # the rest of a case the ledger could not decide: its other cases go on
+            try:
+                if str(env.event_id) in officials:
+                    decided = _apply_official(self.remedies, self.state, env)
+                else:
+                    decided = self.remedies.record(self.state, env, env.recorded_at)
+            except UNDECIDABLE as exc:
+                self.undecided[env.case_id] = f"{env.event_type} {env.event_id}: {type(exc).__name__}: {exc}"
+                continue
             for e in decided:  # in the order decided, as the live outbox would have queued them
                 out.setdefault(e.case_id, ([], set()))[0].append(e)
         return out
@@ -385,10 +399,13 @@ def replay_decisions(view: CaseLog, calendar: WorkingCalendar, charters: Charter
     until = _until(view, as_of, now)
     if until is None:
         return report
-    # Derived events written after as_of are decisions not yet taken then: the replay stops there too.
-    compare_records("sla", view.sla_records, [e for e in rederive_sla(view, calendar, charters, until)
-                                              if as_of is None or e.recorded_at <= as_of], report)
-    check_notices(view, calendar, charters, renderer, report)
+    try:
+        # Derived events written after as_of are decisions not yet taken then: the replay stops there too.
+        derived = [e for e in rederive_sla(view, calendar, charters, until) if as_of is None or e.recorded_at <= as_of]
+        compare_records("sla", view.sla_records, derived, report)
+        check_notices(view, calendar, charters, renderer, report)
+    except UNDECIDABLE as exc:  # an odd event on the log: this case is reported undecided, the others go on
+        report.undecided = f"{type(exc).__name__}: {exc}"
     return report
 
 
@@ -399,6 +416,9 @@ def replay_remedies(pending: Sequence[tuple[CaseLog, Replay]], replayer: Compens
     ``context``: more cases fed to the ledger, not compared."""
     derived = replayer.rederive([case for case, _ in pending] + list(context))
     for case, report in pending:
+        if case.case_id in replayer.undecided:
+            report.undecided = report.undecided or replayer.undecided[case.case_id]
+            continue
         remedies, applied = derived[case.case_id]
         compare("compensation", case.compensation, remedies, report, applied)
         report.official_actions = [e for e in case.compensation if str(e.event_id) in applied]

@@ -7,7 +7,7 @@ from typing import Any
 import jinja2
 
 from services.audit.labels import LABELS, PROBLEMS
-from services.audit.replay import CaseLog, Replay
+from services.audit.replay import UNDECIDABLE, CaseLog, Replay
 from shared.charters import CharterBook
 from shared.events import Envelope
 from shared.events import notice as nv
@@ -49,7 +49,10 @@ def working_time(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook
     state = fold(case.case_id, case.petition)
     ref = case.petition[0].charter
     charter = charters.get(ref.charter_id, ref.version) if ref else None
-    d = case_deadlines(state, charter, calendar)
+    try:
+        d = case_deadlines(state, charter, calendar)
+    except UNDECIDABLE:  # an instant the calendar cannot count: the replay reports the case undecided
+        return None
     if d is None:
         return None
     s = d.statutory
@@ -69,6 +72,7 @@ def as_json(replay: Replay, case: CaseLog, calendar: WorkingCalendar, charters: 
         "charter": replay.charter,
         "calendar_version": replay.calendar_version,
         "agrees": replay.agrees,
+        "undecided": replay.undecided,
         "rederived": replay.rederived,
         "agreed": replay.agreed,
         "differences": [{"kind": d.kind, "event_id": d.event_id, "event_type": d.event_type, "problem": d.problem,

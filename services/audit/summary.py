@@ -15,14 +15,17 @@ class Summary:
     disagreements: dict[str, int] = field(default_factory=dict)  # "kind: problem" -> count
     disagreeing_cases: list[str] = field(default_factory=list)
     undecodable: int = 0
+    undecided: dict[str, str] = field(default_factory=dict)  # case -> why the replay could not decide it
 
     @property
     def ok(self) -> bool:
-        return not self.disagreements
+        return not self.disagreements and not self.undecided
 
     def add(self, r: Replay) -> None:
         """Count one case's finished replay."""
         self.cases += 1
+        if r.undecided is not None:
+            self.undecided[r.case_id] = r.undecided
         self.decisions += sum(r.rederived.values())
         self.agreed += sum(r.agreed.values())
         for d in r.differences:
@@ -38,6 +41,7 @@ class Summary:
         self.decisions += other.decisions
         self.agreed += other.agreed
         self.undecodable += other.undecodable
+        self.undecided.update(other.undecided)
         for key, n in other.disagreements.items():
             self.disagreements[key] = self.disagreements.get(key, 0) + n
         self.disagreeing_cases += other.disagreeing_cases

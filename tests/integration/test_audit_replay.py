@@ -411,3 +411,25 @@ def test_projections_rebuild_equals_the_live_read_model_and_reports_tampering(wo
     result = rebuild(world.c.log, world.c.topics, world.c.database("intake").sessions, wiring.petition_projection(world.c))
     assert len(result.differences) == 1 and "title" in result.differences[0]
     assert rebuild(world.c.log, world.c.topics, world.c.database("intake").sessions, wiring.petition_projection(world.c)).differences == []  # the live read model was rebuilt from the log
+
+
+def test_an_event_the_rules_cannot_count_is_reported_not_a_crash(world: World) -> None:
+    """A fact with an instant outside the calendar (written before intake bounded its input, or by a
+    foreign producer): the replay reports that case undecided with the reason and goes on."""
+    from tests.unit.test_obligations import Case, kst
+
+    ordinary = world.file()
+    world.pump()
+    odd = Case(at=kst(2026, 11, 2, 10), agency="agency-a")
+    received = dataclasses.replace(odd.received, occurred_at=kst(2070, 1, 1, 10),  # past the calendar's last year
+                                   recorded_at=kst(2070, 1, 1, 10))
+    world.c.log.append(world.c.topics.petition_events, odd.case_id, encode(received))
+    summary = replay_all(world.audit)
+    assert odd.case_id in summary.undecided and "calendar" in summary.undecided[odd.case_id]
+    assert not summary.ok and ordinary not in summary.undecided and summary.cases == 2
+    report = case_report(world.audit, odd.case_id)
+    assert report is not None and report["undecided"] and report["agrees"] is False
+    audit = TestClient(wiring.audit_app(world.c))
+    audit.headers["Authorization"] = world.http.headers["Authorization"]
+    assert audit.get(f"/v1/audit/cases/{odd.case_id}").status_code == 200
+    assert audit.get(f"/v1/audit/cases/{odd.case_id}", params={"format": "html"}).status_code == 200
