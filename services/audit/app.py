@@ -6,13 +6,14 @@ from sqlalchemy.orm import sessionmaker
 
 from services.audit.api import router
 from services.audit.deps import Audit
-from services.platform.http import headers, problems
+from services.platform.http import docs, headers, problems
 from services.platform.http.body_limit import BodyLimit
 
 
 def create_app(audit: Audit, keys: sessionmaker, max_body_bytes: int) -> FastAPI:
     """``keys``: read sessions of the access module (API keys)."""
-    app = FastAPI(title="CharterWatch audit", version="1",
+    app = FastAPI(docs_url=None, redoc_url=None,  # served locally: docs.install
+                  title="CharterWatch audit", version="1",
                   description="Every decision of a case re-derived from the log and compared (JSON or printable HTML).")
     app.state.audit = audit
     app.state.keys = keys
@@ -24,5 +25,6 @@ def create_app(audit: Audit, keys: sessionmaker, max_body_bytes: int) -> FastAPI
         return {"status": "ok"}
 
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    docs.install(app)
     headers.install(app)
     return app

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from services.notify.access import case_visible
 from services.notify.store.orm import InboxMessageRow, NoticeDeliveryRow
-from services.platform.http import headers, problems
+from services.platform.http import docs, headers, problems
 from services.platform.http.auth import Agency
 from services.platform.http.paging import keyset_page
 
@@ -116,11 +116,13 @@ def healthz() -> dict[str, str]:
 
 def create_app(readers: sessionmaker, keys: sessionmaker) -> FastAPI:
     """``readers``: notify's own database; ``keys``: the access module's (API keys)."""
-    app = FastAPI(title="CharterWatch notify", version="1",
+    app = FastAPI(docs_url=None, redoc_url=None,  # served locally: docs.install
+                  title="CharterWatch notify", version="1",
                   description="Notices to petitioners (통지): the homepage inbox and delivery records.")
     app.state.readers = readers
     app.state.keys = keys
     problems.install(app)
     app.include_router(router)
+    docs.install(app)
     headers.install(app)
     return app

@@ -8,13 +8,14 @@ from sqlalchemy.orm import sessionmaker
 from services.compensation.api.deps import Compensation
 from services.compensation.api.routes import router
 from services.compensation.ledger.book import TransitionRefused
-from services.platform.http import headers, problems
+from services.platform.http import docs, headers, problems
 from services.platform.http.body_limit import BodyLimit
 
 
 def create_app(compensation: Compensation, keys: sessionmaker, max_body_bytes: int) -> FastAPI:
     """``keys``: read sessions of the access module (API keys)."""
-    app = FastAPI(title="CharterWatch compensation", version="1",
+    app = FastAPI(docs_url=None, redoc_url=None,  # served locally: docs.install
+                  title="CharterWatch compensation", version="1",
                   description="Vouchers, apologies, retraining and referrals (시정 및 보상조치), decided under each charter.")
     app.state.compensation = compensation
     app.state.keys = keys
@@ -29,5 +30,6 @@ def create_app(compensation: Compensation, keys: sessionmaker, max_body_bytes: i
 
     app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    docs.install(app)
     headers.install(app)
     return app

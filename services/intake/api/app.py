@@ -9,13 +9,14 @@ from sqlalchemy.orm import sessionmaker
 from services.intake.api.deps import Intake
 from services.intake.api.routes import router
 from services.intake.metrics import MetricsMiddleware
-from services.platform.http import headers, problems
+from services.platform.http import docs, headers, problems
 from services.platform.http.body_limit import BodyLimit
 
 
 def create_app(intake: Intake, keys: sessionmaker, max_body_bytes: int) -> FastAPI:
     """``keys``: read sessions of the access module (API keys)."""
     app = FastAPI(
+        docs_url=None, redoc_url=None,  # served locally: docs.install
         title="CharterWatch intake",
         version="1",
         description="Petitions (민원) filed by integrating government systems; every change is an event on the log.",
@@ -30,6 +31,7 @@ def create_app(intake: Intake, keys: sessionmaker, max_body_bytes: int) -> FastA
     app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=intake.metrics)
+    docs.install(app)
     headers.install(app)
     return app
 

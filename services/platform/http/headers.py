@@ -3,9 +3,9 @@ type, never guesses HTML from a JSON body) and a Content-Security-Policy.
 
 Every response gets ``CSP``: nothing may load or run, save inline styles (the audit's printable
 report carries its stylesheet inline; it has no scripts, images or forms), no framing, no base or
-form targets. The interactive API docs (``/docs``, ``/redoc``) are pages FastAPI builds from scripts
-and styles on a CDN and an inline bootstrap script: they get ``DOCS_CSP``, which allows exactly
-those; they show no case data. A response that sets its own policy keeps it.
+form targets. The interactive API docs (``/docs``, ``services.platform.http.docs``) load their scripts
+and styles from this process and run an inline bootstrap script: they get ``DOCS_CSP``, which allows
+exactly that; they show no case data. A response that sets its own policy keeps it.
 """
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.platform.http.docs import PATH as DOCS_PATH
+
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
        "frame-ancestors 'none'")
-_CDN = "https://cdn.jsdelivr.net"
-DOCS_CSP = (f"default-src 'none'; script-src 'unsafe-inline' {_CDN}; "
-            f"style-src 'unsafe-inline' {_CDN} https://fonts.googleapis.com; font-src https://fonts.gstatic.com; "
-            "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; connect-src 'self'; "
-            "worker-src blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; worker-src blob:; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'")
 
 
 class SecurityHeaders:
@@ -47,7 +47,7 @@ class SecurityHeaders:
 def install(app: FastAPI) -> None:
     """Add the headers to every response of ``app``: outside its whole middleware stack, so the answers
     of the other middleware (a body too large) and the server's own 500 carry them too."""
-    docs = frozenset(p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p)
+    docs = frozenset({DOCS_PATH})
     build = app.build_middleware_stack
 
     def build_with_headers() -> ASGIApp:
