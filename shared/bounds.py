@@ -8,7 +8,6 @@ rather than accepted and left to break every consumer of the log.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -37,13 +36,13 @@ HORIZONS: dict[tuple[type, str], timedelta] = {
 }
 
 
-@dataclass(frozen=True)
 class OutOfBounds(ValueError):
-    field: str
-    message: str
+    """An instant the field may not hold (a plain exception: it travels up to the HTTP layer's handler)."""
 
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
 
 
 def in_calendar(calendar: WorkingCalendar, at: datetime, field: str) -> datetime:

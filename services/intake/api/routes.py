@@ -296,13 +296,6 @@ def _uncursor(c: Intake, cursor: str) -> tuple[datetime, str]:
         raise CommandRejected("cursor", "is not a cursor this API returned", 400) from exc
 
 
-def _bounded(c: Intake, at: datetime, field: str) -> datetime:
-    try:
-        return in_calendar(c.rules.calendar, at, field)
-    except OutOfBounds as exc:
-        raise CommandRejected(exc.field, exc.message) from exc
-
-
 @router.get("/v1/petitions", response_model=PetitionPage, tags=["petitions"],
             summary="Cases this agency can see, oldest arrival first, filtered, with cursor pagination")
 def list_petitions(
@@ -329,9 +322,9 @@ def list_petitions(
         late = and_(PetitionRow.status.in_([s.value for s in OPEN]), PetitionRow.statutory_due_at < c.rules.clock())
         q = q.where(late if overdue else ~late)
     if received_from:
-        q = q.where(PetitionRow.received_at >= _bounded(c, received_from, "received_from"))
+        q = q.where(PetitionRow.received_at >= in_calendar(c.rules.calendar, received_from, "received_from"))
     if received_to:
-        q = q.where(PetitionRow.received_at < _bounded(c, received_to, "received_to"))
+        q = q.where(PetitionRow.received_at < in_calendar(c.rules.calendar, received_to, "received_to"))
     if duplicates is not None:  # linked to a case this agency may see (the only links it is shown)
         mine = select(PetitionAccessRow.case_id).where(PetitionAccessRow.agency_id == agency_id)
         linked = and_(PetitionRow.duplicate_of.is_not(None), PetitionRow.duplicate_of.in_(mine))

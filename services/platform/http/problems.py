@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.platform.http.openapi import document_problems
 from services.platform.log.port import LogUnavailable
+from shared.bounds import OutOfBounds
 from shared.deadline import DeadlineInputError
 
 PROBLEM_JSON = "application/problem+json"
@@ -85,6 +86,11 @@ def install(app: FastAPI, openapi_extra: Callable[[dict[str, Any]], None] | None
             body["rule"] = exc.rule
             response = JSONResponse(body, status_code=exc.status, media_type=PROBLEM_JSON)
         return response
+
+    @app.exception_handler(OutOfBounds)
+    async def _out_of_bounds(_: Request, exc: OutOfBounds) -> JSONResponse:
+        return problem(422, "Invalid request", str(exc), [{"field": exc.field, "message": exc.message}],
+                       kind="validation")
 
     @app.exception_handler(DeadlineInputError)
     async def _deadline(_: Request, exc: DeadlineInputError) -> JSONResponse:
