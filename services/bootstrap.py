@@ -19,7 +19,7 @@ from services.platform.access.schema import CHAIN as ACCESS
 from services.platform.db.database import Database
 from services.platform.db.engine import Chain
 from services.platform.db.engine import migrate as migrate_chain
-from services.platform.files import PRIVATE_DIR, PRIVATE_FILE, narrow, private_dir
+from services.platform.files import PRIVATE_DIR, PRIVATE_FILE, narrow, write_private
 from services.platform.log.deadletter import DeadLetters
 from services.platform.log.embedded import EmbeddedLog
 from services.platform.log.kafka import KafkaLog
@@ -126,11 +126,7 @@ def load_keys(settings: Settings) -> tuple[Keyring, bytes]:
         return Keyring.parse(settings.pii_keys), load_pseudonym_key(settings)
     path = settings.data_dir / "pii.keys"
     if not path.exists():
-        private_dir(path.parent)
-        spec = "local1:" + base64.b64encode(os.urandom(32)).decode()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(spec + "\n")
+        write_private(path, "local1:" + base64.b64encode(os.urandom(32)).decode() + "\n")
     keyring = Keyring.parse(path.read_text().strip())
     return keyring, load_pseudonym_key(settings)
 
@@ -156,10 +152,7 @@ def load_pseudonym_key(settings: Settings) -> bytes:
             key = ring.keys[next(iter(ring.keys))]
         else:
             key = os.urandom(32)
-        private_dir(path.parent)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(base64.b64encode(key).decode() + "\n")
+        write_private(path, base64.b64encode(key).decode() + "\n")
     return base64.b64decode(path.read_text().strip())
 
 

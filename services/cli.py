@@ -165,17 +165,14 @@ def _local_key(c: Container, terminal: bool) -> str:
     when ``terminal`` (stderr is a terminal) and only the once it is issued. Stderr redirected (a
     service manager's journal, a log file) gets the file's path instead."""
     from services.platform.access.keys import issue_key, list_keys
-    from services.platform.files import private_dir
+    from services.platform.files import write_private
 
     path = c.settings.data_dir / "local-api-key"
     with c.database("access").sessions.begin() as session:
         if list_keys(session):
             return f"API key for agency 'local': see {path}." if path.exists() else "Use an agency's API key."
         issued = issue_key(session, "local", c.clock(), label="created by charterwatch up")
-    private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(issued.token + "\n")
+    write_private(path, issued.token + "\n", replace=True)
     if terminal:
         return f"API key for agency 'local' (shown once; also in {path}): {issued.token}"
     return f"API key for agency 'local': in {path} (not shown: this output is not a terminal)."

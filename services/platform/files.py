@@ -40,6 +40,17 @@ def private_file(path: Path) -> Path:
     return path
 
 
+def write_private(path: Path, text: str, replace: bool = False) -> Path:
+    """Write ``text`` to ``path``, a file 0600 from its creation (its directory made private if missing).
+    A key is written once: without ``replace`` an existing file is an error (FileExistsError), never
+    overwritten."""
+    private_dir(path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
+    with os.fdopen(os.open(path, flags, PRIVATE_FILE), "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path
+
+
 def private_sqlite(path: Path) -> Path:
     """A SQLite database file, 0600 before SQLite first opens it: SQLite gives the WAL, shared-memory
     and journal files the mode of the database. Those left by an earlier run are narrowed too."""
