@@ -89,6 +89,31 @@ class Keyring:
         return key
 
 
+class OneCase:
+    """A KeySource for one case over one decision: each key is looked up once (the vault is asked once,
+    not once per sealed field) and kept no longer, so an erasure is seen by the next decision."""
+
+    def __init__(self, keys: KeySource, case_id: str) -> None:
+        self._keys = keys
+        self._case_id = case_id
+        self._sealing: tuple[str, bytes] | None = None
+        self._opening: dict[str, bytes] = {}
+
+    def sealing_key(self, case_id: str) -> tuple[str, bytes]:
+        if case_id != self._case_id:
+            return self._keys.sealing_key(case_id)
+        if self._sealing is None:
+            self._sealing = self._keys.sealing_key(case_id)
+        return self._sealing
+
+    def opening_key(self, kid: str, case_id: str) -> bytes:
+        if case_id != self._case_id:
+            return self._keys.opening_key(kid, case_id)
+        if kid not in self._opening:
+            self._opening[kid] = self._keys.opening_key(kid, case_id)
+        return self._opening[kid]
+
+
 def seal(keys: KeySource, value: Any, case_id: str, nonce: bytes | None = None) -> Sealed:
     """Encrypt ``value`` (anything JSON can hold). ``nonce`` is for tests only."""
     nonce = nonce or os.urandom(12)

@@ -46,7 +46,7 @@ from shared.events import petition as ev
 from shared.notices import sms
 from shared.notices.decide import NoticeCase, Order, observe, owed
 from shared.notices.render import Renderer
-from shared.sealing import Erased, KeySource, Sealed, seal, unseal
+from shared.sealing import Erased, KeySource, OneCase, Sealed, seal, unseal
 from shared.working_time import WorkingCalendar
 
 NAME = "notify"
@@ -126,12 +126,13 @@ class NoticeDecider:
         if session.get(NoticeDeliveryRow, order.notice_id) is not None or case.state.personal_data_erased:
             return
         rendered = self._renderer.render(order.kind, order.context)
+        keys = OneCase(self._keyring, case.state.case_id)  # the case's key from the vault once, not per field
         try:
-            contact = self._contact(case, order.channel)
-            message = seal(self._keyring, {"subject": rendered.subject, "text": rendered.text,
-                                           "applicant_ref": case.state.applicant_ref,
-                                           "agency_id": case.agency_id}, case.state.case_id).model_dump()
-            sealed_contact = seal(self._keyring, contact, case.state.case_id).model_dump() if contact else None
+            contact = self._contact(keys, case, order.channel)
+            message = seal(keys, {"subject": rendered.subject, "text": rendered.text,
+                                  "applicant_ref": case.state.applicant_ref,
+                                  "agency_id": case.agency_id}, case.state.case_id).model_dump()
+            sealed_contact = seal(keys, contact, case.state.case_id).model_dump() if contact else None
         except Erased:  # erased before its erasure fact reached notify: nothing to send it with
             return
         now = self._clock()
@@ -142,11 +143,12 @@ class NoticeDecider:
             message_sealed=message, contact_sealed=sealed_contact,
             status="pending", attempts=0, queued_seq=_queue_seq(), created_at=now, updated_at=now))
 
-    def _contact(self, case: NoticeCase, channel: str) -> str | None:
+    @staticmethod
+    def _contact(keys: KeySource, case: NoticeCase, channel: str) -> str | None:
         field = CONTACT.get(channel)
         if field is None:
             return None
-        applicant: dict[str, Any] = unseal(self._keyring, case.applicant, case.state.case_id)
+        applicant: dict[str, Any] = unseal(keys, case.applicant, case.state.case_id)
         return applicant.get(field)
 
 
@@ -193,8 +195,9 @@ class Deliverer:
     def _message(self, row: NoticeDeliveryRow) -> Message:
         if not row.message_sealed:
             raise Erased(row.case_id)
-        body = unseal(self._keyring, Sealed.model_validate(row.message_sealed), row.case_id)
-        to = unseal(self._keyring, Sealed.model_validate(row.contact_sealed), row.case_id) if row.contact_sealed else None
+        keys = OneCase(self._keyring, row.case_id)
+        body = unseal(keys, Sealed.model_validate(row.message_sealed), row.case_id)
+        to = unseal(keys, Sealed.model_validate(row.contact_sealed), row.case_id) if row.contact_sealed else None
         return Message(row.notice_id, row.channel, to, body["subject"], body["text"], row.case_id, row.kind,
                        body.get("applicant_ref", ""), body.get("agency_id", ""))
 
