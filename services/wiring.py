@@ -5,6 +5,7 @@ see the container; ``services.topology`` runs what these build, and tests build 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -127,20 +128,25 @@ def channels(c: Container) -> dict[str, Channel]:
         out["email"] = SmtpChannel(s.smtp_host, s.smtp_port, s.smtp_sender, s.smtp_starttls, s.smtp_username,
                                    s.smtp_password)
     else:
-        out["email"] = FileChannel(s.data_dir / "outgoing" / "email")
-        log.warning("channel_not_configured", channel="email", writes_to=str(s.data_dir / "outgoing" / "email"))
+        out["email"] = FileChannel(outgoing(c, "email"))
+        log.warning("channel_not_configured", channel="email", writes_to=str(outgoing(c, "email")))
     if s.sms_gateway_url:
         out["sms"] = SmsGateway(s.sms_gateway_url, s.sms_api_key or "", s.sms_user_id, s.sms_sender)
     else:
-        out["sms"] = FileChannel(s.data_dir / "outgoing" / "sms")
-        log.warning("channel_not_configured", channel="sms", writes_to=str(s.data_dir / "outgoing" / "sms"))
+        out["sms"] = FileChannel(outgoing(c, "sms"))
+        log.warning("channel_not_configured", channel="sms", writes_to=str(outgoing(c, "sms")))
     return out
+
+
+def outgoing(c: Container, channel: str) -> Path:
+    """Where a channel with no provider configured writes its messages instead of sending them."""
+    return c.settings.data_dir / "outgoing" / channel
 
 
 def outgoing_files_forgetter(c: Container):  # type: ignore[no-untyped-def]
     """What erasure removes of a case's notices outside notify's database: the files the stand-in
     channels wrote (they hold the recipient and the text)."""
-    roots = [c.settings.data_dir / "outgoing" / kind for kind in ("email", "sms")]
+    roots = [outgoing(c, channel) for channel in ("email", "sms")]
 
     def forget(notice_ids: list[str]) -> None:
         for root in roots:
