@@ -8,8 +8,8 @@ extensions; nothing here reads a clock.
   next working instant. Working time inside a pause does not count.
 - Day-counted periods (6 days or more; Act 19-2) count working days, the day
   of receipt being day 1 when it is a working day, at whatever hour. A working
-  day d with pause-start date <= d < pause-end date does not count. The
-  deadline is 18:00 of the last counted day.
+  day does not count when the petition was paused at its close of desk hours
+  (18:00). The deadline is 18:00 of the last counted day.
 - Pauses (Decree 20 -> 행정절차법 시행령 11; Decree 17-5, 7-2, 12-9): supplement
   requests, field investigations, expert review. An open pause leaves no
   deadline, only the time left.
@@ -127,9 +127,33 @@ def _advance_time(cal: WorkingCalendar, start: datetime, period: Period, pauses:
     out.due_at = cal.instant_at(target)
 
 
+def _first_rank_closing_after(cal: WorkingCalendar, instant: datetime) -> int:
+    """Rank of the first working day whose desks close (18:00) after ``instant``."""
+    local = to_kst(instant)
+    d = local.date()
+    rank = cal.working_days_before(d)
+    if cal.is_working_day(d) and local >= cal.end_of_working_day(d):
+        rank += 1  # that day had closed by then
+    return rank
+
+
+def _first_rank_closing_at_or_after(cal: WorkingCalendar, instant: datetime) -> int:
+    """Rank of the first working day whose desks close (18:00) at or after ``instant``."""
+    local = to_kst(instant)
+    d = local.date()
+    rank = cal.working_days_before(d)
+    if cal.is_working_day(d) and local > cal.end_of_working_day(d):
+        rank += 1
+    return rank
+
+
 def _advance_days(
     cal: WorkingCalendar, start: datetime, period: Period, pauses: list[Pause], out: _Progress, continuing: bool
 ) -> None:
+    """Act 19-2 with pauses read at the close of desk hours (docs/legal-clock.md, "Pauses in day counts"):
+    a working day is not counted when the petition was paused when its desks closed at 18:00, that is
+    when a pause began before 18:00 and ended after it. So a pause that begins after the last counted
+    day closed changes nothing, and the deadline (18:00 of a counted day) never falls inside a pause."""
     local = to_kst(start)
     first_day = local.date()
     if continuing and cal.is_working_day(first_day) and local >= cal.end_of_working_day(first_day):
@@ -141,14 +165,14 @@ def _advance_days(
     for p in pauses:
         if p.end is not None and p.end <= start:
             continue
-        lo = max(cal.working_days_before(to_kst(p.start).date()), covered)
-        if lo > last:
+        lo = max(_first_rank_closing_after(cal, p.start), covered)
+        if lo > last:  # the count was used up before the pause began
             break
         if p.end is None:
             out.applied.append(AppliedPause(p.start, None, p.reason))
             out.remaining_days = last - lo + 1
             return
-        hi = cal.working_days_before(to_kst(p.end).date())
+        hi = _first_rank_closing_at_or_after(cal, p.end)  # days closing strictly inside the pause: [lo, hi)
         skipped = max(0, hi - lo)
         last += skipped
         covered = max(covered, hi)
@@ -222,8 +246,15 @@ def _compute_deadline(
     notes: list[str] = []
     for ext in extensions:
         if progress.due_at is None:
-            notes.append("extension not applied while a pause is open")
-            break
+            # The deadline it continues from is not known while a pause is open: the extension adds to the
+            # time left, in its own unit (an extension given in days onto a day count adds working days).
+            if ext.period.mode is CountingMode.WORKING_DAYS or (
+                    period.mode is CountingMode.WORKING_DAYS and ext.period.unit == "d"):
+                progress.remaining_days = (progress.remaining_days or 0) + ext.period.amount
+            else:
+                progress.remaining_seconds = (progress.remaining_seconds or 0) + ext.period.working_seconds
+            notes.append(f"extension {ext.period} added to the time left: the pause is open")
+            continue
         progress = _advance(calendar, progress.due_at, ext.period, merged, continuing=True)
         applied.extend(progress.applied)
     due = progress.due_at

@@ -98,6 +98,50 @@ def test_pause_in_working_days(calendar: WorkingCalendar) -> None:
     assert d.pauses_applied[0].working_days == 2
 
 
+def test_day_count_pause_begun_after_the_deadline_changes_nothing(calendar: WorkingCalendar) -> None:
+    # Received Mon 11/2 10:00, 7d -> Tue 11/10 18:00. A supplement requested 11/10 19:00, after the count
+    # was used up, and received 11/11 10:00 changes nothing (the hours mode keeps the same rule).
+    pause = Pause(kst(2026, 11, 10, 19), kst(2026, 11, 11, 10))
+    d = compute_deadline(calendar, kst(2026, 11, 2, 10), Period(7, "d"), [pause])
+    assert d.due_at == kst(2026, 11, 10, 18)
+    # begun at the very instant the count ran out: nothing either
+    assert due(calendar, kst(2026, 11, 2, 10), "7d", [Pause(kst(2026, 11, 10, 18), kst(2026, 11, 12, 10))]) \
+        == kst(2026, 11, 10, 18)
+
+
+def test_day_count_deadline_never_falls_inside_a_pause(calendar: WorkingCalendar) -> None:
+    # Paused Tue 11/10 10:00 -> Wed 11/11 20:00: desks closed twice while paused (11/10, 11/11), so two
+    # days do not count and the deadline is Thu 11/12 18:00, after the supplement arrived.
+    pause = Pause(kst(2026, 11, 10, 10), kst(2026, 11, 11, 20))
+    d = compute_deadline(calendar, kst(2026, 11, 2, 10), Period(7, "d"), [pause])
+    assert d.due_at == kst(2026, 11, 12, 18)
+    assert d.pauses_applied[0].working_days == 2
+
+
+@pytest.mark.parametrize("start, end, lost", [
+    ((2026, 11, 6, 20), (2026, 11, 9, 8), 0),   # Fri 20:00 -> Mon 08:00: no close of desk hours paused
+    ((2026, 11, 6, 17), (2026, 11, 9, 8), 1),   # Fri 17:00 -> Mon 08:00: Friday closed while paused
+    ((2026, 11, 6, 20), (2026, 11, 9, 18, 30), 1),  # Monday closed while paused
+    ((2026, 11, 4, 10), (2026, 11, 4, 17), 0),  # within one day: the day still counts
+    ((2026, 11, 4, 10), (2026, 11, 4, 18), 0),  # supplement in at the close: the day counts
+])
+def test_day_count_pause_costs_the_days_closed_while_paused(calendar: WorkingCalendar, start: tuple, end: tuple,
+                                                             lost: int) -> None:
+    base = compute_deadline(calendar, kst(2026, 11, 2, 10), Period(14, "d"))
+    d = compute_deadline(calendar, kst(2026, 11, 2, 10), Period(14, "d"), [Pause(kst(*start), kst(*end))])
+    assert d.pauses_applied[0].working_days == lost
+    assert calendar.working_days_between(base.due_at.date(), d.due_at.date()) == lost
+
+
+def test_extension_with_an_open_pause_adds_to_the_time_left(calendar: WorkingCalendar) -> None:
+    open_pause = [Pause(kst(2026, 3, 5, 10))]
+    d = compute_deadline(calendar, kst(2026, 3, 3, 10), Period(7, "d"), open_pause, [Extension(Period(7, "d"))])
+    assert d.paused and d.remaining_working_days == 5 + 7
+    d = compute_deadline(calendar, kst(2026, 11, 25, 9), Period(3, "d"), [Pause(kst(2026, 11, 26, 14))],
+                         [Extension(Period(2, "d"))])
+    assert d.remaining_working_seconds == 12 * 3600 + 16 * 3600
+
+
 def test_overlapping_pauses_count_once(calendar: WorkingCalendar) -> None:
     a = Pause(kst(2026, 11, 26, 14), kst(2026, 11, 30, 11))
     b = Pause(kst(2026, 11, 27, 9), kst(2026, 11, 27, 18))

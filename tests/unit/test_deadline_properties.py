@@ -68,3 +68,25 @@ def test_the_fast_path_agrees_with_the_full_computation(calendar: WorkingCalenda
                                                         period: Period) -> None:
     full = compute_deadline(calendar, received, period).due_at
     assert due_epoch(calendar, int(received.timestamp()), period) == int(full.timestamp())
+
+
+pause_spans = st.tuples(st.integers(0, 24 * 40), st.integers(0, 24 * 20))  # hours after receipt, length in hours
+
+
+@settings(max_examples=500, deadline=None)
+@given(received=instants, period=any_periods, spans=st.lists(pause_spans, max_size=3))
+def test_the_deadline_never_falls_inside_a_pause(calendar: WorkingCalendar, received: datetime, period: Period,
+                                                  spans: list[tuple[int, int]]) -> None:
+    pauses = [Pause(received + timedelta(hours=a), received + timedelta(hours=a + n)) for a, n in spans]
+    d = compute_deadline(calendar, received, period, pauses).due_at
+    assert d is not None
+    assert not any(p.start < d < p.end for p in pauses)
+
+
+@settings(max_examples=500, deadline=None)
+@given(received=instants, period=any_periods, after_h=st.integers(0, 24 * 10), length_h=st.integers(0, 24 * 10))
+def test_a_pause_begun_once_the_count_ran_out_changes_nothing(calendar: WorkingCalendar, received: datetime,
+                                                               period: Period, after_h: int, length_h: int) -> None:
+    base = compute_deadline(calendar, received, period).due_at
+    start = base + timedelta(hours=after_h)
+    assert compute_deadline(calendar, received, period, [Pause(start, start + timedelta(hours=length_h))]).due_at == base
