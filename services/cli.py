@@ -293,40 +293,42 @@ def db_upgrade() -> None:
 def deadline(
     received: Annotated[str, typer.Option(help="instant of receipt, ISO 8601 with an offset (Z allowed)")],
     period: Annotated[str, typer.Option(help="Nh (working hours) or Nd (days; the law decides hours vs days)")],
-    pause: Annotated[Optional[list[str]], typer.Option(help="START/END (ISO 8601); repeatable")] = None,
-    extend: Annotated[Optional[list[str]], typer.Option(help="extension period (Decree 21); repeatable")] = None,
-    consent: Annotated[bool, typer.Option(help="the petitioner consented to a second extension")] = False,
+    pause: Annotated[Optional[list[str]], typer.Option(help="START/END (ISO 8601); END empty while open; repeatable")] = None,
+    extend: Annotated[Optional[list[str]], typer.Option(help="extension period, Nh or Nd (Decree 21); repeatable")] = None,
+    consent: Annotated[bool, typer.Option(help="the petitioner consented to the second --extend")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the working details")] = False,
 ) -> None:
-    """When a processing period runs out under Act 19 (to the second, +09:00)."""
-    from services.bootstrap import load_calendar
-    from shared.deadline import (
-        DeadlineInputError,
-        Extension,
-        compute_deadline,
-        parse_pause,
-    )
-    from shared.deadline_report import deadline_dict
-    from shared.instants import isoformat_kst, parse_instant
-    from shared.periods import Period
-    from shared.working_time import CalendarRangeError
+    """When a processing period runs out under Act 19 (to the second, +09:00).
 
+    While a pause is open there is no deadline: prints the time left, in working days and hours.
+    """
+    from services.bootstrap import load_calendar
+    from shared.deadline import DeadlineInputError
+    from shared.deadline_report import (
+        InputNames,
+        calculate,
+        deadline_dict,
+        time_left_text,
+    )
+    from shared.instants import isoformat_kst
+
+    names = InputNames(received="--received", period="--period", pause="--pause", extend="--extend",
+                       consent="--consent", give_consent="--consent")
     settings = Settings()
     try:
-        received_at = parse_instant(received, "--received")
-        p = Period.parse(period)
-        pauses = [parse_pause(raw, f"--pause[{i}]") for i, raw in enumerate(pause or [])]
-        extensions = [Extension(Period.parse(e), consented=consent and i == 1) for i, e in enumerate(extend or [])]
-        result = compute_deadline(load_calendar(settings.holiday_overrides_file), received_at, p, pauses, extensions)
-    except (DeadlineInputError, CalendarRangeError, ValueError) as exc:
-        _fail(str(exc).replace("period:", "--period:", 1) if str(exc).startswith("period:") else str(exc))
+        calendar = load_calendar(settings.holiday_overrides_file)
+    except (OSError, ValueError) as exc:
+        _fail(f"holiday overrides ({settings.holiday_overrides_file}): {exc}")
+    try:
+        result = calculate(calendar, received, period, pause or [], extend or [], consent, names=names)
+    except DeadlineInputError as exc:
+        _fail(f"{exc.field}: {exc.message}")
     if as_json:
         typer.echo(json.dumps(deadline_dict(result), ensure_ascii=False, indent=2))
-    elif result.due_at is None:
-        typer.echo(f"paused: {result.remaining_working_days or 0} working day(s), "
-                   f"{result.remaining_working_seconds or 0} working second(s) left")
-    else:
-        typer.echo(isoformat_kst(result.due_at))
+        return
+    typer.echo(isoformat_kst(result.due_at) if result.due_at else f"paused: {time_left_text(result)}")
+    for note in result.notes:  # e.g. an extension added to the time left while the pause is open
+        typer.echo(f"note: {note}", err=True)
 
 
 @charters_app.command("list")

@@ -15,7 +15,8 @@ from typing import Literal
 from shared.working_time import HOUR, WORKING_DAY_SECONDS
 
 Unit = Literal["h", "d"]
-_PERIOD = re.compile(r"^\s*([0-9]+)\s*([hd])\s*$", re.IGNORECASE | re.ASCII)  # "３d" is not a period
+_PERIOD = re.compile(r"^\s*([0-9]+)\s*([a-z]*)\s*$", re.IGNORECASE | re.ASCII)  # "３d" is not a period
+_FORM = "a whole number of working hours or days, Nh or Nd (e.g. 3h, 7d)"
 LONGEST_TIME_COUNTED_DAYS = 5  # Act 19-1; 6 days or more are counted in days (Act 19-2)
 
 
@@ -30,17 +31,32 @@ class Period:
     unit: Unit
 
     def __post_init__(self) -> None:
+        # Messages name no field: the caller knows which input this is (a CLI option, a query
+        # parameter, a charter entry) and prefixes its own name.
         if self.unit not in ("h", "d"):
-            raise ValueError(f"period: unit must be 'h' (working hours) or 'd' (days), not {self.unit!r}")
-        if not isinstance(self.amount, int) or self.amount <= 0:
-            raise ValueError(f"period: must be a positive whole number of hours or days, not {self.amount!r}")
+            raise ValueError(f"unknown unit {self.unit!r}: the law counts working hours (h) or days (d)")
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool) or self.amount <= 0:
+            raise ValueError(f"must be at least 1 working hour (1h) or 1 day (1d), not {self.amount!r}")
 
     @classmethod
     def parse(cls, text: str) -> "Period":
+        """``Nh`` or ``Nd``; a ValueError saying what is wrong (without a field name) otherwise."""
+        shown = text if len(text) <= 24 else f"{text[:20]}..."
         match = _PERIOD.match(text)
         if not match:
-            raise ValueError(f"period: {text!r} is not of the form Nh (working hours) or Nd (days)")
-        return cls(int(match.group(1)), match.group(2).lower())  # type: ignore[arg-type]
+            if text.strip().startswith("-"):
+                raise ValueError(f"{shown!r} is negative: a period is at least 1 working hour (1h) or 1 day (1d)")
+            raise ValueError(f"{shown!r} is not a period: write {_FORM}")
+        digits, unit = match.group(1), match.group(2).lower()
+        if unit not in ("h", "d"):
+            what = f"unknown unit {unit!r}" if unit else "no unit"
+            raise ValueError(f"{shown!r} has {what}: the law counts working hours (h) or days (d), e.g. 3h or 7d")
+        if len(digits.lstrip("0")) > 9:  # past any calendar (and int() refuses beyond 4300 digits)
+            raise ValueError(f"{shown!r} is longer than any working calendar can count")
+        amount = int(digits)
+        if amount == 0:
+            raise ValueError(f"{shown!r} is zero: a period is at least 1 working hour (1h) or 1 day (1d)")
+        return cls(amount, unit)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"

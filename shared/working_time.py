@@ -37,7 +37,19 @@ _UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class CalendarRangeError(ValueError):
-    """An instant outside the years the calendar was built for."""
+    """An instant outside the years the calendar was built for, or a count that runs past them.
+
+    Its message states dates and years, never the calendar's internal ranks or epoch seconds: it
+    reaches people (the CLI, problem+json, dead letters).
+    """
+
+
+def _epoch_text(epoch: int) -> str:
+    """An epoch second as a KST instant, for messages; the raw number only if no date can show it."""
+    try:
+        return datetime.fromtimestamp(epoch, KST).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return f"an instant beyond the years any calendar covers (Unix time {epoch})"
 
 
 def _working_seconds_into_day(second_of_day: int) -> int:
@@ -94,9 +106,7 @@ class WorkingCalendar:
     def _index(self, d: date) -> int:
         i = d.toordinal() - self._origin
         if not 0 <= i < self._days:
-            raise CalendarRangeError(
-                f"{d.isoformat()} is outside the calendar ({self.first_year}-{self.last_year})"
-            )
+            raise CalendarRangeError(f"{d.isoformat()} is {self._outside}")
         return i
 
     def is_working_day(self, d: date) -> bool:
@@ -109,7 +119,7 @@ class WorkingCalendar:
 
     def working_day_at_rank(self, rank: int) -> date:
         if not 0 <= rank < len(self._working):
-            raise CalendarRangeError(f"working day #{rank} is outside the calendar ({self.first_year}-{self.last_year})")
+            raise self._count_outside(rank)
         return date.fromordinal(self._origin + self._working[rank])
 
     def working_days_between(self, start: date, end: date) -> int:
@@ -128,16 +138,14 @@ class WorkingCalendar:
         try:
             return self.working_seconds_at_epoch(int(require_aware(instant).timestamp()))
         except CalendarRangeError:
-            raise CalendarRangeError(
-                f"{instant.isoformat()} is outside the calendar ({self.first_year}-{self.last_year})"
-            ) from None
+            raise CalendarRangeError(f"{instant.isoformat()} is {self._outside}") from None
 
     def working_seconds_at_epoch(self, epoch: int) -> int:
         """As ``working_seconds_until``, for a Unix epoch second: the hot path of the SLA monitor."""
         day, second = divmod(epoch + KST_OFFSET_SECONDS, 86400)
         i = day + _UNIX_EPOCH_ORDINAL - self._origin
         if not 0 <= i < self._days:
-            raise CalendarRangeError(f"epoch {epoch} is outside the calendar ({self.first_year}-{self.last_year})")
+            raise CalendarRangeError(f"{_epoch_text(epoch)} is {self._outside}")
         base = self._before[i]
         if self._before[i + 1] == base:
             return base * WORKING_DAY_SECONDS
@@ -169,13 +177,22 @@ class WorkingCalendar:
         day = (epoch + KST_OFFSET_SECONDS) // 86400
         i = day + _UNIX_EPOCH_ORDINAL - self._origin
         if not 0 <= i < self._days:
-            raise CalendarRangeError(f"epoch {epoch} is outside the calendar ({self.first_year}-{self.last_year})")
+            raise CalendarRangeError(f"{_epoch_text(epoch)} is {self._outside}")
         return self._before[i]
 
     def _midnight_at(self, rank: int) -> int:
         if not 0 <= rank < len(self._midnight_by_rank):
-            raise CalendarRangeError(f"the count runs past the calendar's end ({self.last_year})")
+            raise self._count_outside(rank)
         return self._midnight_by_rank[rank]
+
+    @property
+    def _outside(self) -> str:
+        return f"outside the working calendar, which covers the years {self.first_year}-{self.last_year}"
+
+    def _count_outside(self, rank: int) -> CalendarRangeError:
+        if rank < 0:
+            return CalendarRangeError(f"the count runs before the working calendar's first year ({self.first_year})")
+        return CalendarRangeError(f"the count runs past the working calendar's last year ({self.last_year})")
 
     def working_seconds_between(self, start: datetime, end: datetime) -> int:
         return self.working_seconds_until(end) - self.working_seconds_until(start)

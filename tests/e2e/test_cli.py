@@ -46,7 +46,7 @@ def test_deadline_errors_name_the_problem() -> None:
         (("--received", "2026-11-25T09:00:00", "--period", "3d"), "offset"),
         (("--received", "2026-11-25T09:00:00+09:00", "--period", "0d"), "--period"),
         (("--received", "2026-11-25T09:00:00+09:00", "--period", "3d",
-          "--pause", "2026-11-26T14:00:00+09:00/2026-11-26T10:00:00+09:00"), "pauses[0]"),
+          "--pause", "2026-11-26T14:00:00+09:00/2026-11-26T10:00:00+09:00"), "--pause[0]"),
         (("--received", "2026-11-25T09:00:00+09:00", "--period", "3d",
           "--pause", "2026-11-24T14:00:00+09:00/2026-11-26T10:00:00+09:00"), "before the petition was received"),
     ]:

@@ -168,6 +168,6 @@ def test_deadline_endpoint(container: Container) -> None:
     for params, field in [({"received": "yesterday", "period": "3d"}, "received"),
                           ({"received": "2026-11-25T09:00:00+09:00", "period": "0d"}, "period"),
                           ({"received": "2026-11-25T09:00:00+09:00", "period": "3d",
-                            "pause": "2026-11-26T14:00:00+09:00/2026-11-26T11:00:00+09:00"}, "pauses[0]")]:
+                            "pause": "2026-11-26T14:00:00+09:00/2026-11-26T11:00:00+09:00"}, "pause[0]")]:
         r = http.get("/v1/deadline", params=params)
         assert r.status_code == 422 and r.json()["field"] == field, r.text

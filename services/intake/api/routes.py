@@ -44,15 +44,11 @@ from services.platform.http.auth import Agency
 from services.platform.http.paging import decode_cursor, encode_cursor
 from services.platform.logs import get_logger
 from services.platform.outbox.publisher import Outbox
-from shared.bounds import OutOfBounds, in_calendar
-from shared.deadline import DeadlineInputError, compute_deadline, parse_pause
-from shared.deadline_report import deadline_dict
+from shared.bounds import in_calendar
+from shared.deadline_report import InputNames, calculate, deadline_dict
 from shared.events import petition as ev
-from shared.instants import parse_instant
-from shared.periods import Period
 from shared.petition_case import OPEN
 from shared.sealing import Erased, Sealed, unseal
-from shared.working_time import CalendarRangeError
 
 router = APIRouter()
 log = get_logger("intake")
@@ -343,6 +339,10 @@ def list_petitions(
     return {"items": items, "next_cursor": _cursor(rows[-1]) if more and rows else None}
 
 
+DEADLINE_QUERY = InputNames(received="received", period="period", pause="pause", extend="extend", consent="consent",
+                            give_consent="consent=true")
+
+
 @router.get("/v1/deadline", tags=["legal clock"],
             summary="When a processing period runs out (Act 19), with the working details")
 def get_deadline(
@@ -350,31 +350,14 @@ def get_deadline(
     received: Annotated[str, Query(description="instant of receipt, ISO 8601 with offset")],
     period: Annotated[str, Query(description="Nh (working hours) or Nd (days)", examples=["3d"])],
     pause: Annotated[list[str] | None, Query(description="START/END, ISO 8601 instants; END may be empty while open")] = None,
+    extend: Annotated[list[str] | None, Query(description="an extension (Decree 21), Nh or Nd, no longer than the "
+                                                          "period; at most two, the second with consent")] = None,
+    consent: Annotated[bool, Query(description="the petitioner consented to the second extension")] = False,
 ) -> dict:
-    calendar = c.rules.calendar
-    try:
-        received_at = in_calendar(calendar, parse_instant(received, "received"), "received")
-    except OutOfBounds as exc:
-        raise DeadlineInputError(exc.field, exc.message) from exc
-    except ValueError as exc:
-        raise DeadlineInputError("received", str(exc).split(": ", 1)[-1]) from exc
-    try:
-        p = Period.parse(period)
-    except ValueError as exc:
-        raise DeadlineInputError("period", str(exc).split(": ", 1)[-1]) from exc
-    pauses = [parse_pause(raw, f"pause[{i}]") for i, raw in enumerate(pause or [])]
-    for i, each in enumerate(pauses):
-        for end, at in (("start", each.start), ("end", each.end)):
-            if at is not None:
-                try:
-                    in_calendar(calendar, at, f"pause[{i}]")
-                except OutOfBounds as exc:
-                    raise DeadlineInputError(exc.field, f"{end} {exc.message}") from exc
-    try:
-        return deadline_dict(compute_deadline(calendar, received_at, p, pauses))
-    except CalendarRangeError as exc:  # the period runs past the last year the calendar knows
-        raise DeadlineInputError("period", f"runs past the working calendar ({calendar.first_year}-"
-                                           f"{calendar.last_year})") from exc
+    """Errors are problem+json naming the query parameter at fault: received, period, pause[i],
+    extend[i] or consent."""
+    return deadline_dict(calculate(c.rules.calendar, received, period, pause or [], extend or [], consent,
+                                   names=DEADLINE_QUERY))
 
 
 @router.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
