@@ -5,8 +5,9 @@
 petition event (opened, moved, suspended, discharged) and, when asked at a
 wall-clock instant, emits at-risk and breach events for what fell due. Pure:
 the caller passes every instant in; event ids are derived from (case,
-obligation, due instant, event type), so a replay or redelivery produces the
-same events, never a second breach.
+obligation, due instant, event type, and for openings and suspensions the fact
+that caused them), so a replay or redelivery produces the same events, never a
+second breach.
 """
 from __future__ import annotations
 
@@ -172,6 +173,15 @@ def _promise_id(charter: Charter | None, kind: str) -> str | None:
     if charter is None:
         return None
     return next((p.id for p in charter.promises if getattr(p, "kind", None) == kind), None)
+
+
+def fact_order(env: Envelope) -> tuple[datetime, int, int]:
+    """The order in which the monitor applies a case's facts, live, on restart and in the audit replay: by
+    the instant they were recorded; at one instant, the petition's own facts (by version) before the
+    notices sent about them, since notify answers a fact after it is recorded (a drill clock frozen at one
+    instant records both at the same instant)."""
+    is_notice = isinstance(env.payload, (notice.NoticeSent, notice.NoticeFailed))
+    return env.recorded_at, int(is_notice), env.case_version or 0
 
 
 @dataclass
@@ -355,9 +365,13 @@ class ObligationBook:
     # -- wall-clock triggers ---------------------------------------------------
     def due(self, now: datetime, until: datetime | None = None) -> list[Envelope]:
         """Everything that fell due by ``until`` (default ``now``): at-risk warnings and breaches, each
-        once, recorded at ``now``. Before a fact is observed, the runtimes fire what fell due before
+        once, recorded at ``now`` (or ``until`` when later). Before a fact is observed, the runtimes fire what fell due before
         it was recorded, so a lagging monitor decides exactly as a prompt one (and as a replay)."""
-        limit = int(min(now, until or now).timestamp())
+        # A fact recorded after the monitor's ``now`` (its clock behind the recorder's) proves that time has
+        # reached the fact's instant: what fell due before it fires before it, as in the replay.
+        at = now if until is None else until
+        limit = int(at.timestamp())
+        now = max(now, at)
         out: list[Envelope] = []
         while self._heap and self._heap[0][0] <= limit:
             _, _, case_id, oid, due_epoch, timer = heapq.heappop(self._heap)
@@ -397,9 +411,16 @@ class ObligationBook:
         case.at_risk_sent.add((oid, due_epoch))
         return warning
 
-    def _schedule(self, case_id: str, ob: Obligation) -> None:
-        timers = ((int(self._at_risk_instant(ob).timestamp()), AT_RISK),
-                  (ob.due_epoch - PREPARE_AHEAD_SECONDS, PREPARE), (ob.due_epoch, BREACH))
+    def _schedule(self, case_id: str, ob: Obligation, known_at: datetime) -> None:
+        """The obligation's timers. A warning is given ahead of time or not at all: one whose instant had
+        passed when the obligation (or its new due instant) became known, ``known_at`` (the recorded
+        instant of the fact that opened it), is not scheduled. Otherwise it would be dated before the
+        fact that caused it, and whether it went out would depend on how the monitor's clock moved
+        (one jump or small steps) and on which topic it read first, not on the facts."""
+        timers = [(ob.due_epoch - PREPARE_AHEAD_SECONDS, PREPARE), (ob.due_epoch, BREACH)]
+        warn_at = int(self._at_risk_instant(ob).timestamp())
+        if warn_at > int(known_at.timestamp()):
+            timers.insert(0, (warn_at, AT_RISK))
         for epoch, timer in timers:
             self._seq += 1
             heapq.heappush(self._heap, (epoch, self._seq, case_id, ob.obligation_id, ob.due_epoch, timer))
@@ -412,10 +433,15 @@ class ObligationBook:
         return datetime.fromtimestamp(self.calendar.epoch_at(start + math.ceil((end - start) * self.at_risk)), KST)
 
     # -- event construction ------------------------------------------------------
-    def _envelope(self, case: _Case, payload: BaseModel, occurred_at: datetime, now: datetime) -> Envelope:
+    def _envelope(self, case: _Case, payload: BaseModel, occurred_at: datetime, now: datetime,
+                  cause: Envelope | None = None) -> Envelope:
         event_type, _ = type_of(type(payload))
         due = getattr(payload, "due_at")
         key = f"{case.state.case_id}|{getattr(payload, 'obligation_id')}|{int(due.timestamp())}|{event_type}"
+        if cause is not None:
+            # An obligation suspended by a pause and reopened with the same due instant (a pause that cost
+            # no time) is opened again by another fact: another decision, so another id.
+            key += f"|{cause.event_id}"
         charter = case.charter
         return Envelope(event_id=uuid.uuid5(EVENT_NAMESPACE, key), case_id=case.state.case_id,
                         case_version=case.state.version, occurred_at=occurred_at, recorded_at=now, producer=PRODUCER,
@@ -435,10 +461,10 @@ class ObligationBook:
 
     def _opened(self, case: _Case, ob: Obligation, env: Envelope, now: datetime,
                 replaces: datetime | None = None) -> Envelope:
-        self._schedule(case.state.case_id, ob)
+        self._schedule(case.state.case_id, ob, env.recorded_at)
         return self._envelope(case, sla.ObligationOpened(
             obligation_id=ob.obligation_id, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
-            proof=self._proof(case, ob), replaces_due_at=replaces), env.occurred_at, now)
+            proof=self._proof(case, ob), replaces_due_at=replaces), env.occurred_at, now, cause=env)
 
     def _breached(self, case: _Case, ob: Obligation, now: datetime) -> Envelope:
         return self._envelope(case, sla.ObligationBreached(
@@ -458,7 +484,7 @@ class ObligationBook:
             obligation_id=ob.obligation_id, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
             reason=case.state.open_pause or "pause",
             remaining_working_seconds=d.remaining_working_seconds if d else None,
-            remaining_working_days=d.remaining_working_days if d else None), env.occurred_at, now)
+            remaining_working_days=d.remaining_working_days if d else None), env.occurred_at, now, cause=env)
 
     # -- recovery ----------------------------------------------------------------
     def restore(self, petition_events: Iterable[Envelope], emitted: Iterable[Envelope], now: datetime) -> list[Envelope]:

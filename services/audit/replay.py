@@ -36,7 +36,7 @@ from shared.events.envelope import from_dict
 from shared.notices.decide import observe as notice_observe
 from shared.notices.decide import owed
 from shared.notices.render import Renderer
-from shared.obligations import ObligationBook
+from shared.obligations import ObligationBook, fact_order
 from shared.working_time import WorkingCalendar
 
 T = TypeVar("T")
@@ -237,7 +237,7 @@ def _compare(kind: str, theirs: dict[str, Envelope], ours: dict[str, Envelope], 
 def _facts(case: CaseLog) -> list[Envelope]:
     """Petition events in version order and notices sent, merged by when they were recorded."""
     facts = list(case.petition) + [n for n in case.notices if isinstance(n.payload, nv.NoticeSent)]
-    return sorted(facts, key=lambda e: (e.recorded_at, e.case_version or 0))
+    return sorted(facts, key=fact_order)  # as the monitor applies them
 
 
 def rederive_sla(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook, until: datetime) -> list[Envelope]:

@@ -27,7 +27,7 @@ from services.sla_monitor.metrics import MonitorMetrics
 from services.sla_monitor.schema import RUNTIME, Base
 from shared.charters import CharterBook
 from shared.events import Envelope, decode, encode
-from shared.obligations import ObligationBook
+from shared.obligations import ObligationBook, fact_order
 from shared.working_time import WorkingCalendar
 
 log = get_logger("sla_monitor")
@@ -41,12 +41,12 @@ def _facts(event_log: EventLog, topics: Topics, decode_fact: Callable[[Record], 
     (a case's petition events in version order); notices carry no case version."""
     facts: list[tuple[tuple, Record, Envelope]] = []
     positions: dict[str, dict[int, int]] = {}
-    for rank, topic in enumerate((topics.petition_events, topics.notice_events)):
+    for topic in (topics.petition_events, topics.notice_events):
         records, positions[topic] = read_all(event_log, topic)
         for record in filter(keep, records):
             env = decode_fact(record)
             if env is not None:
-                facts.append(((env.case_id, env.recorded_at, rank, env.case_version), record, env))
+                facts.append(((env.case_id, *fact_order(env)), record, env))
     facts.sort(key=lambda f: f[0])
     return [(record, env) for _, record, env in facts], positions
 
