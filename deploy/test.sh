@@ -9,6 +9,13 @@ cd "$root"
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test,bench]" 2>&1 | grep -v "Running pip as the 'root' user" || true
 
+# The audit's PDF report is typeset with a Korean font (WeasyPrint finds it through fontconfig); without
+# one every Hangul syllable would be an empty box, and the PDF tests fail rather than skip.
+if ! dpkg-query -W -f='${Status}' fonts-nanum 2>/dev/null | grep -q "install ok installed"; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-nanum) \
+    >/dev/null || echo "deploy/test.sh: could not install fonts-nanum (a Korean font): the PDF tests will fail" >&2
+fi
+
 work=$(mktemp -d -t charterwatch-test.XXXXXX)
 chmod 755 "$work"  # PostgreSQL runs as the postgres user and must reach its data dir
 export KAFKA_PORT=${TEST_KAFKA_PORT:-29092}

@@ -421,7 +421,8 @@ def audit_replay(
     as_of: Annotated[Optional[str], typer.Option(help="the case as it stood at this instant (ISO 8601)")] = None,
     received_from: Annotated[Optional[str], typer.Option("--from", help="--all: cases received from (ISO 8601)")] = None,
     received_to: Annotated[Optional[str], typer.Option("--to", help="--all: cases received before (ISO 8601)")] = None,
-    output: Annotated[str, typer.Option("--format", help="json or html (one case)")] = "json",
+    output: Annotated[str, typer.Option("--format", help="json, html or pdf (one case; pdf: --out FILE, or "
+                                                         "stdout redirected to a file)")] = "json",
     out: Annotated[Optional[Path], typer.Option(help="write the report here instead of stdout")] = None,
     workers: Annotated[Optional[int], typer.Option(
         min=1, help="--all: worker processes, each replaying its share of the partitions (default: one per CPU)")] = None,
@@ -439,8 +440,10 @@ def audit_replay(
 
     if (case is None) == (not all_cases):
         raise typer.BadParameter("give --case ID or --all")
-    if output not in ("json", "html"):
-        raise typer.BadParameter("--format: json or html")
+    if output not in ("json", "html", "pdf"):
+        raise typer.BadParameter("--format: json, html or pdf")
+    if output == "pdf" and (case is None or (out is None and sys.stdout.isatty())):
+        raise typer.BadParameter("--format pdf: one case (--case), written to --out FILE or to a redirected stdout")
     c = bootstrap(_settings(mode))
     a = audit(c)
     try:
@@ -449,11 +452,25 @@ def audit_replay(
             if report is None:
                 typer.echo(f"no events for case {case}", err=True)
                 raise typer.Exit(2)
-            text = as_html(report) if output == "html" else _json.dumps(report, ensure_ascii=False, indent=2)
-            if out:
-                out.write_text(text, encoding="utf-8")
+            if output == "pdf":
+                from services.audit.pdf import PdfUnavailable, as_pdf
+
+                try:
+                    pdf = as_pdf(as_html(report))
+                except PdfUnavailable as exc:
+                    typer.echo(f"cannot write the PDF: {exc}", err=True)
+                    raise typer.Exit(2) from exc
+                if out:
+                    out.write_bytes(pdf)
+                else:
+                    sys.stdout.buffer.write(pdf)
+                    sys.stdout.buffer.flush()
             else:
-                typer.echo(text)
+                text = as_html(report) if output == "html" else _json.dumps(report, ensure_ascii=False, indent=2)
+                if out:
+                    out.write_text(text, encoding="utf-8")
+                else:
+                    typer.echo(text)
             if not report["agrees"]:
                 raise typer.Exit(1)
             return

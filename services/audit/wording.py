@@ -1,0 +1,80 @@
+"""Numbers an auditor reads: working time in days and hours, periods, amounts in won, instants in KST.
+
+A working day is 8 working hours (Act 19-1: a period of 5 days or less is counted in working hours,
+one day being 8 of them), so a count of working seconds reads as days and hours of 09:00-18:00 desk time.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from shared.notices.render import korean_instant
+from shared.periods import Period
+from shared.working_time import HOUR, WORKING_DAY_SECONDS
+
+
+def working_duration(seconds: int) -> str:
+    """687600 -> 23일 7시간; 5400 -> 1시간 30분; days are 8-hour working days."""
+    if seconds <= 0:
+        return "0분"
+    days, rest = divmod(seconds, WORKING_DAY_SECONDS)
+    hours, rest = divmod(rest, HOUR)
+    minutes = rest // 60
+    parts = [f"{days}일" if days else "", f"{hours}시간" if hours else "", f"{minutes}분" if minutes else ""]
+    return " ".join(p for p in parts if p) or "1분 미만"
+
+
+def period_ko(text: str) -> str:
+    """7d -> 7일, 3h -> 3시간 (근무시간); anything else (a calendar interval) as it is."""
+    try:
+        p = Period.parse(text)
+    except ValueError:
+        return text.replace(" calendar days", "일 (역일)")
+    return f"{p.amount}일" if p.unit == "d" else f"{p.amount}시간 (근무시간)"
+
+
+def period_phrase(text: str, counting: str) -> str:
+    """7d, working_days -> 7일(근무일 기준); 3d, working_time -> 3일(근무시간 기준, 1일은 8시간); 3h -> 3시간(근무시간 기준)."""
+    p = Period.parse(text)
+    if p.unit == "h":
+        return f"{p.amount}시간(근무시간 기준)"
+    return f"{p.amount}일(근무일 기준)" if counting == "working_days" else f"{p.amount}일(근무시간 기준, 1일은 8시간)"
+
+
+def won(amount: int) -> str:
+    return f"{amount:,}원"
+
+
+def instant(value: datetime | None, missing: str = "-") -> str:
+    return korean_instant(value) if value is not None else missing
+
+
+_LAWS = {"Act": "민원처리법", "Decree": "민원처리법 시행령", "정보공개법": "정보공개법"}
+_CITATION = re.compile(r"(Act|Decree|정보공개법) ([0-9]+(?:-[0-9]+)?(?:, [0-9]+(?:-[0-9]+)?)*)")
+
+
+def _article(ref: str) -> str:
+    article, _, paragraph = ref.partition("-")
+    return f"제{article}조" + (f" 제{paragraph}항" if paragraph else "")
+
+
+def rule_ko(rule: str) -> str:
+    """Act 19; Decree 17 -> 민원처리법 제19조; 민원처리법 시행령 제17조; charter dangjin D4 -> 헌장 약속 D4."""
+    text = _CITATION.sub(lambda m: f"{_LAWS[m.group(1)]} " + "·".join(_article(a) for a in m.group(2).split(", ")),
+                         rule)
+    return re.sub(r"charter (?:\S+ )?([A-Z][0-9]+)$", r"헌장 약속 \1", text)
+
+
+def _final(word: str) -> int:
+    """The final consonant's index (0: none) of the word's last syllable; digits as read in Korean."""
+    last = re.sub(r"\s*\([^()]*\)$", "", word.rstrip())[-1:] or " "  # 질의민원(제도·절차): read as 질의민원
+    if "가" <= last <= "힣":
+        return (ord(last) - 0xAC00) % 28
+    return 1 if last in "013678" else 0  # 영 일 삼 육 칠 팔 end in a consonant; Latin letters: taken as vowels
+
+
+def josa(word: str, after_consonant: str, after_vowel: str) -> str:
+    """고충민원 + 은/는 -> 고충민원은; 으로/로 takes 로 after ㄹ, as after a vowel."""
+    final = _final(word)
+    vowel = not final or (after_consonant == "으로" and final == 8)
+    return word + (after_vowel if vowel else after_consonant)
