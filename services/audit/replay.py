@@ -33,8 +33,8 @@ from shared.events import compensation as comp
 from shared.events import notice as nv
 from shared.events import petition as ev
 from shared.events.envelope import from_dict
+from shared.notices.decide import as_of, owed
 from shared.notices.decide import observe as notice_observe
-from shared.notices.decide import owed
 from shared.notices.render import Renderer
 from shared.obligations import ObligationBook, fact_order
 from shared.working_time import WorkingCalendar
@@ -352,7 +352,9 @@ def check_notices(case: CaseLog, calendar: WorkingCalendar, charters: CharterBoo
                 continue
             found.add(order.notice_id)
             checked += 1
-            rendered = renderer.render(order.kind, order.context)
+            # as of the instant it was rendered for sending (v2), or of its cause (a v1 notice)
+            rendered = renderer.render(order.kind, as_of(order.context, calendar,
+                                                         notice.payload.figures_as_of or env.occurred_at))
             p = notice.payload
             if (rendered.template_version, rendered.sha256) != (p.template_version, p.content_sha256):
                 report.differences.append(Difference("notice", str(notice.event_id), notice.event_type, "differs", {

@@ -15,6 +15,7 @@ Two halves, so that a kill can never lose a notice nor send one twice but for th
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import time
 import uuid
@@ -44,7 +45,7 @@ from shared.events import Envelope, decode, encode
 from shared.events import notice as nv
 from shared.events import petition as ev
 from shared.notices import sms
-from shared.notices.decide import NoticeCase, Order, observe, owed
+from shared.notices.decide import NoticeCase, Order, as_of, observe, owed
 from shared.notices.render import Renderer
 from shared.sealing import Erased, KeySource, OneCase, Sealed, seal, unseal
 from shared.working_time import WorkingCalendar
@@ -125,17 +126,19 @@ class NoticeDecider:
     def _pending(self, session: Session, case: NoticeCase, order: Order) -> None:
         if session.get(NoticeDeliveryRow, order.notice_id) is not None or case.state.personal_data_erased:
             return
-        rendered = self._renderer.render(order.kind, order.context)
+        now = self._clock()
+        # Rendered now only to check the context renders and to name the template; the text sent is rendered
+        # when it is sent, its figures as of then (``shared.notices.decide.as_of``).
+        rendered = self._renderer.render(order.kind, as_of(order.context, self._calendar, now))
         keys = OneCase(self._keyring, case.state.case_id)  # the case's key from the vault once, not per field
         try:
             contact = self._contact(keys, case, order.channel)
-            message = seal(keys, {"subject": rendered.subject, "text": rendered.text,
+            message = seal(keys, {"kind": order.kind, "context": order.context,
                                   "applicant_ref": case.state.applicant_ref,
                                   "agency_id": case.agency_id}, case.state.case_id).model_dump()
             sealed_contact = seal(keys, contact, case.state.case_id).model_dump() if contact else None
         except Erased:  # erased before its erasure fact reached notify: nothing to send it with
             return
-        now = self._clock()
         session.add(NoticeDeliveryRow(
             notice_id=order.notice_id, case_id=case.state.case_id, kind=order.kind, channel=order.channel,
             cause_event_id=order.cause_event_id, template_id=rendered.template_id,
@@ -157,8 +160,11 @@ class Deliverer:
 
     def __init__(self, sessions: sessionmaker, keyring: KeySource, channels: dict[str, Channel], outbox: Outbox,
                  dead_letters: DeadLetters, notice_topic: str, clock: Clock, policy: RetryPolicy,
+                 renderer: Renderer, calendar: WorkingCalendar,
                  concurrency: int = 1, before_settle: Callable[[str], None] = lambda notice_id: None) -> None:
         self._sessions = sessions
+        self._renderer = renderer
+        self._calendar = calendar
         self._keyring = keyring
         self._channels = channels
         self._outbox = outbox
@@ -198,8 +204,15 @@ class Deliverer:
         keys = OneCase(self._keyring, row.case_id)
         body = unseal(keys, Sealed.model_validate(row.message_sealed), row.case_id)
         to = unseal(keys, Sealed.model_validate(row.contact_sealed), row.case_id) if row.contact_sealed else None
-        return Message(row.notice_id, row.channel, to, body["subject"], body["text"], row.case_id, row.kind,
-                       body.get("applicant_ref", ""), body.get("agency_id", ""))
+        at: datetime | None = None
+        if "context" in body:  # rendered now: its figures as of the sending instant
+            at = self._clock()
+            rendered = self._renderer.render(body["kind"], as_of(body["context"], self._calendar, at))
+            subject, text = rendered.subject, rendered.text
+        else:  # decided by an older release, rendered then
+            subject, text = body["subject"], body["text"]
+        return Message(row.notice_id, row.channel, to, subject, text, row.case_id, row.kind,
+                       body.get("applicant_ref", ""), body.get("agency_id", ""), figures_as_of=at)
 
     async def _send_all(self, messages: list[Message]) -> int:
         """Cases in parallel (bounded), each case's notices in order: a receipt never arrives after the completion."""
@@ -246,8 +259,11 @@ class Deliverer:
                         template_version=row.template_version, attempts=max(1, outcome.attempts))
             if outcome.sent:
                 row.status, row.provider_reference = "sent", outcome.provider_reference
+                if message.figures_as_of is not None:  # what was sent, as rendered for sending
+                    row.content_sha256 = hashlib.sha256(message.text.encode("utf-8")).hexdigest()
                 payload: Any = nv.NoticeSent(content_sha256=row.content_sha256,
-                                             provider_reference=outcome.provider_reference, **base)
+                                             provider_reference=outcome.provider_reference,
+                                             figures_as_of=message.figures_as_of, **base)
                 self.sent += 1
             else:
                 f = outcome.failure
@@ -305,7 +321,7 @@ class NotifyWorker:
                  forget: Callable[[list[str]], None] = lambda notice_ids: None) -> None:
         self.decider = NoticeDecider(keyring, charters, calendar, renderer, clock, forget)
         self.deliverer = Deliverer(sessions, keyring, channels, outbox, dead_letters, notice_topic, clock, policy,
-                                   concurrency, before_settle)
+                                   renderer, calendar, concurrency, before_settle)
         self.consumer = Consumer(NAME, event_log, topics, sessions, RUNTIME, self.decider, dead_letters.topic,
                                  decisions_topic, clock, after_commit=self.deliverer.deliver_pending,
                                  metrics=metrics, seed_from_group=group, on_decision=on_decision)

@@ -41,12 +41,26 @@ class _Notice(_Payload):
 
 
 @event("NoticeSent", 1)
-class NoticeSent(_Notice):
+class NoticeSentV1(_Notice):
     """A channel accepted the notice (SMTP 250, gateway success, inbox row written)."""
 
     content_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     provider_reference: str | None = None
     attempts: int = Field(ge=1)
+
+
+@event("NoticeSent", 2)
+class NoticeSent(_Notice):
+    """A channel accepted the notice (SMTP 250, gateway success, inbox row written). Its figures (days since
+    receipt, working days left) are as of ``figures_as_of``, the instant it was rendered for sending; a v1
+    notice's were as of its cause (``None``)."""
+
+    content_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    provider_reference: str | None = None
+    attempts: int = Field(ge=1)
+    figures_as_of: AwareDatetime | None = Field(
+        default=None, description="the instant the notice's figures were computed for: when it was rendered to be "
+                                  "sent; null for a v1 notice (its figures were as of its cause event)")
 
 
 @event("NoticeFailed", 1)
@@ -119,3 +133,8 @@ def classify_v1_reason(reason: str) -> dict[str, Any]:
 def _notice_failed_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
     rest = {k: v for k, v in payload.items() if k != "reason"}
     return {**rest, **classify_v1_reason(str(payload.get("reason", "")))}
+
+
+@upcaster("NoticeSent", 1)
+def _notice_sent_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    return {**payload, "figures_as_of": None}

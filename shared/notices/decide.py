@@ -91,7 +91,7 @@ def owed(case: NoticeCase, env: Envelope, calendar: WorkingCalendar) -> list[Ord
     s = case.state
     if not isinstance(p, TRIGGERS):
         return []  # most events owe no notice: skip the deadline computation the context needs
-    ctx = _base(case, calendar, env.occurred_at)
+    ctx = _base(case, calendar)
     kind: str | None = None
     if isinstance(p, ev.PetitionReceived) and s.received_at is not None:
         kind = "receipt"  # received on arrival (visit, phone, post, fax)
@@ -105,7 +105,6 @@ def owed(case: NoticeCase, env: Envelope, calendar: WorkingCalendar) -> list[Ord
         ctx.update(reason=p.reason, new_date=korean_instant(p.expected_completion))
     elif isinstance(p, sla.ObligationAtRisk) and p.kind == "interim_notice" and s.received_at is not None:
         kind = "interim"
-        ctx.update(days_open=(env.occurred_at - s.received_at).days + 1)
     elif isinstance(p, ev.PetitionResolved):
         refused = p.outcome in (ev.Outcome.REFUSED, ev.Outcome.PARTLY_ACCEPTED)
         kind = "refusal" if refused else "completion"
@@ -120,6 +119,21 @@ def owed(case: NoticeCase, env: Envelope, calendar: WorkingCalendar) -> list[Ord
         return []
     cause = str(env.event_id)
     return [Order(notice_id(cause, kind, ch), kind, ch, cause, ctx) for ch in channels(case, kind)]
+
+
+def as_of(context: dict[str, Any], calendar: WorkingCalendar, at: datetime) -> dict[str, Any]:
+    """The context with its clock figures (days since receipt, working days left) as of ``at``: the
+    instant the notice is rendered to be sent, not the instant its cause happened (a warning may fire
+    days before notify can send). The same function renders it again in the audit replay."""
+    clock = context.get("clock")
+    out = {k: v for k, v in context.items() if k != "clock"}
+    if clock is None:
+        return out
+    received = datetime.fromisoformat(clock["received_at"]) if clock["received_at"] else None
+    due = datetime.fromisoformat(clock["due_at"]) if clock["due_at"] else None
+    out["days_open"] = (at - received).days + 1 if received is not None else None
+    out["remaining_days"] = _working_days_left(calendar, at, due) if due is not None else clock["paused_days_left"]
+    return out
 
 
 def _working_days_left(calendar: WorkingCalendar, now: datetime, due: datetime) -> int:
@@ -146,7 +160,7 @@ def channels(case: NoticeCase, kind: str) -> list[str]:
     return out
 
 
-def _base(case: NoticeCase, calendar: WorkingCalendar, now: datetime) -> dict[str, Any]:
+def _base(case: NoticeCase, calendar: WorkingCalendar) -> dict[str, Any]:
     s = case.state
     deadlines = case_deadlines(s, case.charter, calendar)
     due = deadlines.statutory if deadlines is not None else None
@@ -157,8 +171,10 @@ def _base(case: NoticeCase, calendar: WorkingCalendar, now: datetime) -> dict[st
         "case_ref": s.case_id,
         "received_at": korean_instant(s.received_at) if s.received_at else "",
         "due_at": korean_instant(due.due_at) if due is not None and due.due_at is not None else "기간 정지 중",
-        "remaining_days": None if due is None else (
-            _working_days_left(calendar, now, due.due_at) if due.due_at is not None else due.remaining_working_days),
+        # what ``as_of`` turns into figures at the sending instant
+        "clock": {"received_at": s.received_at.isoformat() if s.received_at else None,
+                  "due_at": due.due_at.isoformat() if due is not None and due.due_at is not None else None,
+                  "paused_days_left": None if due is None else due.remaining_working_days},
         "rights": bool(case.charter and case.charter.promises_of(RightsNotice)),
         "official": None if official is None else {"name": official.name, "department": official.department,
                                                    "phone": official.phone, "email": official.email},

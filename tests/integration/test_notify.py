@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -338,3 +339,46 @@ def test_a_redelivered_event_is_judged_as_the_case_was_then(c, smtp) -> None:
     c.log.append(c.topics.petition_events, case_id, encode(internet))  # read again, after the receipt
     worker(c, {"email": SmtpChannel("127.0.0.1", port, "x@y.kr")}).run(poll_timeout=0.2, until_caught_up=True)
     assert len(box.messages) == 1  # the formal receipt's notice, once
+
+
+def test_an_interim_notice_states_its_figures_as_of_the_sending_instant(c) -> None:
+    """Decided when the warning fired (day 24), sent on day 31 after notify was down in between: the
+    notice counts the days to the instant it is sent, and the audit replay renders the same text."""
+    from sqlalchemy import select
+
+    from services.audit.replay import CaseLog, Replay, check_notices
+    from services.notify.store.orm import InboxMessageRow
+    from services.notify.worker import Deliverer
+    from shared.events import sla
+    from shared.notices.render import Renderer
+
+    case_id, events = petition(c, channels=("inbox",))
+    received, assigned = events[:2]
+    warning = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=2, occurred_at=kst(2026, 11, 24, 16),
+                       recorded_at=kst(2026, 11, 24, 16), producer="sla_monitor", charter=received.charter,
+                       payload=sla.ObligationAtRisk(obligation_id="interim_notice:1", kind="interim_notice",
+                                                    due_at=kst(2026, 12, 2, 10), citizen_facing=True, threshold=0.75))
+    for e in (received, assigned):
+        c.log.append(c.topics.petition_events, case_id, encode(e))
+    c.log.append(c.topics.sla_events, case_id, encode(warning))
+    c.clock = lambda: kst(2026, 11, 24, 16, 1)
+    with mock.patch.object(Deliverer, "deliver_pending", lambda self: 0):  # killed after deciding, before sending
+        worker(c, {"inbox": InboxChannel(c.database("notify").sessions, c.clock)}).run(poll_timeout=0.2,
+                                                                                       until_caught_up=True)
+
+    c.clock = lambda: kst(2026, 12, 2, 11)  # back on day 31
+    up = worker(c, {"inbox": InboxChannel(c.database("notify").sessions, c.clock)})
+    up.deliverer.deliver_pending()
+    with c.database("notify").sessions() as s:
+        bodies = {r.kind: r.body for r in s.execute(select(InboxMessageRow)).scalars()}
+    # 11/2 10:00 -> 12/2 11:00 is 30 days and an hour: the 31st day; the deadline (7 days, 11/10 18:00) passed
+    assert "접수 후 31일째 처리 중입니다." in bodies["interim"], bodies["interim"]
+    assert "(남은 기간 0일)" in bodies["interim"]
+    sent = [e for e in outcomes(c) if e.event_type == "NoticeSent" and e.payload.kind == "interim"]
+    assert len(sent) == 1 and sent[0].payload.figures_as_of == kst(2026, 12, 2, 11)
+    assert sent[0].payload.content_sha256 == hashlib.sha256(bodies["interim"].encode()).hexdigest()
+
+    log = CaseLog(case_id, petition=[received, assigned], sla_wire=[encode(warning)], notices=outcomes(c))
+    report = Replay(case_id, None, None, c.calendar.version)
+    check_notices(log, c.calendar, c.charters, Renderer(), report)
+    assert report.differences == [] and report.agreed.get("notice", 0) >= 2

@@ -11,14 +11,16 @@ from shared.events import Envelope, sla
 from shared.events import compensation as comp
 from shared.events import petition as ev
 from shared.events.envelope import CharterRef
+from shared.holiday_source import korean_calendar
 from shared.notices import sms
-from shared.notices.decide import NoticeCase, notice_id, observe, owed
+from shared.notices.decide import NoticeCase, as_of, notice_id, observe, owed
 from shared.notices.render import Renderer
 from shared.sealing import Sealed
 from shared.working_time import WorkingCalendar
 from tests.unit.test_obligations import OFFICIAL, kst
 
 CHARTERS = CharterBook.bundled()
+CALENDAR = korean_calendar()
 RENDERER = Renderer()
 
 
@@ -54,8 +56,12 @@ def run(calendar: WorkingCalendar, *events: Envelope) -> tuple[NoticeCase | None
     return case, orders
 
 
-def text(order) -> str:
-    return RENDERER.render(order.kind, order.context).text
+def text(order, at: datetime | None = None) -> str:
+    """The notice as rendered for sending at ``at`` (by default its receipt instant: the golden texts
+    without figures do not depend on it)."""
+    clock = order.context.get("clock") or {}
+    when = at or (datetime.fromisoformat(clock["received_at"]) if clock.get("received_at") else kst(2026, 11, 2, 10))
+    return RENDERER.render(order.kind, as_of(order.context, CALENDAR, when)).text
 
 
 def test_receipt_names_the_expected_date(calendar: WorkingCalendar) -> None:
@@ -105,12 +111,14 @@ def test_interim_notice_when_the_monitor_warns(calendar: WorkingCalendar) -> Non
                    kst(2026, 11, 24, 16), version=False)
     _, orders = run(calendar, p.received, warn)
     [interim] = [o for o in orders if o.kind == "interim"]
-    assert text(interim) == (
+    assert text(interim, at=kst(2026, 11, 24, 16)) == (
         "[당진시] 민원 처리 중간 안내입니다.\n"
         f"민원: 도로 파손 신고 (접수번호 {p.case_id})\n"
         "처리 상황: 접수 후 23일째 처리 중입니다.\n"
         "처리 예정일: 2026년 11월 10일(화) 18:00 (남은 기간 0일)\n"
         "담당: 당진시 민원 담당 부서에서 배정 중입니다.\n")
+    # sent a week later: its figures as of then, not of the warning
+    assert "처리 상황: 접수 후 30일째 처리 중입니다." in text(interim, at=kst(2026, 12, 1, 16))
 
 
 def test_completion_goes_to_every_channel_dangjin_promises_with_consent(calendar: WorkingCalendar) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from services.notify.failures import Failure
@@ -18,6 +19,7 @@ class Message:
     kind: str
     applicant_ref: str
     agency_id: str
+    figures_as_of: datetime | None = None  # when its figures were computed: rendered for sending
 
 
 class DeliveryError(Exception):
