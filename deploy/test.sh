@@ -11,9 +11,15 @@ python3 -m pip install -q --disable-pip-version-check -e ".[test,bench]" 2>&1 | 
 
 # The audit's PDF report is typeset with a Korean font (WeasyPrint finds it through fontconfig); without
 # one every Hangul syllable would be an empty box, and the PDF tests fail rather than skip.
-if ! dpkg-query -W -f='${Status}' fonts-nanum 2>/dev/null | grep -q "install ok installed"; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-nanum) \
-    >/dev/null || echo "deploy/test.sh: could not install fonts-nanum (a Korean font): the PDF tests will fail" >&2
+# WeasyPrint lays text out with Pango; libharfbuzz-subset0 lets it embed only the glyphs used.
+pdf_packages="fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+missing=""
+for p in $pdf_packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing) \
+    >/dev/null || echo "deploy/test.sh: could not install$missing: the PDF tests will fail" >&2
 fi
 
 work=$(mktemp -d -t charterwatch-test.XXXXXX)
