@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from shared.instants import parse_instant, require_aware, to_kst
 from shared.periods import CountingMode, Period
-from shared.working_time import AFTERNOON_END, WorkingCalendar
+from shared.working_time import AFTERNOON_END, WORKING_DAY_SECONDS, WorkingCalendar
 
 INTERIM_NOTICE_INTERVAL = timedelta(days=30)  # Decree 23
 MAX_EXTENSIONS = 2  # Decree 21: one, and one more with consent
@@ -261,7 +261,9 @@ def _compute_deadline(
     skipped = tuple(calendar.holidays_between(received_at.date(), due.date())) if due else ()
     counted = 0
     if due is not None:
-        counted = calendar.working_seconds_between(received_at, due) - sum(a.working_seconds for a in applied)
+        # a day-counted pause takes whole working days out of the count
+        counted = calendar.working_seconds_between(received_at, due) - sum(
+            a.working_seconds + a.working_days * WORKING_DAY_SECONDS for a in applied)
     return Deadline(
         received_at=received_at,
         period=period,

@@ -199,6 +199,7 @@ class _Case:
     # The newest petition-stream version applied: a redelivery is told by it, even when an operator
     # skipped an event of the case (then the fold counts fewer events than the stream holds).
     last_version: int = 0
+    keys_used: set[str] = field(default_factory=set)  # openings and suspensions keyed so far (see _envelope)
 
 
 def _copy_case(case: _Case) -> _Case:
@@ -206,7 +207,7 @@ def _copy_case(case: _Case) -> _Case:
     return _Case(case.state, case.charter, dict(case.open), set(case.at_risk_sent), dict(case.breached),
                  case.basis_event_id, Counter(case.notices), set(case.notice_ids),
                  {k: list(v) for k, v in case.notice_events.items()}, set(case.extension_notices_closed),
-                 case.last_version)
+                 case.last_version, set(case.keys_used))
 
 
 class ObligationBook:
@@ -219,6 +220,7 @@ class ObligationBook:
         self._cases: dict[str, _Case] = {}
         self._heap: list[tuple[int, int, str, str, int, int]] = []  # epoch, seq, case, obligation, due, timer
         self._prepared: dict[tuple[str, str, int], Envelope] = {}
+        self._known_at: dict[tuple[str, str, int], datetime] = {}  # when each obligation's due became known
         self._seq = 0
         self._open_counts: Counter[str] = Counter()  # kept incrementally: counting a million on demand is too slow
         # Notices read (from their own topic) before the case's receipt: applied once the case is known.
@@ -363,15 +365,11 @@ class ObligationBook:
         return [self._breached(case, ob, now)]
 
     # -- wall-clock triggers ---------------------------------------------------
-    def due(self, now: datetime, until: datetime | None = None) -> list[Envelope]:
-        """Everything that fell due by ``until`` (default ``now``): at-risk warnings and breaches, each
-        once, recorded at ``now`` (or ``until`` when later). Before a fact is observed, the runtimes fire what fell due before
-        it was recorded, so a lagging monitor decides exactly as a prompt one (and as a replay)."""
-        # A fact recorded after the monitor's ``now`` (its clock behind the recorder's) proves that time has
-        # reached the fact's instant: what fell due before it fires before it, as in the replay.
-        at = now if until is None else until
-        limit = int(at.timestamp())
-        now = max(now, at)
+    def due(self, now: datetime) -> list[Envelope]:
+        """Everything that fell due by ``now``: at-risk warnings and breaches, each once, recorded at
+        ``now``. The runtimes call it once every fact written so far has been read (a fact still unread
+        may discharge what falls due)."""
+        limit = int(now.timestamp())
         out: list[Envelope] = []
         while self._heap and self._heap[0][0] <= limit:
             _, _, case_id, oid, due_epoch, timer = heapq.heappop(self._heap)
@@ -379,11 +377,42 @@ class ObligationBook:
             ob = case.open.get(oid) if case else None
             if case is None or ob is None or ob.due_epoch != due_epoch:
                 self._prepared.pop((case_id, oid, due_epoch), None)
-                continue  # discharged, moved or suspended since it was scheduled
+                continue  # discharged, moved or suspended since it was scheduled (or fired by due_before)
             try:
                 fired = self._fire(case, ob, oid, due_epoch, timer, now)
             except (ValueError, ArithmeticError) as exc:  # an instant the calendar cannot count: dropped, reported
                 self.failures.append((case_id, f"{oid}: {exc}"))
+                continue
+            if fired is not None:
+                out.append(fired)
+        return out
+
+    def due_before(self, env: Envelope, now: datetime) -> list[Envelope]:
+        """What fell due in ``env``'s case before ``env`` was recorded: fired before the fact is observed, so
+        a lagging monitor, or one whose clock is behind the recorder's, decides exactly as a prompt one (and
+        as the replay). Only this case: a fact of one case says nothing of another's facts still unread (on
+        another partition); those wait for ``due``. Recorded at ``now``, or at the fact's instant if later."""
+        case = self._cases.get(env.case_id)
+        if case is None:
+            return []
+        limit = int(env.recorded_at.timestamp())
+        stamp = max(now, env.recorded_at)
+        timers: list[tuple[int, int, str, int]] = []
+        for oid, ob in case.open.items():
+            if (oid, ob.due_epoch) not in case.at_risk_sent:
+                known = self._known_at.get((env.case_id, oid, ob.due_epoch))
+                warn = self._at_risk_instant(ob)
+                timers.append((int((max(warn, known) if known else warn).timestamp()), AT_RISK, oid, ob.due_epoch))
+            timers.append((ob.due_epoch, BREACH, oid, ob.due_epoch))
+        out: list[Envelope] = []
+        for epoch, timer, oid, due in sorted(timers):
+            ob = case.open.get(oid)
+            if epoch > limit or ob is None or ob.due_epoch != due:
+                continue
+            try:
+                fired = self._fire(case, ob, oid, due, timer, stamp)
+            except (ValueError, ArithmeticError) as exc:
+                self.failures.append((env.case_id, f"{oid}: {exc}"))
                 continue
             if fired is not None:
                 out.append(fired)
@@ -405,22 +434,25 @@ class ObligationBook:
             return breach
         if (oid, due_epoch) in case.at_risk_sent:
             return None
+        known_at = self._known_at.pop((case_id, oid, due_epoch), None)
+        at = self._at_risk_instant(ob)
         warning = self._envelope(case, sla.ObligationAtRisk(
             obligation_id=oid, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
-            threshold=self.at_risk), self._at_risk_instant(ob), now)
+            threshold=self.at_risk), max(at, known_at) if known_at else at, now)
         case.at_risk_sent.add((oid, due_epoch))
         return warning
 
     def _schedule(self, case_id: str, ob: Obligation, known_at: datetime) -> None:
-        """The obligation's timers. A warning is given ahead of time or not at all: one whose instant had
-        passed when the obligation (or its new due instant) became known, ``known_at`` (the recorded
-        instant of the fact that opened it), is not scheduled. Otherwise it would be dated before the
-        fact that caused it, and whether it went out would depend on how the monitor's clock moved
-        (one jump or small steps) and on which topic it read first, not on the facts."""
-        timers = [(ob.due_epoch - PREPARE_AHEAD_SECONDS, PREPARE), (ob.due_epoch, BREACH)]
-        warn_at = int(self._at_risk_instant(ob).timestamp())
-        if warn_at > int(known_at.timestamp()):
-            timers.insert(0, (warn_at, AT_RISK))
+        """The obligation's timers. A warning whose instant had passed when the obligation (or its new due
+        instant) became known, ``known_at`` (the recorded instant of the fact that opened it), is given at
+        ``known_at``, dated then: never before the fact that caused it, and at the same point among the
+        facts whether the monitor's clock moved in one jump or in small steps. (The interim notice,
+        Decree 23, is sent on this warning: it is never dropped.)"""
+        warn_at = self._at_risk_instant(ob)
+        if warn_at < known_at:  # kept only for these few: a million obligations are held at once
+            self._known_at[(case_id, ob.obligation_id, ob.due_epoch)] = known_at
+        timers = [(int(max(warn_at, known_at).timestamp()), AT_RISK),
+                  (ob.due_epoch - PREPARE_AHEAD_SECONDS, PREPARE), (ob.due_epoch, BREACH)]
         for epoch, timer in timers:
             self._seq += 1
             heapq.heappush(self._heap, (epoch, self._seq, case_id, ob.obligation_id, ob.due_epoch, timer))
@@ -440,8 +472,12 @@ class ObligationBook:
         key = f"{case.state.case_id}|{getattr(payload, 'obligation_id')}|{int(due.timestamp())}|{event_type}"
         if cause is not None:
             # An obligation suspended by a pause and reopened with the same due instant (a pause that cost
-            # no time) is opened again by another fact: another decision, so another id.
-            key += f"|{cause.event_id}"
+            # no time) is opened (or suspended) again by another fact: another decision, so another id. The
+            # first keeps the id earlier releases gave it, so their logs still replay.
+            if key in case.keys_used:
+                key += f"|{cause.event_id}"
+            else:
+                case.keys_used.add(key)
         charter = case.charter
         return Envelope(event_id=uuid.uuid5(EVENT_NAMESPACE, key), case_id=case.state.case_id,
                         case_version=case.state.version, occurred_at=occurred_at, recorded_at=now, producer=PRODUCER,
@@ -496,7 +532,7 @@ class ObligationBook:
         missing = []
         for env in petition_events:
             # as live: what fell due before each fact was recorded fires before the fact is applied
-            missing += [e for e in self.due(now, until=env.recorded_at) if e.event_id not in done]
+            missing += [e for e in self.due_before(env, now) if e.event_id not in done]
             missing += [e for e in self.observe(env, now) if e.event_id not in done]
         for env in emitted:
             p = env.payload
@@ -514,7 +550,7 @@ class ObligationBook:
         scratch = ObligationBook(self.calendar, self.charters, self.at_risk)
         case_id = ""
         for env in events:
-            scratch.due(now, until=env.recorded_at)  # as live; the events were emitted before the snapshot
+            scratch.due_before(env, now)  # as live; the events were emitted before the snapshot
             scratch.observe(env, now)
             case_id = env.case_id
         for oid, epoch in marks.get("breached", ()):
@@ -531,6 +567,7 @@ class ObligationBook:
             self._seq += 1
             heapq.heappush(self._heap, (epoch, self._seq, case_id, oid, due, timer))
         self._prepared.update(other._prepared)
+        self._known_at.update(other._known_at)
         for case_id, early in other._early_notices.items():
             self._early_notices.setdefault(case_id, []).extend(early)
 

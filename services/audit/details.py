@@ -30,6 +30,7 @@ from services.audit.wording import (
     josa,
     period_ko,
     rule_ko,
+    time_left,
     won,
     working_duration,
 )
@@ -66,8 +67,7 @@ def _opened(p: Any) -> str:
 
 
 def _suspended(p: Any) -> str:
-    left = (f"근무시간 기준 {working_duration(p.remaining_working_seconds)}" if p.remaining_working_seconds is not None
-            else f"근무일 {p.remaining_working_days}일" if p.remaining_working_days is not None else None)
+    left = time_left(p.remaining_working_days, p.remaining_working_seconds)
     text = f"{obligation_label(p.obligation_id)}: {josa(ko(PAUSE_REASONS, p.reason), '으로', '로')} 정지"
     return f"{text}, 남은 기간 {left}" if left else text
 

@@ -29,7 +29,7 @@ from services.audit.labels import (
     obligation_label,
 )
 from services.audit.replay import UNDECIDABLE, CaseLog
-from services.audit.wording import instant, period_ko, won, working_duration
+from services.audit.wording import instant, period_ko, time_left, won, working_duration
 from shared.charters import CharterBook
 from shared.charters.model import Charter
 from shared.deadline import Deadline
@@ -110,9 +110,7 @@ def round_facts(r: Round, calendar: WorkingCalendar, charter: Charter | None, un
     out["target_result"] = _versus(calendar, t.due_at, done) if t is not None else None
     if r.completed_at is None:
         out["paused"] = ko(PAUSE_REASONS, r.paused) if r.paused else None
-        left = s.remaining_working_seconds
-        out["remaining_ko"] = (working_duration(left) if left is not None else
-                               f"근무일 {s.remaining_working_days}일" if s.remaining_working_days is not None else None)
+        out["remaining_ko"] = time_left(s.remaining_working_days, s.remaining_working_seconds)
     return out
 
 

@@ -40,7 +40,9 @@ def forget_fonts() -> None:
 
 def as_pdf(html: str) -> bytes:
     """The PDF bytes of the report's HTML (``report.as_html``)."""
-    if shutil.which("fc-list") and not korean_fonts():  # any will do: Pango falls back to it for Hangul
+    if shutil.which("fc-list") is None:  # fontconfig is what Pango finds fonts through: without it, no Hangul
+        raise PdfUnavailable(f"fontconfig (fc-list) is missing, so no Korean font can be found: {FIX}")
+    if not korean_fonts():  # any will do: Pango falls back to it for Hangul
         raise PdfUnavailable(f"no Korean font on this machine: {FIX}")
     try:
         import weasyprint

@@ -23,7 +23,13 @@ from services.audit.labels import (
 )
 from services.audit.outcome import charter_of, findings, officials
 from services.audit.replay import UNDECIDABLE, CaseLog, Replay
-from services.audit.wording import instant, period_ko, period_phrase, working_duration
+from services.audit.wording import (
+    instant,
+    period_ko,
+    period_phrase,
+    time_left,
+    working_duration,
+)
 from shared.charters import CharterBook
 from shared.instants import isoformat_kst
 from shared.petition_case import fold
@@ -61,14 +67,15 @@ def working_time(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook
             "due_at_ko": instant(s.due_at, "기간 정지 중"),
             "counted_working_seconds": s.counted_working_seconds,
             "counted_working_time_ko": working_duration(s.counted_working_seconds) if s.due_at else "기간 정지 중",
-            "remaining_ko": (working_duration(s.remaining_working_seconds) if s.remaining_working_seconds is not None
-                             else f"근무일 {s.remaining_working_days}일" if s.remaining_working_days is not None else None),
+            "remaining_ko": time_left(s.remaining_working_days, s.remaining_working_seconds),
             "pauses": [{"start": isoformat_kst(p.start), "end": isoformat_kst(p.end) if p.end else None,
                         "reason": p.reason, "start_ko": instant(p.start), "end_ko": instant(p.end, "진행 중"),
                         "reason_ko": " · ".join(ko(PAUSE_REASONS, r) for r in p.reason.split("+")),
                         "working_seconds": p.working_seconds, "working_days": p.working_days,
-                        "not_counted_ko": ("정지 중" if p.end is None else f"근무일 {p.working_days}일"
-                                           if s.mode.value == "working_days" else working_duration(p.working_seconds))}
+                        # by what the pause took: days from a day count, working time from a time count
+                        # (an extension in hours of a day-counted case takes time)
+                        "not_counted_ko": ("정지 중" if p.end is None else
+                                           time_left(p.working_days or None, p.working_seconds or None) or "없음")}
                        for p in s.pauses_applied],
             "extensions": [str(e.period) for e in s.extensions],
             "extensions_ko": [period_ko(str(e.period)) + (" (민원인 동의)" if e.consented else "") for e in s.extensions],
@@ -76,6 +83,12 @@ def working_time(case: CaseLog, calendar: WorkingCalendar, charters: CharterBook
                        "period_ko": period_phrase(str(t.period), t.mode.value),
                        "due_at": isoformat_kst(t.due_at) if t.due_at else None,
                        "due_at_ko": instant(t.due_at, "기간 정지 중")} if t is not None else None}
+
+
+def _difference_label(view: CaseLog, event_id: str, event_type: str) -> str:
+    """Named as the recorded event is (a missed charter target is a warning, not a breach)."""
+    recorded = next((e for e in view.sla + view.compensation + view.notices if str(e.event_id) == event_id), None)
+    return event_label(recorded) if recorded is not None else LABELS.get(event_type, event_type)
 
 
 def as_json(replay: Replay, case: CaseLog, calendar: WorkingCalendar, charters: CharterBook) -> dict[str, Any]:
@@ -98,7 +111,7 @@ def as_json(replay: Replay, case: CaseLog, calendar: WorkingCalendar, charters: 
         "decisions": [{"kind": kind, "kind_ko": ko(DECISION_KINDS, kind), "rederived": n,
                        "agreed": replay.agreed.get(kind, 0)} for kind, n in replay.rederived.items()],
         "differences": [{"kind": d.kind, "kind_ko": ko(DECISION_KINDS, d.kind), "event_id": d.event_id,
-                         "event_type": d.event_type, "label": LABELS.get(d.event_type, d.event_type),
+                         "event_type": d.event_type, "label": _difference_label(view, d.event_id, d.event_type),
                          "problem": d.problem, "problem_ko": PROBLEMS.get(d.problem, d.problem),
                          "fields": {k: {"recorded": a, "rederived": b} for k, (a, b) in d.fields.items()}}
                         for d in replay.differences],

@@ -24,6 +24,17 @@ def working_duration(seconds: int) -> str:
     return " ".join(p for p in parts if p) or "1분 미만"
 
 
+def time_left(days: int | None, seconds: int | None) -> str | None:
+    """What a paused count has left, both parts when both are there (an extension in hours of a period
+    counted in days): 근무일 5일, 근무시간 2일, or 근무일 5일 + 근무시간 2일 (a working day is 8 hours)."""
+    parts = []
+    if days is not None:
+        parts.append(f"근무일 {days}일")
+    if seconds is not None:
+        parts.append(f"근무시간 {working_duration(seconds)}")
+    return " + ".join(parts) or None
+
+
 def period_ko(text: str) -> str:
     """7d -> 7일, 3h -> 3시간 (근무시간); anything else (a calendar interval) as it is."""
     try:

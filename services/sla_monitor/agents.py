@@ -153,7 +153,7 @@ class FaustMonitor:
             return
         key = env.case_id.encode()
         now = self.clock()
-        fired = self.book.due(now, until=env.recorded_at)  # what fell due before this fact was recorded
+        fired = self.book.due_before(env, now)  # what fell due in its case before this fact was recorded
         await self.emit(fired)
         await self._mark(fired)
         out = self.book.observe(env, now)

@@ -71,7 +71,7 @@ class MonitorHandler:
         if not self.book.accepts(env):
             return None
         now = self._clock()
-        self._emit(self.book.due(now, until=env.recorded_at))  # what fell due before this fact was recorded
+        self._emit(self.book.due_before(env, now))  # what fell due in its case before this fact was recorded
         self._emit(self.book.observe(env, now))
         return None
 
@@ -126,7 +126,7 @@ class MonitorLoop:
             if env.case_id in poisoned:
                 aside.append((record, env.case_id, None))
                 continue
-            missing += [e for e in self.book.due(now, until=env.recorded_at) if e.event_id not in done]
+            missing += [e for e in self.book.due_before(env, now) if e.event_id not in done]
             try:
                 missing += [e for e in self.book.observe(env, now) if e.event_id not in done]
             except Exception as exc:  # refused: parked with its reason, the case waits for an operator

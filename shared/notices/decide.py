@@ -21,6 +21,7 @@ from shared.charters.model import Charter, InterimNotice, ResultNotice, RightsNo
 from shared.events import Envelope, sla
 from shared.events import compensation as comp
 from shared.events import petition as ev
+from shared.instants import to_kst
 from shared.notices.render import korean_instant
 from shared.petition_case import CaseState, apply
 from shared.petition_clock import case_deadlines
@@ -131,7 +132,8 @@ def as_of(context: dict[str, Any], calendar: WorkingCalendar, at: datetime) -> d
         return out
     received = datetime.fromisoformat(clock["received_at"]) if clock["received_at"] else None
     due = datetime.fromisoformat(clock["due_at"]) if clock["due_at"] else None
-    out["days_open"] = (at - received).days + 1 if received is not None else None
+    # the day of receipt is day 1, counted by dates in Seoul (접수 후 N일째)
+    out["days_open"] = (to_kst(at).date() - to_kst(received).date()).days + 1 if received is not None else None
     out["remaining_days"] = _working_days_left(calendar, at, due) if due is not None else clock["paused_days_left"]
     return out
 

@@ -142,21 +142,41 @@ def schedules(draw: st.DrawFn, script: Script) -> list[tuple]:
     ("restart",)."""
     ops: list[tuple] = []
     now = script.facts[0].env.recorded_at - timedelta(minutes=1)
-    for i, fact in enumerate(script.facts):
+    # The order facts reach the monitor: each case's in the order recorded, the cases interleaved at
+    # random (two partitions read at their own pace).
+    order = list(range(len(script.facts)))
+    if draw(st.booleans()):
+        queues: dict[str, list[int]] = {}
+        for i in order:
+            queues.setdefault(script.facts[i].env.case_id, []).append(i)
+        order = []
+        while any(queues.values()):
+            case = draw(st.sampled_from([k for k, q in queues.items() if q]))  # in order of first fact
+            order.append(queues[case].pop(0))
+
+    def watermark(k: int) -> datetime:
+        """The clock may move past a fact only once it has been read (the runtimes fire when caught up)."""
+        unread = [script.facts[j].env.recorded_at for j in order[k:]]
+        return min(unread) if unread else datetime.max.replace(tzinfo=KST)
+
+    for k, i in enumerate(order):
+        fact = script.facts[i]
         at = fact.env.recorded_at
         style = draw(st.sampled_from(["jump", "steps", "behind", "restart"]))
-        if style == "steps" and at > now:
+        limit = min(at, watermark(k))
+        if style == "steps" and limit > now:
             for _ in range(draw(st.integers(1, 4))):
-                now = now + (at - now) * draw(st.floats(0.05, 0.9))
+                now = now + (limit - now) * draw(st.floats(0.05, 0.9))
                 ops.append(("tick", now))
         if style == "restart":
-            ops.append(("tick", at))
+            now = max(now, limit)
+            ops.append(("tick", now))
             ops.append(("restart",))
         lag = timedelta(minutes=draw(st.integers(1, 120))) if style == "behind" else timedelta(0)
-        now = max(now, at - lag)  # a monitor whose clock is behind the recorder's reads the fact "early"
+        now = max(now, min(limit, at - lag))  # a monitor whose clock is behind the recorder's
         ops.append(("fact", i, now))
         if draw(st.booleans()):
-            now = max(now, at)
+            now = max(now, min(at, watermark(k + 1)))
             ops.append(("tick", now))
     assert script.end is not None
     ops.append(("tick", max(now, script.end)))

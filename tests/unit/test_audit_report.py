@@ -87,9 +87,9 @@ def test_working_time_reads_in_days_and_hours_and_the_machine_fields_stay(calend
     w = r["working_time"]
     # the machine fields, as before
     assert (w["period"], w["counting"], w["due_at"]) == ("7d", "working_days", "2026-11-11T18:00:00+09:00")
-    assert w["counted_working_seconds"] == 226_800 and w["pauses"][0]["start"] == "2026-11-03T10:00:00+09:00"
+    assert w["counted_working_seconds"] == 198_000  # 7 days 7 hours to the deadline, less the day the pause took and w["pauses"][0]["start"] == "2026-11-03T10:00:00+09:00"
     # and the words: 226,800 s is 7 working days (of 8 hours) and 7 hours (receipt at 10:00 on day 1)
-    assert w["counted_working_time_ko"] == "7일 7시간" and w["period_ko"] == "7일(근무일 기준)"
+    assert w["counted_working_time_ko"] == "6일 7시간" and w["period_ko"] == "7일(근무일 기준)"
     assert w["pauses"][0] | {"start_ko": "2026년 11월 3일(화) 10:00", "end_ko": "2026년 11월 4일(수) 10:00",
                              "reason_ko": "보완 요청", "not_counted_ko": "근무일 1일"} == w["pauses"][0]
     assert w["target"]["due_at_ko"] == "2026년 11월 10일(화) 10:00"
@@ -157,7 +157,7 @@ def test_the_html_reads_in_korean_without_raw_seconds_iso_instants_or_key_value_
     r = reported(calendar, [*SUPPLEMENT, resolved(kst(2026, 11, 13, 15))], kst(2026, 11, 20, 10))
     html = as_html(r)
     assert html.index(r["conclusion"]) < html.index("처리기간 계산")  # the conclusion comes first
-    assert "(초)" not in html and "226800" not in html and "7일 7시간" in html
+    assert "(초)" not in html and "198000" not in html and "6일 7시간" in html
     assert not ISO_INSTANT.search(html), ISO_INSTANT.search(html)
     assert not re.search(r"\b[a-z]+(?:_[a-z]+)+=", html)  # no obligation_id=..., due_at=...
     assert "도로과 박주무관 (041-350-1234, p@x.kr)" in html and "의무별 이행 현황" in html

@@ -297,3 +297,22 @@ def test_a_fact_the_calendar_cannot_count_is_refused_and_leaves_the_case_as_it_w
     fine = Envelope(event_id=fine.event_id, case_id=fine.case_id, case_version=2, occurred_at=fine.occurred_at,
                     recorded_at=fine.recorded_at, producer="test", payload=fine.payload, charter=fine.charter)
     assert ("ObligationOpened", "callback:cb2") in kinds(book.observe(fine, kst(2026, 11, 2, 11)))
+
+
+def test_event_ids_are_those_earlier_releases_gave_except_for_a_reopening(book: ObligationBook) -> None:
+    """uuid5(case|obligation|due|type): logs written before openings were keyed by their cause still replay.
+    Only an obligation opened again with the same due instant (a pause that cost no working day) gets
+    its cause in the key, so the two openings are two decisions."""
+    from shared.obligations import EVENT_NAMESPACE
+
+    case = Case(at=kst(2026, 11, 2, 10))
+    first = book.observe(case.received, kst(2026, 11, 2, 10))
+    for e in first:
+        key = f"{case.case_id}|{e.payload.obligation_id}|{int(e.payload.due_at.timestamp())}|{e.event_type}"
+        assert e.event_id == uuid.uuid5(EVENT_NAMESPACE, key)
+    pause = book.observe(case.event(ev.SupplementRequested(items="사진"), kst(2026, 11, 3, 10)), kst(2026, 11, 3, 10))
+    again = book.observe(case.event(ev.SupplementReceived(), kst(2026, 11, 3, 15)), kst(2026, 11, 3, 15))
+    reopened = [e for e in again if e.payload.obligation_id == "statutory_deadline"]
+    assert reopened and reopened[0].payload.due_at == first[0].payload.due_at  # the day's close was not paused
+    assert reopened[0].event_id != first[0].event_id
+    assert len({e.event_id for e in first + pause + again}) == len(first + pause + again)
