@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from services import legacy_schema
 from services.compensation.schema import CHAIN as COMPENSATION
+from services.console.schema import CHAIN as CONSOLE
 from services.intake.schema import CHAIN as INTAKE
 from services.notify.schema import CHAIN as NOTIFY
 from services.platform.access.schema import CHAIN as ACCESS
@@ -36,7 +37,8 @@ from shared.working_time import WorkingCalendar
 
 Clock = Callable[[], datetime]
 # Each service's own migration chain, in its own database (or its own tables of a shared one).
-CHAINS: dict[str, Chain] = {c.service: c for c in (ACCESS, VAULT, INTAKE, SLA_MONITOR, COMPENSATION, NOTIFY)}
+CHAINS: dict[str, Chain] = {c.service: c for c in (ACCESS, VAULT, INTAKE, SLA_MONITOR, COMPENSATION, NOTIFY,
+                                                   CONSOLE)}
 
 
 def migrate_engines(engines: dict[str, Engine]) -> None:

@@ -29,12 +29,14 @@ class Settings(BaseSettings):
     sla_monitor_database_url: str | None = Field(default=None, description="the embedded monitor's runtime tables")
     access_database_url: str | None = Field(default=None, description="API keys, read by every HTTP service")
     vault_database_url: str | None = Field(default=None, description="each case's data key (erasure destroys it)")
+    console_database_url: str | None = Field(default=None, description="the console's accounts, sessions, projection")
     vault_database_schema: str | None = Field(default=None, description="PostgreSQL: the vault's schema")
     intake_database_schema: str | None = Field(default=None, description="PostgreSQL: intake's schema in a shared database")
     compensation_database_schema: str | None = Field(default=None, description="PostgreSQL: compensation's schema")
     notify_database_schema: str | None = Field(default=None, description="PostgreSQL: notify's schema")
     sla_monitor_database_schema: str | None = Field(default=None, description="PostgreSQL: the monitor's schema")
     access_database_schema: str | None = Field(default=None, description="PostgreSQL: the API keys' schema")
+    console_database_schema: str | None = Field(default=None, description="PostgreSQL: the console's schema")
     host: str = "127.0.0.1"
     port: int = 8080
     compensation_port: int = Field(default=8081, description="the compensation API (vouchers, batches, strikes)")
@@ -61,6 +63,7 @@ class Settings(BaseSettings):
     )
     notify_port: int = Field(default=8082, description="notify's API: the homepage inbox the citizen portal reads")
     audit_port: int = Field(default=8083, description="the audit API: a case's replay report")
+    console_port: int = Field(default=8084, description="the officials' console (web pages)")
     smtp_host: str | None = Field(default=None, description="unset: e-mails are written under <data dir>/outgoing/email")
     smtp_port: int = 25
     smtp_sender: str = "CharterWatch <noreply@charterwatch.local>"

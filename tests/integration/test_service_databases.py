@@ -23,6 +23,7 @@ OWN = {  # a table each service must have, and one it must not
     "sla_monitor": ("sla_monitor_consumer_positions", "intake_outbox"),
     "compensation": ("vouchers", "notice_deliveries"),
     "notify": ("notice_deliveries", "case_streams"),
+    "console": ("console_users", "vouchers"),
 }
 
 
