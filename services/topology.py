@@ -83,6 +83,10 @@ def _audit_api(w: Wiring) -> Loop:
     return HttpServer(wiring.audit_app(w.c), w.c.settings.host, w.http_port.get("audit", w.c.settings.audit_port))
 
 
+def _console_projection(w: Wiring) -> Loop:
+    return wiring.console_projection(w.c, w.consumer_metrics)
+
+
 PARTS: tuple[Part, ...] = (
     Part("intake_relay", "intake", (), ("petition_events",), _intake_relay),
     Part("projection", "project", ("petition_events", "dead_letter_decisions"), ("dead_letter",), _projection,
@@ -98,6 +102,9 @@ PARTS: tuple[Part, ...] = (
     Part("notify_api", "notify", (), (), _notify_api),
     Part("audit_api", "audit", ("petition_events", "sla_events", "compensation_events", "notice_events"), (),
          _audit_api),
+    Part("console_projection", "console", ("petition_events", "sla_events", "compensation_events", "notice_events",
+                                           "dead_letter_decisions"), ("dead_letter",), _console_projection,
+         consumer=True),
 )
 
 
@@ -110,7 +117,7 @@ def parts_of(service: str | None) -> list[Part]:
 INTAKE_API = Part("intake_api", "intake", (), ("petition_events",), lambda w: w.apps["intake"])
 # Whose database each service's parts use (the `project` command runs intake's projection).
 DATABASE = {"intake": "intake", "project": "intake", "sla-monitor": "sla_monitor", "compensation": "compensation",
-            "notify": "notify", "audit": None}
+            "notify": "notify", "audit": None, "console": "console"}
 
 
 def describe(c: Container) -> list[str]:

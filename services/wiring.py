@@ -238,3 +238,12 @@ def cases_closed_before(c: Container, before: datetime) -> list[str]:
                                .where(PetitionRow.closed_at.is_not(None), PetitionRow.closed_at < before)
                                .order_by(PetitionRow.closed_at, PetitionRow.case_id)).all()
     return [case_id for case_id, sealed in rows if sealed]
+
+
+# -- the console ------------------------------------------------------------------------------------
+def console_projection(c: Container, metrics: ConsumerMetrics | None = None) -> Consumer:
+    """The console's read model (cases, obligations, notices, vouchers, remedies) from every topic."""
+    from services.console.projection.runner import projection_consumer
+
+    return projection_consumer(c.log, c.topics, c.database("console").sessions, c.calendar, c.charters, c.now,
+                               metrics)

@@ -1,1 +1,2 @@
-"""Placeholder until the console projection lands (issue 18, engineer B): env.py imports it."""
+"""The console's projection of the log: its read model (``orm``), the handler that fills it
+(``handler``) and the consumer that runs it (``runner``)."""
