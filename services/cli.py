@@ -35,6 +35,9 @@ app.add_typer(events_app, name="events")
 pii_app = typer.Typer(help="Personal data over its lifetime: erase a case's (crypto-shredding).", no_args_is_help=True)
 app.add_typer(pii_app, name="pii")
 app.add_typer(keys_app, name="keys")
+users_app = typer.Typer(help="The console's accounts (officials, department heads, auditors, administrators).",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 Mode = Annotated[Optional[str], typer.Option(help="embedded (default) or kafka; overrides CHARTERWATCH_MODE")]
 
@@ -91,7 +94,8 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     typer.echo(f"CharterWatch is up ({settings.mode} mode): API on http://{settings.host}:{settings.port} "
                f"(OpenAPI at http://{settings.host}:{settings.port}/docs), compensation API on "
                f"http://{settings.host}:{settings.compensation_port}, inbox API on "
-               f"http://{settings.host}:{settings.notify_port}, audit API on http://{settings.host}:{settings.audit_port}. "
+               f"http://{settings.host}:{settings.notify_port}, audit API on http://{settings.host}:{settings.audit_port}, "
+               f"console on http://{settings.host}:{settings.console_port}. "
                f"{key_note} Ctrl-C stops it.", err=True)
     try:
         server.run()
@@ -251,6 +255,90 @@ def notify(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="
     """Run only the notify service: its consumer and the inbox API."""
     settings = _settings(mode)
     _run_service("notify", settings, {"notify": port or settings.notify_port})
+
+
+@app.command()
+def console(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP port")] = None) -> None:
+    """Run only the officials' console (web pages; create accounts with `charterwatch users create`)."""
+    settings = _settings(mode)
+    _run_service("console", settings, {"console": port or settings.console_port})
+
+
+@users_app.command("create")
+def users_create(
+    agency: Annotated[str, typer.Option(help="the agency the account belongs to (it sees only this agency's cases)")],
+    username: Annotated[str, typer.Option(help="the sign-in name")],
+    role: Annotated[str, typer.Option(help="official, department_head, auditor or administrator")],
+    official_id: Annotated[Optional[str], typer.Option(
+        help="the official's id as petition assignments carry it (their 'my cases')")] = None,
+    department: Annotated[Optional[str], typer.Option(help="the department (부서)")] = None,
+    display_name: Annotated[Optional[str], typer.Option(help="the name shown in the console (default: username)")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="read the password from the first line of stdin instead of a prompt")] = False,
+) -> None:
+    """Create a console account. The password is asked for (twice), or read from stdin; never an argument,
+    which would stay in the shell's history and the process list."""
+    from services.bootstrap import bootstrap
+    from services.console.accounts.users import (
+        InvalidAccount,
+        check_password,
+        create_user,
+    )
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        check_password(password)
+    except InvalidAccount as exc:
+        _fail(str(exc))
+    c = bootstrap(_settings())
+    try:
+        with c.database("console").sessions.begin() as session:
+            user = create_user(session, agency_id=agency, username=username, password=password, role=role,
+                               now=c.clock(), display_name=display_name, official_id=official_id,
+                               department=department)
+    except InvalidAccount as exc:
+        raise typer.BadParameter(str(exc), param_hint=f"--{exc.field.replace('_', '-')}") from None
+    finally:
+        c.close()
+    typer.echo(f"created {user.username} ({user.role}, agency {user.agency_id})")
+
+
+@users_app.command("list")
+def users_list(agency: Annotated[Optional[str], typer.Option(help="only this agency's accounts")] = None) -> None:
+    """Accounts: username, agency, role, state, official id, department (never a password hash)."""
+    from services.bootstrap import bootstrap
+    from services.console.accounts.users import list_users
+
+    c = bootstrap(_settings())
+    try:
+        with c.database("console").readers() as session:
+            rows = list_users(session, agency)
+        now = c.clock()
+        for u in rows:
+            state = "disabled" if u.disabled else (
+                f"locked until {u.locked_until.isoformat()}" if u.locked_until and u.locked_until > now else "active")
+            typer.echo(f"{u.username}\t{u.agency_id}\t{u.role}\t{state}\t{u.official_id or '-'}\t{u.department or '-'}")
+    finally:
+        c.close()
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable an account: it cannot sign in, and its open sessions end at once."""
+    from services.bootstrap import bootstrap
+    from services.console.accounts.users import disable_user
+
+    c = bootstrap(_settings())
+    try:
+        with c.database("console").sessions.begin() as session:
+            if not disable_user(session, username):
+                _fail(f"no account {username}", 1)
+    finally:
+        c.close()
+    typer.echo(f"disabled {username}")
 
 
 @topics_app.command("create")

@@ -1,7 +1,7 @@
 """The topology, declared once: every loop of every service, what it reads and what it writes.
 
 `charterwatch up` runs every part; `charterwatch <service>` runs that service's parts (the service
-names are the commands: intake, project, sla-monitor, compensation, notify, and `audit serve`);
+names are the commands: intake, project, sla-monitor, compensation, notify, console, and `audit serve`);
 `charterwatch topology` prints this table. Part of the composition root: it names concrete
 services, which nothing below it does.
 """
@@ -87,6 +87,11 @@ def _console_projection(w: Wiring) -> Loop:
     return wiring.console_projection(w.c, w.consumer_metrics)
 
 
+def _console_web(w: Wiring) -> Loop:
+    return HttpServer(wiring.console_app(w.c), w.c.settings.host,
+                      w.http_port.get("console", w.c.settings.console_port))
+
+
 PARTS: tuple[Part, ...] = (
     Part("intake_relay", "intake", (), ("petition_events",), _intake_relay),
     Part("projection", "project", ("petition_events", "dead_letter_decisions"), ("dead_letter",), _projection,
@@ -105,6 +110,8 @@ PARTS: tuple[Part, ...] = (
     Part("console_projection", "console", ("petition_events", "sla_events", "compensation_events", "notice_events",
                                            "dead_letter_decisions"), ("dead_letter",), _console_projection,
          consumer=True),
+    # The console's pages write through the compensation API, never to the log themselves.
+    Part("console_web", "console", (), (), _console_web),
 )
 
 

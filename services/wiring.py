@@ -8,13 +8,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
 from services.audit.deps import Audit
 from services.bootstrap import Container
 from services.compensation.api.deps import Compensation
 from services.compensation.ledger.book import Ledger
+from services.console.clients import AgencyKeys, AuditClient, CompensationClient
+from services.console.web.deps import Console
 from services.intake.api.deps import Intake
 from services.intake.commands import Rules
 from services.intake.metrics import IntakeMetrics
@@ -198,6 +200,34 @@ def stored_head(c: Container):  # type: ignore[no-untyped-def]
         with readers() as session:
             return last_chain_hash(session, case_id)
     return lookup
+
+
+# -- the officials' console: its web application (its projection: console_projection, below) ----------
+def console(c: Container) -> Console:
+    """The console's dependencies: its own database, the clock, and clients of the compensation and audit
+    APIs that call as the signed-in user's agency with keys the console issues itself (in the access
+    module's database)."""
+    s = c.settings
+    keys = AgencyKeys(c.database("access").sessions, c.now)
+    return Console(
+        db=c.database("console"), clock=c.now, keys=keys,
+        compensation=CompensationClient(keys, s.console_compensation_url or f"http://127.0.0.1:{s.compensation_port}"),
+        audit=AuditClient(keys, s.console_audit_url or f"http://127.0.0.1:{s.audit_port}"),
+        secure_cookies=s.console_secure_cookies, max_body_bytes=s.max_body_bytes)
+
+
+def console_app(c: Container, deps: Console | None = None) -> FastAPI:
+    """The console's web application. ``deps``: a ready ``Console`` (tests give clients bound to the
+    other services' in-process apps); built from the container otherwise."""
+    from services.console.web.app import create_app
+
+    return create_app(deps or console(c), routers=console_routers(c))
+
+
+def console_routers(c: Container) -> list[APIRouter]:
+    """The console's pages and APIs built on its foundation (issue 18: the pages, the statistics API).
+    Each is an APIRouter whose routes depend on ``services.console.web.security.current_user``."""
+    return []
 
 
 # -- personal data over its lifetime ------------------------------------------------------------------

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     notify_port: int = Field(default=8082, description="notify's API: the homepage inbox the citizen portal reads")
     audit_port: int = Field(default=8083, description="the audit API: a case's replay report")
     console_port: int = Field(default=8084, description="the officials' console (web pages)")
+    console_secure_cookies: bool = Field(default=False, description=(
+        "mark the console's session cookie Secure even on plain http (behind a TLS proxy that does not "
+        "forward X-Forwarded-Proto); https requests always get it"))
+    console_compensation_url: str | None = Field(
+        default=None, description="the compensation API as the console calls it; default http://127.0.0.1:<compensation_port>")
+    console_audit_url: str | None = Field(
+        default=None, description="the audit API as the console calls it; default http://127.0.0.1:<audit_port>")
     smtp_host: str | None = Field(default=None, description="unset: e-mails are written under <data dir>/outgoing/email")
     smtp_port: int = 25
     smtp_sender: str = "CharterWatch <noreply@charterwatch.local>"

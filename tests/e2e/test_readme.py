@@ -29,6 +29,7 @@ def test_the_readme_walk_through_runs_as_written(tmp_path: Path) -> None:
     env.update(PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                CHARTERWATCH_PORT=str(ports[8080]), CHARTERWATCH_COMPENSATION_PORT=str(ports[8081]),
                CHARTERWATCH_NOTIFY_PORT=str(ports[8082]), CHARTERWATCH_AUDIT_PORT=str(ports[8083]),
+               CHARTERWATCH_CONSOLE_PORT=str(free_port()),
                CHARTERWATCH_LOG_LEVEL="warning")
     # a file, not a pipe: `charterwatch up &` inherits it, and a pipe would stay open as long as it runs
     with (tmp_path / "out.txt").open("w") as sink:
