@@ -168,6 +168,11 @@ def home(user: CurrentUser) -> Response:
     return RedirectResponse("/queue", status_code=303)
 
 
+@auth_router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    return Response(status_code=204)  # browsers ask for it on every page; none, and no 404 in their console
+
+
 @auth_router.get("/healthz", include_in_schema=False)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
