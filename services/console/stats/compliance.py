@@ -23,7 +23,6 @@ from services.console.stats.common import (
     month_of,
     period,
     rate,
-    within,
 )
 from shared.events import petition as ev
 from shared.periods import Period
@@ -71,54 +70,55 @@ class Compliance:
 def compliance(session: Session, agency_id: str, year: int, month: int | None = None) -> list[Compliance]:
     """One entry per department and month of the period with anything to count, by department then month."""
     start, end = period(year, month)
-    cases = {c.case_id: c for c in session.execute(select(CaseRow).where(CaseRow.agency_id == agency_id)).scalars()}
     out: dict[tuple[str | None, str], Compliance] = {}
     spent: dict[tuple[str | None, str], dict[str, list[tuple[int, int | None]]]] = defaultdict(lambda: defaultdict(list))
 
-    def entry(case_id: str, at: datetime) -> Compliance:
-        key = (cases[case_id].department, month_of(at))
+    def entry(department: str | None, at: datetime) -> Compliance:
+        key = (department, month_of(at))
         if key not in out:
             out[key] = Compliance(*key)
         return out[key]
 
-    for c in cases.values():
-        if c.status in COMPLETED and within(c.resolved_at, start, end):
-            e = entry(c.case_id, c.resolved_at)  # type: ignore[arg-type]
-            e.completed += 1
-            e.on_time_statutory += c.statutory_due_at is not None and c.resolved_at <= c.statutory_due_at  # type: ignore[operator]
-            if c.target_due_at is not None:
-                e.completed_with_target += 1
-                e.on_time_target += c.resolved_at <= c.target_due_at  # type: ignore[operator]
-            if c.processing_working_seconds is not None:
-                period_seconds = Period.parse(c.statutory_period).working_seconds if c.statutory_period else None
-                spent[(e.department, e.month)][c.petition_type].append((c.processing_working_seconds, period_seconds))
-    for fact in session.execute(select(CaseFactRow.case_id, CaseFactRow.event_type, CaseFactRow.occurred_at)
-                                .join(CaseRow, CaseRow.case_id == CaseFactRow.case_id).where(
-            CaseRow.agency_id == agency_id,
-            CaseFactRow.event_type.in_((*RECEIPTS, "ProcessingExtended", "PetitionTransferred", *PAUSES)),
-            CaseFactRow.occurred_at >= start, CaseFactRow.occurred_at < end)):
-        kind = fact.event_type
-        if kind in RECEIPTS and kind != ("ReceiptRecorded" if cases[fact.case_id].channel in ELECTRONIC
-                                         else "PetitionReceived"):
+    for c in session.execute(select(CaseRow).where(CaseRow.agency_id == agency_id, CaseRow.status.in_(COMPLETED),
+                                                   CaseRow.resolved_at >= start, CaseRow.resolved_at < end)).scalars():
+        assert c.resolved_at is not None
+        e = entry(c.department, c.resolved_at)
+        e.completed += 1
+        e.on_time_statutory += c.statutory_due_at is not None and c.resolved_at <= c.statutory_due_at
+        if c.target_due_at is not None:
+            e.completed_with_target += 1
+            e.on_time_target += c.resolved_at <= c.target_due_at
+        if c.processing_working_seconds is not None:
+            period_seconds = Period.parse(c.statutory_period).working_seconds if c.statutory_period else None
+            spent[(e.department, e.month)][c.petition_type].append((c.processing_working_seconds, period_seconds))
+    for kind, at, department, channel in session.execute(
+            select(CaseFactRow.event_type, CaseFactRow.occurred_at, CaseRow.department, CaseRow.channel)
+            .join(CaseRow, CaseRow.case_id == CaseFactRow.case_id)
+            .where(CaseRow.agency_id == agency_id,
+                   CaseFactRow.event_type.in_((*RECEIPTS, "ProcessingExtended", "PetitionTransferred", *PAUSES)),
+                   CaseFactRow.occurred_at >= start, CaseFactRow.occurred_at < end)):
+        if kind in RECEIPTS and kind != ("ReceiptRecorded" if channel in ELECTRONIC else "PetitionReceived"):
             continue  # received when the statutory clock first starts: on arrival, or for an electronic
             # petition at its formal receipt (Decree 6-7); an objection's review (Act 35) is no new petition
-        e = entry(fact.case_id, fact.occurred_at)
+        e = entry(department, at)
         e.received += kind in RECEIPTS
         e.extensions += kind == "ProcessingExtended"
         e.transfers += kind == "PetitionTransferred"
         e.pauses += kind in PAUSES
-    for b in session.execute(select(BreachRow).where(BreachRow.agency_id == agency_id, BreachRow.voided.is_(False),
-                                                     BreachRow.due_at >= start, BreachRow.due_at < end)).scalars():
-        if b.case_id not in cases:
-            continue  # a row left behind by a move not yet applied: never another agency's
-        counts = entry(b.case_id, b.due_at).breaches if b.severity == "breach" else entry(b.case_id, b.due_at).warnings
+    # Breaches and vouchers follow their case to the agency handling it (projection.handler._move): the join
+    # on the case keeps them to this agency's cases all the same.
+    for b, department in session.execute(
+            select(BreachRow, CaseRow.department).join(CaseRow, CaseRow.case_id == BreachRow.case_id)
+            .where(CaseRow.agency_id == agency_id, BreachRow.voided.is_(False), BreachRow.due_at >= start,
+                   BreachRow.due_at < end)):
+        e = entry(department, b.due_at)
+        counts = e.breaches if b.severity == "breach" else e.warnings
         counts[b.kind] = counts.get(b.kind, 0) + 1
-    for v in session.execute(select(VoucherRow).where(VoucherRow.agency_id == agency_id, VoucherRow.status != "cancelled",
-                                                      VoucherRow.proposed_at >= start,
-                                                      VoucherRow.proposed_at < end)).scalars():
-        if v.case_id not in cases:
-            continue
-        total = entry(v.case_id, v.proposed_at).vouchers.setdefault(v.cause, VoucherTotal())
+    for v, department in session.execute(
+            select(VoucherRow, CaseRow.department).join(CaseRow, CaseRow.case_id == VoucherRow.case_id)
+            .where(CaseRow.agency_id == agency_id, VoucherRow.status != "cancelled", VoucherRow.proposed_at >= start,
+                   VoucherRow.proposed_at < end)):
+        total = entry(department, v.proposed_at).vouchers.setdefault(v.cause, VoucherTotal())
         total.count += 1
         total.amount_won += v.amount_won
     for key, by_type in spent.items():
