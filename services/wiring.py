@@ -227,7 +227,14 @@ def console_app(c: Container, deps: Console | None = None) -> FastAPI:
 def console_routers(c: Container) -> list[APIRouter]:
     """The console's pages and APIs built on its foundation (issue 18: the pages, the statistics API).
     Each is an APIRouter whose routes depend on ``services.console.web.security.current_user``."""
-    return []
+    from services.console.web.pages.compliance import compliance_router
+    from services.console.web.pages.reports import reports_router
+    from services.console.web.pages.satisfaction import satisfaction_router
+
+    routers: list[APIRouter] = []
+    # statistics pages: 처리 현황, 만족도, 연간 보고서
+    routers += [compliance_router(c.calendar), satisfaction_router(c.calendar), reports_router(c.calendar, c.charters)]
+    return routers
 
 
 # -- personal data over its lifetime ------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The console's pages, each a router built on the foundation (``services.console.web``)."""
