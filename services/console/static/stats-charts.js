@@ -54,6 +54,7 @@
           borderDash: d.dashed ? [8, 5] : [],
           pointStyle: POINTS[i % POINTS.length],
           pointRadius: 5,
+          maxBarThickness: 56,
           spanGaps: true,
         })),
       },

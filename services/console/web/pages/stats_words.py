@@ -160,9 +160,9 @@ def chosen_period(calendar: WorkingCalendar, now: datetime, year: int | None, mo
 
 
 # -- charts --------------------------------------------------------------------------------------------------
-# KRDS colours (tokens: primary-50, secondary-70, point-50, warning-50, success-50, gray-60) that keep a
-# 3:1 contrast against white, told apart by more than their hue: bars are also labelled in the table.
-COLOURS = ("#256ef4", "#0b50d0", "#d63d4a", "#9e6a00", "#228738", "#6d7882")
+# KRDS colours (primary-50, a warning orange, success-60, gray-70, danger-50) that keep a 3:1 contrast
+# against white and apart from each other in lightness as well as hue; lines also differ in dash and point.
+COLOURS = ("#256ef4", "#c25400", "#1f7a32", "#464c53", "#d63d4a")
 
 
 @dataclass

@@ -1,0 +1,566 @@
+"""The console's statistics pages over HTTP (issue 18): 처리 현황 (/compliance), 만족도 (/satisfaction) and
+연간 보고서 (/reports), served by the console app with its pages (``wiring.console_routers``) over a
+realistic month (tests/unit/console_world.py: the real petition rules, obligation book and remedies)
+projected into the console's database.
+
+Every figure a page shows is read back from its HTML tables and checked against counts computed here
+from the events themselves (tests/unit/test_console_stats.py's ``truths``: no projection or statistics
+code), for each role of the agency; another agency's departments, officials and comments never appear;
+the CSV downloads carry the BOM and the expected rows; the yearly report's PDF is a real PDF whose text
+layer holds the Korean report, drawn in a Korean font; publishing is refused to an official and without
+CSRF, works for a department head, and moves the obligation's status."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services import wiring
+from services.bootstrap import Container
+from services.console.projection.handler import ProjectionHandler
+from services.console.web.app import create_app
+from services.console.web.pages.stats_words import without_contacts
+from shared.events import encode
+from shared.events import petition as ev
+from shared.instants import KST
+from shared.periods import Period
+from shared.working_time import WorkingCalendar
+from tests.conftest import _missing
+from tests.integration.conftest import make_container
+from tests.integration.test_console_accounts import (
+    HTML,
+    PASSWORD,
+    Clock,
+    add_user,
+    deps,
+    login_csrf,
+)
+from tests.unit.console_world import CHARTERS, END, OFFICIALS, World
+from tests.unit.test_console_stats import NOV, YEAR, Truth, breaches, inside, truths
+
+A, B = "agency-a", "agency-b"
+ROLES = ("official", "department_head", "auditor", "administrator")
+WORDS = {"grievance": "고충민원", "question_system": "질의민원(제도·절차)", "suggestion": "건의민원", "other": "기타민원"}
+OBLIGATION_WORDS = {"statutory_deadline": "법정 처리기한", "charter_target": "헌장 목표기한", "transfer": "이송 기한",
+                    "formal_receipt": "전자민원 정식 접수 기한", "interim_notice": "중간통지",
+                    "extension_notice": "연장통지", "callback": "회신 약속"}
+CAUSE_WORDS = {"statutory_deadline_missed": "법정 처리기한 위반", "repeat_visit": "재방문", "discourtesy": "불친절",
+               "administrative_error": "행정착오", "insincere_handling": "불성실 처리"}
+TYPED_CONTACTS = "빨리 연락 주세요 010-1234-5678 hong@example.com"
+# agency-b's own departments and officials (a case transferred to it keeps nothing of agency-a's)
+THEIRS = {A: ("복지과", "민원과", "최주무관", "정주무관"), B: ("도로과", "건축과", "김주무관", "이주무관", "박주무관")}
+
+
+# -- reading a page as a person would: its tables, by id ---------------------------------------------------
+class Tables(HTMLParser):
+    """Each <table id=...>'s rows as lists of cell texts (th and td alike), whitespace collapsed."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._in_caption = False
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._table = dict(attrs).get("id") or f"table-{len(self.tables)}"
+            self.tables[self._table] = []
+        elif tag == "caption":
+            self._in_caption = True
+        elif tag == "tr" and self._table:
+            self._row = []
+        elif tag in ("th", "td") and self._row is not None:
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._table = None
+        elif tag == "caption":
+            self._in_caption = False
+        elif tag == "tr" and self._row is not None and self._table:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag in ("th", "td") and self._cell is not None and self._row is not None:
+            self._row.append(re.sub(r"\s+", " ", "".join(self._cell)).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None and not self._in_caption:
+            self._cell.append(data)
+
+
+def table(html: str, table_id: str) -> dict[str, list[str]]:
+    """The body rows of a table keyed by their first cell (the header row left out)."""
+    rows = Tables(html).tables[table_id]
+    return {r[0]: r[1:] for r in rows[1:]}
+
+
+def charts_of(html: str) -> dict[str, Any]:
+    found = re.search(r'<script type="application/json" id="cw-charts">(.*?)</script>', html, re.S)
+    assert found, "the charts' data block"
+    return json.loads(found.group(1))  # type: ignore[no-any-return]
+
+
+def pct(part: int, whole: int) -> str:
+    return f"{part / whole * 100:.1f}%" if whole else "-"
+
+
+def days(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 28800:.1f}일"
+
+
+# -- the system: the month projected into the console's database, users of both agencies ------------------
+@dataclass
+class System:
+    c: Container
+    clock: Clock
+    app: Any
+    truth: dict[str, Truth]
+    calendar: WorkingCalendar
+
+    def client(self, username: str) -> TestClient:
+        """A browser signed in as ``username`` now (a session lasts 8 hours: sign in after moving the clock)."""
+        client = TestClient(self.app)
+        signed = client.post("/login", data={"username": username, "password": PASSWORD,
+                                             "csrf_token": login_csrf(client)}, headers=HTML, follow_redirects=False)
+        assert signed.status_code == 303, signed.text
+        return client
+
+
+def evaluated_with_contacts(world: World) -> None:
+    """One more evaluation whose comment carries a phone number and an e-mail address (a citizen typed them)."""
+    for s in world.scripts:
+        if s.agency == A and s.state.status.value in ("resolved", "closed") and not any(
+                e.event_type == "ResultEvaluated" for e in s.events):
+            env = s.add(ev.ResultEvaluated(score=1, comment=TYPED_CONTACTS), END - timedelta(hours=1))
+            if env is not None:
+                world.log["petition"].append(env)
+                return
+    raise AssertionError("no completed case of agency-a left to evaluate")
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory, calendar: WorkingCalendar) -> Iterator[System]:
+    tmp = tmp_path_factory.mktemp("console-pages")
+    clock = Clock()
+    clock.at = END
+    c = make_container(tmp, f"sqlite:///{tmp / 'console.db'}", clock=clock)
+    world = World(calendar)
+    evaluated_with_contacts(world)
+    handler = ProjectionHandler(calendar, CHARTERS)
+    with c.database("console").sessions.begin() as session:
+        for _, e in world.all_events():
+            assert handler.handle(session, e, encode(e)) is None
+    for agency in (A, B):
+        official_id, name, department = OFFICIALS[agency][0]
+        for role in ROLES:
+            add_user(c, f"{agency}-{role}", agency=agency, role=role, display_name=f"{role} 사용자",
+                     **({"official_id": official_id, "department": department} if role == "official" else {}))
+    yield System(c, clock, create_app(deps(c), routers=wiring.console_routers(c)), truths(world), calendar)
+    c.close()
+
+
+def page(s: System, username: str, path: str) -> str:
+    r = s.client(username).get(path, headers=HTML)
+    assert r.status_code == 200, (path, r.status_code, r.text[:500])
+    assert r.headers["cache-control"] == "no-store"
+    return r.text
+
+
+def no_other_agency(html: str, agency: str) -> None:
+    for word in THEIRS[agency]:
+        assert word not in html, (agency, word)
+    # never the applicant's data: the body carried a phone number, the reference an id of the citizen
+    assert "010-9999-0000" not in html and "ref-0" not in html
+
+
+# -- the counts, from the events ---------------------------------------------------------------------------
+def expected_compliance(truth: dict[str, Truth], agency: str, span: tuple[datetime, datetime],
+                        calendar: WorkingCalendar) -> dict[str, Any]:
+    """Per department over the span: the page's department table; by type, kind and cause: its other tables."""
+    per: dict[str, Counter[str]] = defaultdict(Counter)
+    spent: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    causes: dict[str, Counter[str]] = defaultdict(Counter)
+    for t in (t for t in truth.values() if t.agency == agency):
+        x = per[t.department or "(미배정)"]
+        x["received"] += inside(t.first_received, span)
+        if t.status in ("resolved", "closed") and inside(t.resolved, span):
+            x["completed"] += 1
+            done = t.last("statutory_deadline", "ObligationDischarged")
+            x["on_time_statutory"] += bool(done and done.payload.on_time and not any(
+                b.payload.kind == "statutory_deadline" for b in breaches(t)))
+            if t.last("charter_target"):
+                x["with_target"] += 1
+                hit = t.last("charter_target", "ObligationDischarged")
+                x["on_time_target"] += bool(hit and hit.payload.on_time)
+            paused = sum(calendar.working_seconds_between(max(a, t.received), min(b, t.resolved))  # type: ignore[type-var]
+                         for a, b in t.pauses if b and b > t.received and a < t.resolved)  # type: ignore[operator]
+            opened = t.last("statutory_deadline", "ObligationOpened")
+            spent[t.petition_type].append((calendar.working_seconds_between(t.received, t.resolved) - paused,  # type: ignore[arg-type]
+                                           Period.parse(opened.payload.proof.period).working_seconds))  # type: ignore[union-attr]
+        for f in t.facts:
+            if inside(f.occurred_at, span):
+                name = {"ProcessingExtended": "extensions", "PetitionTransferred": "transfers",
+                        "SupplementRequested": "pauses", "FieldInvestigationStarted": "pauses"}.get(f.event_type)
+                if name:
+                    x[name] += 1
+        for b in breaches(t):
+            if inside(b.payload.due_at, span):
+                severity = "breaches" if b.payload.severity == "breach" else "warnings"
+                x[severity] += 1
+                kinds[b.payload.kind][severity] += 1
+        cancelled = {e.payload.voucher_id for e in t.compensation if e.event_type == "VoucherCancelled"}
+        for e in t.compensation:
+            if e.event_type == "VoucherProposed" and inside(e.occurred_at, span) \
+                    and e.payload.voucher_id not in cancelled:
+                amount = [y.payload.amount_won for y in t.compensation
+                          if getattr(y.payload, "voucher_id", None) == e.payload.voucher_id
+                          and hasattr(y.payload, "amount_won")][-1]
+                x["vouchers"] += 1
+                x["amount"] += amount
+                causes[e.payload.cause]["count"] += 1
+                causes[e.payload.cause]["amount"] += amount
+    return {"departments": {d: c for d, c in per.items() if any(c.values())}, "spent": spent, "kinds": kinds,
+            "causes": causes}
+
+
+def department_row(x: Counter[str]) -> list[str]:
+    return [str(x["received"]), str(x["completed"]),
+            f"{x['on_time_statutory']} / {x['completed']} ({pct(x['on_time_statutory'], x['completed'])})",
+            f"{x['on_time_target']} / {x['with_target']} ({pct(x['on_time_target'], x['with_target'])})",
+            str(x["extensions"]), str(x["pauses"]), str(x["transfers"]), str(x["breaches"]), str(x["warnings"]),
+            f"{x['vouchers']}건 {x['amount']:,}원"]
+
+
+def evaluations_of(truth: dict[str, Truth], agency: str, span: tuple[datetime, datetime],
+                   municipality: str | None = None) -> tuple[list[tuple[Truth, tuple]], list[Truth]]:
+    cases = [t for t in truth.values() if t.agency == agency and municipality in (None, t.municipality)]
+    return ([(t, e) for t in cases for e in t.evaluations if inside(e[0], span)],
+            [t for t in cases if t.status in ("resolved", "closed") and inside(t.resolved, span)])
+
+
+def summary_row(scores: list[int], completed: list[Truth]) -> list[str]:
+    """평가 건수, 평균 점수, 1-5점, 처리 완료, 평가된 민원, 응답률, as the tables write them."""
+    answered = sum(bool(t.evaluations) for t in completed)
+    return [str(len(scores)), f"{sum(scores) / len(scores):.2f}점" if scores else "-",
+            *[str(scores.count(i)) for i in range(1, 6)], str(len(completed)), str(answered),
+            pct(answered, len(completed))]
+
+
+# -- 처리 현황 -------------------------------------------------------------------------------------------
+def test_compliance_shows_each_department_as_the_log_counts_it_to_every_role(system: System) -> None:
+    expected = expected_compliance(system.truth, A, NOV, system.calendar)
+    departments = expected["departments"]
+    assert {"도로과", "건축과"} <= set(departments)
+    total: Counter[str] = sum(departments.values(), Counter())
+    for role in ROLES:  # every role reads the same figures
+        html = page(system, f"{A}-{role}", "/compliance?year=2026&month=11")
+        rows = table(html, "table-departments")
+        assert rows == {**{d: department_row(x) for d, x in departments.items()}, "기관 전체": department_row(total)}
+        no_other_agency(html, A)
+
+    html = page(system, f"{A}-auditor", "/compliance?year=2026&month=11")
+    processing = table(html, "table-processing")
+    assert processing == {WORDS[t]: [str(len(pairs)), days(sum(s for s, _ in pairs) / len(pairs)),
+                                     days(sum(p for _, p in pairs) / len(pairs))]
+                          for t, pairs in expected["spent"].items()}
+    assert table(html, "table-breaches") == {OBLIGATION_WORDS[k]: [str(c["breaches"]), str(c["warnings"])]
+                                             for k, c in expected["kinds"].items()}
+    assert table(html, "table-vouchers") == {CAUSE_WORDS[k]: [str(c["count"]), f"{c['amount']:,}원"]
+                                             for k, c in expected["causes"].items()}
+    # the charts draw the table's numbers
+    charts = charts_of(html)
+    volume = charts["chart-volume"]
+    assert volume["labels"] == list(departments)
+    assert volume["datasets"][0]["data"] == [departments[d]["received"] for d in volume["labels"]]
+    assert volume["datasets"][1]["data"] == [departments[d]["completed"] for d in volume["labels"]]
+    on_time = charts["chart-on-time"]["datasets"][0]["data"]
+    assert on_time == [round(departments[d]["on_time_statutory"] / departments[d]["completed"] * 100, 1)
+                       for d in volume["labels"]]
+    for chart in ("chart-volume", "chart-on-time", "chart-processing", "chart-breaches", "chart-vouchers"):
+        assert f'data-chart="{chart}" role="img"' in html and f'id="{chart}-caption"' in html
+    assert 'src="/static/vendor/chartjs/chart.umd.min.js"' in html and 'src="/static/stats-charts.js"' in html
+
+    theirs = expected_compliance(system.truth, B, NOV, system.calendar)["departments"]
+    html = page(system, f"{B}-official", "/compliance?year=2026&month=11")
+    rows = table(html, "table-departments")
+    assert {k: v for k, v in rows.items() if k != "기관 전체"} == {d: department_row(x) for d, x in theirs.items()}
+    no_other_agency(html, B)
+
+
+def test_compliance_over_the_year_by_month_and_one_department(system: System) -> None:
+    html = page(system, f"{A}-department_head", "/compliance?year=2026&month=")
+    months = table(html, "table-months")
+    assert set(months) == {"2026년 11월", "2026년 12월"}
+    dec = (datetime(2026, 12, 1, tzinfo=KST), datetime(2027, 1, 1, tzinfo=KST))
+    for label, span in (("2026년 11월", NOV), ("2026년 12월", dec)):
+        total: Counter[str] = sum(expected_compliance(system.truth, A, span, system.calendar)["departments"].values(),
+                                  Counter())
+        assert months[label][:2] == [str(total["received"]), str(total["completed"])]
+    assert "chart-months" in charts_of(html)
+    road = page(system, f"{A}-department_head", "/compliance?year=2026&month=11&department=%EB%8F%84%EB%A1%9C%EA%B3%BC")
+    assert set(table(road, "table-departments")) == {"도로과", "기관 전체"}
+    assert '<option value="도로과" selected>' in road
+    # a year the working calendar does not count, a month that is none: refused with a Korean page
+    for bad in ("/compliance?year=1999", "/compliance?year=2026&month=13", "/compliance?year=abc"):
+        r = system.client(f"{A}-official").get(bad, headers=HTML)
+        assert r.status_code in (400, 422) and "잘못된 요청" in r.text, bad
+
+
+def test_compliance_csv_has_the_bom_and_the_agencys_rows(system: System) -> None:
+    r = system.client(f"{A}-official").get("/compliance.csv?year=2026&month=11", headers=HTML)
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == 'attachment; filename="compliance-2026-11.csv"'
+    assert r.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0] == ["부서", "월", "지표", "구분", "값"]
+    departments = expected_compliance(system.truth, A, NOV, system.calendar)["departments"]
+    got = {(d, m): v for d, month, m, k, v in rows[1:] if month == "2026-11" and not k}
+    for d, x in departments.items():
+        for measure, key in (("received", "received"), ("completed", "completed"), ("extensions", "extensions"),
+                             ("pauses", "pauses"), ("transfers", "transfers"), ("on_time_statutory", "on_time_statutory")):
+            assert got[(d, measure)] == str(x[key]), (d, measure)
+    assert {d for d, *_ in rows[1:]} == set(departments)
+    assert not any(word in r.content.decode("utf-8-sig") for word in THEIRS[A])
+    # no API key in the browser: without a session the download is refused
+    anonymous = TestClient(system.app).get("/compliance.csv?year=2026&month=11")
+    assert anonymous.status_code == 401
+
+
+# -- 만족도 ----------------------------------------------------------------------------------------------
+def test_satisfaction_per_department_type_and_official_as_the_citizens_scored(system: System) -> None:
+    evaluations, completed = evaluations_of(system.truth, A, YEAR)
+    scores = [e[1] for _, e in evaluations]
+    for role in ROLES:
+        html = page(system, f"{A}-{role}", "/satisfaction?year=2026")
+        no_other_agency(html, A)
+        departments = table(html, "table-departments")
+        for d in ("도로과", "건축과"):
+            assert departments[d] == summary_row([e[1] for _, e in evaluations if e[5] == d],
+                                                 [t for t in completed if t.department == d]), (role, d)
+        types = table(html, "table-types")
+        for t, label in WORDS.items():
+            mine = [e[1] for x, e in evaluations if x.petition_type == t]
+            done = [x for x in completed if x.petition_type == t]
+            if mine or done:
+                assert types[label] == summary_row(mine, done), (role, t)
+        assert table(html, "table-scores") == {f"{i}점": [str(scores.count(i)), "0"] for i in range(5, 0, -1)}
+        officials = table(html, "table-officials") if 'id="table-officials"' in html else {}
+        comments = [r for r in Tables(html).tables.get("table-comments", [])[1:]]
+        if role == "official":  # o-a1 김주무관 sees only their own
+            assert list(officials) == ["김주무관 (o-a1)"]
+            mine = [e for _, e in evaluations if e[3] == "o-a1"]
+            assert officials["김주무관 (o-a1)"][:2] == [str(len(mine)), f"{sum(e[1] for e in mine) / len(mine):.2f}점"]
+            assert sorted(r[-1] for r in comments) == sorted(without_contacts(e[2]) for e in mine if e[2])
+            assert "다른 공무원의 결과는 부서장" in html
+        else:
+            assert set(officials) == {f"{name} ({oid})" for oid, name, _ in OFFICIALS[A]}
+            for oid, name, _ in OFFICIALS[A]:
+                mine = [e[1] for _, e in evaluations if e[3] == oid]
+                assert officials[f"{name} ({oid})"][:2] == [str(len(mine)), f"{sum(mine) / len(mine):.2f}점"]
+            assert sorted(r[-1] for r in comments) == sorted(without_contacts(e[2]) for _, e in evaluations if e[2])
+            assert all(r[1] in {f"{i}점" for i in range(1, 6)} for r in comments)
+        # the comment with a phone number and an e-mail address: shown masked, never as typed
+        assert "010-1234-5678" not in html and "hong@example.com" not in html
+        if role != "official":
+            assert "빨리 연락 주세요 (연락처 가림) (연락처 가림)" in html
+    html = page(system, f"{A}-auditor", "/satisfaction?year=2026")
+    answered = sum(bool(t.evaluations) for t in completed)
+    assert f"{len(scores)}건" in html and f"{sum(scores) / len(scores):.2f}점" in html
+    assert pct(answered, len(completed)) in html and f"처리 완료 {len(completed)}건 중 {answered}건 평가" in html
+    assert "전년 동기 0건" in html  # nothing a year earlier
+    charts = charts_of(html)
+    assert charts["chart-scores"]["datasets"][0]["data"] == [scores.count(i) for i in range(1, 6)]
+
+    theirs, _ = evaluations_of(system.truth, B, YEAR)
+    html = page(system, f"{B}-auditor", "/satisfaction?year=2026")
+    no_other_agency(html, B)
+    assert table(html, "table-scores")["5점"][0] == str(sum(e[1] == 5 for _, e in theirs))
+
+
+def test_satisfaction_csv(system: System) -> None:
+    r = system.client(f"{A}-department_head").get("/satisfaction.csv?year=2026&month=11", headers=HTML)
+    assert r.status_code == 200 and r.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0][:5] == ["구분", "코드", "이름", "평가 건수", "평균 점수"]
+    evaluations, completed = evaluations_of(system.truth, A, NOV)
+    total = next(row for row in rows if row[0] == "total")
+    assert total[3] == str(len(evaluations))
+    assert {row[1] for row in rows if row[0] == "official"} <= {oid for oid, _, _ in OFFICIALS[A]}
+    assert {row[1] for row in rows if row[0] == "department"} <= {"도로과", "건축과", "(미배정)"}
+    official = system.client(f"{A}-official").get("/satisfaction.csv?year=2026&month=11", headers=HTML)
+    assert {row[1] for row in csv.reader(io.StringIO(official.content.decode("utf-8-sig"))) if row[0] == "official"} \
+        == {"o-a1"}
+
+
+# -- 연간 보고서 -----------------------------------------------------------------------------------------
+def test_the_reports_index_and_a_report_for_every_role(system: System) -> None:
+    system.clock.at = END
+    for role in ROLES:
+        html = page(system, f"{A}-{role}", "/reports")
+        rows = Tables(html).tables["table-reports"][1:]
+        assert {(r[0], r[1]) for r in rows} == {("2026년", "당진시"), ("2026년", "경기도 성남시")}
+        dangjin = next(r for r in rows if r[1] == "당진시")
+        assert dangjin[2] == "D13: 조사 기간 종료 후 30일 이내 공표"
+        assert dangjin[4] == "2027년 1월 31일"
+        no_other_agency(html, A)
+
+        report = page(system, f"{A}-{role}", "/reports/dangjin/2026")
+        evaluations, completed = evaluations_of(system.truth, A, YEAR, "dangjin")
+        scores = [e[1] for _, e in evaluations]
+        assert table(report, "table-report-scores")["합계"][0] == str(len(scores))
+        assert all(table(report, "table-report-scores")[f"{i}점"][0] == str(scores.count(i)) for i in range(1, 6))
+        types = table(report, "table-report-types")
+        for t, label in WORDS.items():
+            mine = [e[1] for x, e in evaluations if x.petition_type == t]
+            done = [x for x in completed if x.petition_type == t]
+            if mine or done:
+                assert types[label] == summary_row(mine, done)
+        assert not any(name in report for _, name, _ in OFFICIALS[A])  # open data: no official's name
+        assert "느렸어요" not in report and "친절했습니다" not in report  # no comment in the report
+    # another agency's municipality it never handled: no such report
+    assert system.client(f"{B}-administrator").get("/reports/seongnam/2026", headers=HTML).status_code == 404
+    assert system.client(f"{A}-administrator").get("/reports/yeonje-gu/2026", headers=HTML).status_code == 404
+
+
+def hangul_fonts(pdf: bytes) -> tuple[str, set[str]]:
+    from tests.unit.test_audit_pdf import hangul_fonts as fonts_of
+    from tests.unit.test_audit_pdf import needed, page_text
+
+    pdfium = needed("pypdfium2")
+    doc = pdfium.PdfDocument(pdf)
+    return "".join(page_text(p) for p in doc), set().union(*(fonts_of(p) for p in doc))
+
+
+def test_publication_draft_pdf_csv_json_and_the_obligation_status(system: System) -> None:
+    system.clock.at = END  # 2026-12-04: the survey period (the year) is still running
+    head, official = system.client(f"{A}-department_head"), system.client(f"{A}-official")
+    before = head.get("/reports/dangjin/2026", headers=HTML).text
+    assert "조사 기간 중" in before and "초안" in before and "미공표" in before
+    assert "조사 기간이 2027년 1월 1일에 끝난 뒤 공표할 수 있습니다" in before
+    # the draft is downloaded by those who publish it, not by an official
+    for suffix in (".pdf", ".csv", ".json"):
+        assert official.get(f"/reports/dangjin/2026{suffix}", headers=HTML).status_code == 403
+    assert "공표된 뒤에 PDF와 공개용 자료" in official.get("/reports/dangjin/2026", headers=HTML).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', before).group(1)  # type: ignore[union-attr]
+    early = head.post("/reports/dangjin/2026/publish", data={"csrf_token": token}, headers=HTML)
+    assert early.status_code == 409 and "조사 기간이 끝난 뒤" in early.text
+
+    pdf = head.get("/reports/dangjin/2026.pdf", headers=HTML)
+    if pdf.status_code == 503:
+        _missing("the PDF report: WeasyPrint or a Korean font")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    text, fonts = hangul_fonts(pdf.content)
+    flat = re.sub(r"\s+", "", text)
+    for words in ("당진시2026년민원처리결과만족도조사보고서", "초안", "조사결과요약", "민원종류별", "부서별", "월별",
+                  "2027년1월31일"):
+        assert words in flat, words
+    assert fonts and all(re.search("Nanum|CJK", f) for f in fonts), fonts
+    for name in ("김주무관", "이주무관", "박주무관", "느렸어요"):
+        assert name not in flat  # open data: no official's name, no comment
+
+    # the year closes; on 20 January a department head publishes (within 30 days: on time)
+    system.clock.at = datetime(2027, 1, 20, 10, tzinfo=KST)
+    head, official = system.client(f"{A}-department_head"), system.client(f"{A}-official")
+    opened = head.get("/reports/dangjin/2026", headers=HTML).text
+    assert "공표 기한 진행 중" in opened
+    assert "공표 기한 진행 중" in page(system, f"{A}-auditor", "/reports")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', opened).group(1)  # type: ignore[union-attr]
+    official_token = re.search(r'name="csrf_token" value="([^"]+)"',  # type: ignore[union-attr]
+                               official.get("/reports/dangjin/2026", headers=HTML).text).group(1)
+    refused = official.post("/reports/dangjin/2026/publish", data={"csrf_token": official_token}, headers=HTML)
+    assert refused.status_code == 403 and "권한" in refused.text
+    assert head.post("/reports/dangjin/2026/publish", data={}, headers=HTML).status_code == 403  # no CSRF token
+    assert head.post("/reports/dangjin/2026/publish", data={"csrf_token": official_token},
+                     headers=HTML).status_code == 403  # another session's token
+    assert "공표 기한 진행 중" in head.get("/reports/dangjin/2026", headers=HTML).text  # nothing recorded
+    done = head.post("/reports/dangjin/2026/publish", data={"csrf_token": token}, headers=HTML,
+                     follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/reports/dangjin/2026?published=1"
+    shown = head.get(done.headers["location"], headers=HTML).text
+    assert "보고서를 공표했습니다" in shown and "기한 내 공표" in shown and "2027년 1월 20일" in shown
+    assert "초안" not in shown and 'action="/reports/dangjin/2026/publish"' not in shown
+    # a second publication changes nothing: the first counts
+    system.clock.at += timedelta(days=15)
+    head = system.client(f"{A}-department_head")
+    again = head.post("/reports/dangjin/2026/publish", data={"csrf_token": token}, headers=HTML,
+                      follow_redirects=False)
+    assert again.status_code == 403  # the old session's token: signed in again since
+    token = re.search(r'name="csrf_token" value="([^"]+)"',  # type: ignore[union-attr]
+                      head.get("/reports/dangjin/2026", headers=HTML).text).group(1)
+    again = head.post("/reports/dangjin/2026/publish", data={"csrf_token": token}, headers=HTML,
+                      follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == "/reports/dangjin/2026"
+
+    # published: everyone of the agency downloads it, with its publication date
+    evaluations, completed = evaluations_of(system.truth, A, YEAR, "dangjin")
+    for role in ROLES:
+        client = system.client(f"{A}-{role}")
+        index = client.get("/reports", headers=HTML).text
+        dangjin = next(r for r in Tables(index).tables["table-reports"][1:] if r[:2] == ["2026년", "당진시"])
+        assert dangjin[3:6] == ["기한 내 공표", "2027년 1월 31일", "2027년 1월 20일"]
+        data = client.get("/reports/dangjin/2026.csv", headers=HTML)
+        assert data.status_code == 200 and data.content.startswith("\ufeff".encode())
+        assert data.headers["content-disposition"] == 'attachment; filename="satisfaction-report-dangjin-2026.csv"'
+        rows = list(csv.reader(io.StringIO(data.content.decode("utf-8-sig"))))
+        assert rows[0][:8] == ["지자체코드", "지자체", "연도", "공표일", "구분", "코드", "이름", "평가 건수"]
+        total = next(r for r in rows if r[4] == "total")
+        assert total[:4] == ["dangjin", "당진시", "2026", "2027-01-20"] and total[7] == str(len(evaluations))
+        assert {r[4] for r in rows[1:]} == {"total", "petition_type", "department", "month"}
+        assert {r[6] for r in rows if r[4] == "department"} <= {"도로과", "건축과", "(미배정)"}
+        body = client.get("/reports/dangjin/2026.json", headers=HTML)
+        assert body.status_code == 200
+        opened_data = body.json()
+        assert opened_data["published_on"] == "2027-01-20"
+        assert opened_data["publication"]["status"] == "published_on_time"
+        assert opened_data["summary"]["evaluations"] == len(evaluations)
+        assert opened_data["summary"]["completed"] == len(completed)
+        assert "comment" not in body.text and "김주무관" not in body.text
+    assert client.get("/reports/dangjin/2026.pdf", headers=HTML).status_code == 200  # an administrator, now
+    text, _ = hangul_fonts(system.client(f"{A}-official").get("/reports/dangjin/2026.pdf", headers=HTML).content)
+    flat = re.sub(r"\s+", "", text)
+    assert "2027년1월20일" in flat and "초안" not in flat
+
+    # one agency's publication is not another's: agency-b's Dangjin report (a case transferred to it) and
+    # its Yeonje-gu report stay unpublished, and after 31 January are breached
+    system.clock.at = datetime(2027, 2, 1, 9, tzinfo=KST)
+    index = page(system, f"{B}-auditor", "/reports")
+    statuses = {(r[0], r[1]): r[3] for r in Tables(index).tables["table-reports"][1:]}
+    assert statuses[("2026년", "부산광역시 연제구")] == "공표 기한 위반"
+    assert statuses[("2026년", "당진시")] == "공표 기한 위반"
+    assert "기한 내 공표" in page(system, f"{A}-auditor", "/reports")
+    system.clock.at = END
+
+
+def test_contacts_typed_into_a_comment_are_masked() -> None:
+    for typed in ("010-1234-5678", "01012345678", "010 1234 5678", "+82-10-1234-5678", "02-123-4567",
+                  "041)360-6000", "hong.gil-dong@example.co.kr", "900101-1234567"):
+        assert without_contacts(f"연락처 {typed} 입니다") == "연락처 (연락처 가림) 입니다", typed
+    for kept in ("3일 걸렸어요", "2026년 11월 30일", "10시 30분에 방문", "점수 5점"):
+        assert without_contacts(kept) == kept
+
+
+def test_pages_need_a_session(system: System) -> None:
+    anonymous = TestClient(system.app)
+    for path in ("/compliance", "/satisfaction", "/reports", "/reports/dangjin/2026", "/reports/dangjin/2026.csv"):
+        r = anonymous.get(path, headers=HTML, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
+    r = anonymous.post("/reports/dangjin/2026/publish", data={}, headers=HTML, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
