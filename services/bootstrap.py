@@ -26,6 +26,7 @@ from services.platform.log.embedded import EmbeddedLog
 from services.platform.log.kafka import KafkaLog
 from services.platform.log.port import EventLog
 from services.platform.log.topics import Topics
+from services.platform.logs import get_logger
 from services.platform.settings import Settings
 from services.platform.vault.schema import CHAIN as VAULT
 from services.sla_monitor.schema import CHAIN as SLA_MONITOR
@@ -64,9 +65,30 @@ def wall_clock() -> datetime:
 
 def file_clock(path: Path) -> Clock:
     """A clock a test or a drill drives from outside the process: the instant written in ``path``.
-    Event time decides every deadline; this only moves what 'now' is for the timers."""
+    Event time decides every deadline; this only moves what 'now' is for the timers.
+
+    ``echo … > clock`` empties the file for an instant before writing it, and a hand may write a typo:
+    an unreadable file keeps the last good instant (warned once per bad content), so a drill never
+    stops a service. Before any good value, the file must be readable: the drill's first instant is
+    required."""
+    last: list[datetime] = []
+    warned: list[str] = []
+
     def now() -> datetime:
-        return parse_instant(path.read_text(encoding="utf-8").strip(), "clock_file")
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+            value = parse_instant(text, "clock_file")
+        except (OSError, ValueError) as exc:
+            if not last:
+                raise
+            if str(exc) not in warned:
+                warned[:] = [str(exc)]
+                get_logger("clock").warning("drill_clock_unreadable", path=str(path), reason=type(exc).__name__,
+                                            keeping=last[0].isoformat())
+            return last[0]
+        last[:] = [value]
+        warned.clear()
+        return value
     return now
 
 

@@ -73,9 +73,13 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     from services.wiring import intake_app
 
     settings = _settings(mode, port=port, host=host)
+    _require_free_ports(settings)  # before anything starts: a second `up` must not claim to be up
     c = bootstrap(settings)
     c.log.create_topics(c.topics.specs())
     key_note = _local_key(c, sys.stderr.isatty())
+    if settings.clock_file:  # a drill: say so loudly, once, where the operator looks
+        typer.echo(f"DRILL CLOCK ACTIVE: 'now' is read from {settings.clock_file} (now {c.now().isoformat()}), "
+                   "not the wall clock. Unset CHARTERWATCH_CLOCK_FILE for real use.", err=True)
     api = intake_app(c)
     registry = api.state.metrics.registry  # one /metrics for the whole process
     wiring = Wiring(c, ConsumerMetrics(registry), api.state.outbox.metrics, MonitorMetrics(registry),
@@ -104,6 +108,25 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
         c.close()
     if not server.started:
         raise typer.Exit(1)
+
+
+def _require_free_ports(settings: Settings) -> None:
+    """Every port `up` will serve on must be free now; otherwise exit 1 naming the ports taken."""
+    import socket
+
+    ports = {"API": settings.port, "compensation": settings.compensation_port, "inbox": settings.notify_port,
+             "audit": settings.audit_port, "console": settings.console_port}
+    taken = []
+    for name, number in ports.items():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((settings.host, number))
+            except OSError:
+                taken.append(f"{name} {settings.host}:{number}")
+    if taken:
+        _fail(f"already in use: {', '.join(taken)}. Is CharterWatch already running? Stop it, or choose other "
+              "ports (CHARTERWATCH_PORT, CHARTERWATCH_COMPENSATION_PORT, ... see the README's settings).", 1)
 
 
 def _start_parts(wiring, parts):  # type: ignore[no-untyped-def]
