@@ -74,7 +74,21 @@
     });
   }
 
+  // A table's scroll region is a Tab stop (tabindex="0" in the page) only while it scrolls: a keyboard then
+  // reaches and scrolls it, and a table that fits costs no extra stop.
+  function fitRegions() {
+    document.querySelectorAll(".cw-table[data-scroll-region]").forEach((region) => {
+      if (region.scrollWidth > region.clientWidth + 1) {
+        region.setAttribute("tabindex", "0");
+      } else if (region !== document.activeElement) {
+        region.removeAttribute("tabindex");
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    fitRegions();
+    window.addEventListener("resize", fitRegions);
     document.querySelectorAll("[data-print]").forEach((button) => {
       button.addEventListener("click", () => window.print());
     });
