@@ -354,7 +354,8 @@ def check_notices(case: CaseLog, calendar: WorkingCalendar, charters: CharterBoo
             checked += 1
             # as of the instant it was rendered for sending (v2), or of its cause (a v1 notice)
             rendered = renderer.render(order.kind, as_of(order.context, calendar,
-                                                         notice.payload.figures_as_of or env.occurred_at))
+                                                         notice.payload.figures_as_of or env.occurred_at),
+                                       version=notice.payload.template_version)  # the template it was sent with
             p = notice.payload
             if (rendered.template_version, rendered.sha256) != (p.template_version, p.content_sha256):
                 report.differences.append(Difference("notice", str(notice.event_id), notice.event_type, "differs", {

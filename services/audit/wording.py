@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from shared.korean import josa  # noqa: F401  (re-exported: the audit's wording uses it)
 from shared.notices.render import korean_instant
 from shared.periods import Period
 from shared.working_time import HOUR, WORKING_DAY_SECONDS
@@ -75,17 +76,3 @@ def rule_ko(rule: str) -> str:
                          rule)
     return re.sub(r"charter (?:\S+ )?([A-Z][0-9]+)$", r"헌장 약속 \1", text)
 
-
-def _final(word: str) -> int:
-    """The final consonant's index (0: none) of the word's last syllable; digits as read in Korean."""
-    last = re.sub(r"\s*\([^()]*\)$", "", word.rstrip())[-1:] or " "  # 질의민원(제도·절차): read as 질의민원
-    if "가" <= last <= "힣":
-        return (ord(last) - 0xAC00) % 28
-    return 1 if last in "013678" else 0  # 영 일 삼 육 칠 팔 end in a consonant; Latin letters: taken as vowels
-
-
-def josa(word: str, after_consonant: str, after_vowel: str) -> str:
-    """고충민원 + 은/는 -> 고충민원은; 으로/로 takes 로 after ㄹ, as after a vowel."""
-    final = _final(word)
-    vowel = not final or (after_consonant == "으로" and final == 8)
-    return word + (after_vowel if vowel else after_consonant)

@@ -11,10 +11,11 @@ from typing import Any
 import jinja2
 
 from shared.instants import KST
+from shared.korean import josa
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 VERSIONS = {"receipt": "1", "transfer": "1", "extension": "1", "interim": "1", "completion": "1", "refusal": "1",
-            "apology": "1"}
+            "apology": "2"}  # apology v2: the particle after the voucher's kind chosen by its final consonant
 SUBJECTS = {"receipt": "민원 접수 안내", "transfer": "민원 이송 안내", "extension": "민원 처리기간 연장 안내",
             "interim": "민원 처리 중간 안내", "completion": "민원 처리 완료 안내", "refusal": "민원 처리 결과 안내",
             "apology": "민원 처리 사과 및 보상 안내"}
@@ -47,9 +48,14 @@ class Renderer:
         self._env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(directory)), autoescape=False,
                                        undefined=jinja2.StrictUndefined, keep_trailing_newline=False,
                                        trim_blocks=True, lstrip_blocks=True)
+        self._env.filters["josa"] = josa  # {{ word|josa("을", "를") }}: 상품권을, 문화상품권을
         self._templates = {kind: self._env.get_template(f"{kind}.v{v}.j2") for kind, v in VERSIONS.items()}
 
-    def render(self, kind: str, context: dict[str, Any]) -> Rendered:
-        text = self._templates[kind].render(**context).strip() + "\n"
+    def render(self, kind: str, context: dict[str, Any], version: str | None = None) -> Rendered:
+        """With today's template, or with ``version`` (a notice sent years ago is rendered again with the
+        template it was sent with: every version file is kept)."""
+        version = version or VERSIONS[kind]
+        template = self._templates[kind] if version == VERSIONS[kind] else self._env.get_template(f"{kind}.v{version}.j2")
+        text = template.render(**context).strip() + "\n"
         subject = f"[{context['municipality']}] {SUBJECTS[kind]}"
-        return Rendered(kind, subject, text, kind, VERSIONS[kind])
+        return Rendered(kind, subject, text, kind, version)
