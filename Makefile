@@ -9,5 +9,5 @@ test:  ## install, start Kafka and PostgreSQL, run every test, stop them
 bench:  ## print the benchmark figures (needs a broker: deploy/kafka/kafka.sh start)
 	bash bench/run_all.sh
 
-schemas:  ## regenerate docs/events/
-	charterwatch events schemas --out docs/events
+schemas:  ## regenerate docs/events/ and docs/asyncapi.json
+	charterwatch events schemas --out docs/events && charterwatch events asyncapi --out docs/asyncapi.json

@@ -22,6 +22,10 @@ if [ -n "$missing" ]; then
     >/dev/null || echo "deploy/test.sh: could not install$missing: the PDF tests will fail" >&2
 fi
 
+# AsyncAPI's parser validates docs/asyncapi.json (tests/integration/test_asyncapi.py).
+ASYNCAPI_TOOLS=$(deploy/asyncapi-tools.sh) || echo "deploy/test.sh: could not install @asyncapi/parser: the AsyncAPI test will fail" >&2
+export ASYNCAPI_TOOLS
+
 work=$(mktemp -d -t charterwatch-test.XXXXXX)
 chmod 755 "$work"  # PostgreSQL runs as the postgres user and must reach its data dir
 export KAFKA_PORT=${TEST_KAFKA_PORT:-29092}

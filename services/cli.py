@@ -483,6 +483,21 @@ def events_schemas(out: Annotated[Path, typer.Option(help="folder for the JSON S
     typer.echo(f"wrote {len(schemas)} schema(s) to {out}")
 
 
+@events_app.command("asyncapi")
+def events_asyncapi(out: Annotated[Path, typer.Option(help="where to write the AsyncAPI 3 document (JSON)")] = Path(
+        "docs/asyncapi.json")) -> None:
+    """Write the AsyncAPI 3.0 document of every topic and event (generated from the code)."""
+    from importlib.metadata import version
+
+    from services.asyncapi import document
+    from services.platform.log.topics import Topics
+
+    doc = document(Topics(_settings().topic_prefix), version("charterwatch"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {out}: {len(doc['channels'])} channels, {len(doc['components']['messages'])} messages")
+
+
 @keys_app.command("create")
 def keys_create(agency: Annotated[str, typer.Option(help="the integrating agency's id")],
                 label: Annotated[str, typer.Option(help="what the key is for")] = "") -> None:

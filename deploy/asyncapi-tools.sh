@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# AsyncAPI's own parser (npm @asyncapi/parser, pinned), installed once into a cache folder for the test
+# that validates docs/asyncapi.json. Prints the node_modules path (export it as ASYNCAPI_TOOLS).
+set -euo pipefail
+dir=${ASYNCAPI_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/charterwatch/asyncapi-tools}
+if [ ! -d "$dir/node_modules/@asyncapi/parser" ]; then
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --silent @asyncapi/parser@3.6.3 >&2
+fi
+echo "$dir/node_modules"
