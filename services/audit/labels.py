@@ -57,7 +57,7 @@ VOUCHER_KINDS = {"gift_certificate": "상품권", "culture_voucher": "문화상�
 VOUCHER_STATUS = {"proposed": "제안됨", "settled": "금액 확정", "approved": "승인됨", "issued": "지급됨",
                   "delivered": "전달됨", "cancelled": "취소됨"}
 NOTICE_KINDS = {"receipt": "접수", "transfer": "이송", "extension": "연장", "interim": "중간", "completion": "처리 완료",
-                "refusal": "처리 결과(불수용)", "apology": "사과"}
+                "refusal": "처리 결과(불수용)", "apology": "사과", "supplement_request": "보완 요청"}
 PRODUCERS = {"intake": "민원 접수", "sla_monitor": "기한 감시", "compensation": "보상", "notify": "통지"}
 OPINION_KINDS = {"opinion": "의견", "complaint": "불만", "suggestion": "제안"}
 OPINION_CLASSES = {"simple": "단순", "ordinary": "일반", "complex": "복합"}

@@ -23,6 +23,7 @@ NoticeKind = Literal[
     "completion",  # Act 27; Decree 29
     "refusal",  # Act 27: reasons and remedies
     "apology",  # the charter's corrective measure when a voucher is owed
+    "supplement_request",  # Act 22; Decree 24-25: what is missing, by when, and what follows if nothing comes
 ]
 Channel = Literal["sms", "lms", "email", "inbox"]
 

@@ -39,7 +39,13 @@ VOUCHER_KINDS = {"gift_certificate": "상품권", "culture_voucher": "문화상�
 
 
 TRIGGERS = (ev.PetitionReceived, ev.ReceiptRecorded, ev.PetitionTransferred, ev.ProcessingExtended,
-            sla.ObligationAtRisk, ev.PetitionResolved, comp.ApologyOwed)
+            sla.ObligationAtRisk, ev.PetitionResolved, comp.ApologyOwed, ev.SupplementRequested)
+# How a voucher reaches the citizen, by how the charter pays it (the apology says it: issue 19).
+COLLECTION = {"monthly_batch": "보상은 매월 한 번 모아 지급하며, 지급할 때 다시 알려 드립니다.",
+              "department_head": "부서장 승인을 거쳐 지급하며, 지급할 때 다시 알려 드립니다.",
+              "bank_transfer": "보상금은 계좌로 이체해 드리며, 계좌 확인을 위해 담당자가 연락드립니다.",
+              "cash": "보상금은 담당 부서를 방문하시면 지급해 드립니다.",
+              "voucher": "상품권은 담당 부서에서 받으시거나, 원하시면 우편으로 보내 드립니다."}
 
 
 def notice_id(cause_event_id: str, kind: str, channel: str) -> str:
@@ -55,7 +61,7 @@ class NoticeCase:
     channels: tuple[str, ...]
     electronic_consent: bool
     agency_id: str = ""
-    vouchers: dict[str, tuple[int, str]] = field(default_factory=dict)  # cause -> (amount, kind)
+    vouchers: dict[str, tuple[int, str, str, str]] = field(default_factory=dict)  # cause -> (amount, kind, approval, payment)
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,10 @@ def observe(case: NoticeCase | None, env: Envelope, charters: CharterBook) -> No
         case = NoticeCase(CaseState(env.case_id), charter, p.applicant, tuple(c.value for c in p.notice_channels),
                           p.electronic_consent, p.agency_id)
     if isinstance(p, comp.VoucherProposed):
-        return replace(case, vouchers={**case.vouchers, p.cause: (p.amount_won, p.voucher_kind)})
+        return replace(case, vouchers={**case.vouchers, p.cause: (p.amount_won, p.voucher_kind, p.approval, p.payment)})
     if isinstance(p, comp.VoucherSettled):
-        _, kind = case.vouchers.get(p.cause, (0, "gift_certificate"))
-        return replace(case, vouchers={**case.vouchers, p.cause: (p.amount_won, kind)})
+        _, kind, approval, payment = case.vouchers.get(p.cause, (0, "gift_certificate", "none", "on_issue"))
+        return replace(case, vouchers={**case.vouchers, p.cause: (p.amount_won, kind, approval, payment)})
     if env.case_version and env.case_version > case.state.version:
         return replace(case, state=apply(case.state, env))
     return case
@@ -101,6 +107,9 @@ def owed(case: NoticeCase, env: Envelope, calendar: WorkingCalendar) -> list[Ord
     elif isinstance(p, ev.PetitionTransferred):
         kind = "transfer"
         ctx.update(destination=p.to_department or p.to_agency_id, reason=p.reason)
+    elif isinstance(p, ev.SupplementRequested):
+        kind = "supplement_request"  # Act 22; Decree 24-25: in writing, what is missing and by when
+        ctx.update(items=p.items, respond_by=korean_instant(p.respond_by) if p.respond_by else None)
     elif isinstance(p, ev.ProcessingExtended):
         kind = "extension"
         ctx.update(reason=p.reason, new_date=korean_instant(p.expected_completion))
@@ -110,16 +119,26 @@ def owed(case: NoticeCase, env: Envelope, calendar: WorkingCalendar) -> list[Ord
         refused = p.outcome in (ev.Outcome.REFUSED, ev.Outcome.PARTLY_ACCEPTED)
         kind = "refusal" if refused else "completion"
         ctx.update(outcome=OUTCOMES[p.outcome.value], explanation=p.explanation, reasons=p.refusal_reasons or "",
-                   remedies=p.remedies or "")
+                   remedies=p.remedies or "", completed_at=korean_instant(env.occurred_at))
     elif isinstance(p, comp.ApologyOwed):
         kind = "apology"
-        amount, voucher_kind = case.vouchers.get(p.cause, (0, ""))
+        amount, voucher_kind, approval, payment = case.vouchers.get(p.cause, (0, "", "none", "on_issue"))
         ctx.update(cause=CAUSES[p.cause], voucher_won=f"{amount:,}" if amount else None,
-                   voucher_kind=VOUCHER_KINDS.get(voucher_kind, voucher_kind))
+                   voucher_kind=VOUCHER_KINDS.get(voucher_kind, voucher_kind),
+                   collection=_collection(voucher_kind, approval, payment) if amount else None,
+                   missed_due=ctx["due_at"] if p.cause == "statutory_deadline_missed" else None)
     if kind is None:
         return []
     cause = str(env.event_id)
     return [Order(notice_id(cause, kind, ch), kind, ch, cause, ctx) for ch in channels(case, kind)]
+
+
+def _collection(voucher_kind: str, approval: str, payment: str) -> str:
+    """How the citizen will get the voucher: when it is paid, then in what form."""
+    when = COLLECTION["monthly_batch"] if payment == "monthly_batch" else (
+        COLLECTION["department_head"] if approval == "department_head" else "")
+    how = COLLECTION.get(voucher_kind, COLLECTION["voucher"])
+    return f"{when} {how}".strip()
 
 
 def as_of(context: dict[str, Any], calendar: WorkingCalendar, at: datetime) -> dict[str, Any]:

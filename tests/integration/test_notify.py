@@ -166,7 +166,7 @@ def test_email_over_real_smtp_with_korean_subject_and_body(c, smtp, log_lines: i
                                                                    ("completion", "email")]
     assert completion["Message-ID"] == f"<{sent[2].payload.notice_id}@charterwatch>"
     assert sent[2].payload.content_sha256 == hashlib.sha256(body.replace("\r\n", "\n").encode()).hexdigest()
-    assert sent[2].payload.template_version == "1"
+    assert sent[2].payload.template_version == "2"  # completion v2: with its completion date
     # a redelivery of every event sends nothing more
     again = worker(c, {"email": SmtpChannel("127.0.0.1", port, "당진시 <minwon@dangjin.go.kr>")})
     for e in events:

@@ -132,6 +132,7 @@ def test_completion_goes_to_every_channel_dangjin_promises_with_consent(calendar
     assert text(done[0]) == (
         "[당진시] 민원 처리가 완료되었습니다.\n"
         f"민원: 도로 파손 신고 (접수번호 {p.case_id})\n"
+        "처리 완료일: 2026년 11월 5일(목) 15:00\n"
         "처리 결과: 수용\n"
         "파손 부위를 11월 5일 보수하였습니다.\n"
         "담당: 도로과 박주무관 (전화 041-350-1234, 전자우편 p@x.kr)\n")
@@ -174,7 +175,9 @@ def test_transfer_and_apology_with_the_voucher(calendar: WorkingCalendar) -> Non
         "[당진시] 민원 처리 과정에서 불편을 드려 진심으로 사과드립니다.\n"
         f"민원: 도로 파손 신고 (접수번호 {p.case_id})\n"
         "사유: 처리기한을 지키지 못했습니다\n"
+        "지키지 못한 처리기한: 2026년 11월 10일(화) 18:00\n"
         "헌장에 따라 10,000원 상당의 상품권을 드립니다.\n"
+        "상품권은 담당 부서에서 받으시거나, 원하시면 우편으로 보내 드립니다.\n"
         "담당: 당진시 민원 담당 부서에서 배정 중입니다.\n")
 
 
@@ -187,8 +190,8 @@ def test_notice_ids_come_from_the_cause(calendar: WorkingCalendar) -> None:
 
 def test_rendered_notices_carry_template_version_and_hash() -> None:
     r = RENDERER.render("completion", {"municipality": "당진시", "title": "t", "case_ref": "c", "outcome": "수용",
-                                       "explanation": "e", "official": None})
-    assert (r.template_id, r.template_version, len(r.sha256)) == ("completion", "1", 64)
+                                       "explanation": "e", "official": None, "completed_at": "2026년 11월 5일(목) 15:00"})
+    assert (r.template_id, r.template_version, len(r.sha256)) == ("completion", "2", 64)
     assert r.subject == "[당진시] 민원 처리 완료 안내"
 
 
@@ -209,3 +212,18 @@ def test_sms_or_lms_by_euc_kr_bytes(body: str, kind: str, parts: int) -> None:
 
 def test_characters_euc_kr_cannot_carry_are_counted() -> None:
     assert sms.plan("안녕 😀").unencodable == 1
+
+
+def test_a_supplement_request_is_a_written_notice(calendar: WorkingCalendar) -> None:
+    """Act 22; Decree 24-25: what is missing, by when, that the clock stops, and what follows if nothing comes."""
+    p = Petition()
+    request = p.event(ev.SupplementRequested(items="도로 파손 부위 사진 2장", respond_by=kst(2026, 11, 13, 18)),
+                      kst(2026, 11, 3, 10))
+    _, orders = run(calendar, p.received, request)
+    [notice] = [o for o in orders if o.kind == "supplement_request" and o.channel == "sms"]
+    body = text(notice)
+    assert body.startswith("[당진시] 민원 보완을 요청드립니다.\n")
+    assert "보완할 사항: 도로 파손 부위 사진 2장\n보완 기한: 2026년 11월 13일(금) 18:00까지\n" in body
+    assert "처리기간에 들어가지 않습니다" in body and "되돌려 보낼 수 있습니다(민원처리법 제22조, 시행령 제25조)" in body
+    assert RENDERER.render(notice.kind, as_of(notice.context, CALENDAR, kst(2026, 11, 3, 10))).subject == \
+        "[당진시] 민원 보완 요청"

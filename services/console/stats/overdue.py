@@ -82,7 +82,7 @@ def overdue_cases(session: Session, agency_id: str, calendar: WorkingCalendar, n
 
 
 NOTICE_LABELS = {"receipt": "접수", "transfer": "이송", "extension": "연장", "interim": "중간", "completion": "완료",
-                 "refusal": "거부", "apology": "사과"}
+                 "refusal": "거부", "apology": "사과", "supplement_request": "보완 요청"}
 STATE_LABELS = {"open": "처리중", "completed_late": "지연처리"}
 
 
