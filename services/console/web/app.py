@@ -9,9 +9,12 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -115,6 +118,22 @@ def login_form(request: Request, next: str | None = None) -> Response:  # noqa: 
     return _login_page(request, next_path=_safe_next(next))
 
 
+def _sign_in(console: Console, username: str, password: str, old_token: str | None,
+             now: datetime) -> tuple[Any, str] | None:
+    """The user and a new session token, or None when refused (the failure, and a lock, are kept)."""
+    with console.db.sessions() as session:
+        try:
+            user = authenticate(session, username, password, now)
+        except SignInRefused:
+            session.commit()
+            return None
+        end_session(session, old_token)  # no session fixation: always a new token
+        purge_expired(session, now)
+        token, _ = start_session(session, user, now)
+        session.commit()
+    return user, token
+
+
 @auth_router.post("/login", include_in_schema=False)
 async def login(request: Request) -> Response:
     form = await request.form()
@@ -128,17 +147,13 @@ async def login(request: Request) -> Response:
                            status_code=400)
     console = console_of(request)
     now = console.clock()
-    with console.db.sessions() as session:
-        try:
-            user = authenticate(session, username, password, now)
-        except SignInRefused:
-            session.commit()  # the failure count (and a lock) is kept
-            return _login_page(request, error=SIGN_IN_REFUSED, username=username[:64], next_path=next_path,
-                               status_code=401)
-        end_session(session, request.cookies.get(SESSION_COOKIE))  # no session fixation: always a new token
-        purge_expired(session, now)
-        token, _ = start_session(session, user, now)
-        session.commit()
+    # argon2 takes a good part of a second by design: checked in a worker thread, so a burst of sign-ins
+    # (or an attacker's) never stalls the event loop and every other page with it.
+    result = await run_in_threadpool(_sign_in, console, username, password, request.cookies.get(SESSION_COOKIE), now)
+    if result is None:
+        return _login_page(request, error=SIGN_IN_REFUSED, username=username[:64], next_path=next_path,
+                           status_code=401)
+    user, token = result
     forget_signed_in(request)
     log.info("console_signed_in", user_id=user.user_id, agency_id=user.agency_id)
     response = RedirectResponse(next_path, status_code=303)
