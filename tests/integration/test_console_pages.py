@@ -418,7 +418,7 @@ def test_the_reports_index_and_a_report_for_every_role(system: System) -> None:
         assert {(r[0], r[1]) for r in rows} == {("2026년", "당진시"), ("2026년", "경기도 성남시")}
         dangjin = next(r for r in rows if r[1] == "당진시")
         assert dangjin[2] == "D13: 조사 기간 종료 후 30일 이내 공표"
-        assert dangjin[4] == "2027년 1월 31일"
+        assert dangjin[4] == "2027년 1월 30일까지"
         no_other_agency(html, A)
 
         report = page(system, f"{A}-{role}", "/reports/dangjin/2026")
@@ -470,7 +470,7 @@ def test_publication_draft_pdf_csv_json_and_the_obligation_status(system: System
     text, fonts = hangul_fonts(pdf.content)
     flat = re.sub(r"\s+", "", text)
     for words in ("당진시2026년민원처리결과만족도조사보고서", "초안", "조사결과요약", "민원종류별", "부서별", "월별",
-                  "2027년1월31일"):
+                  "2027년1월30일까지"):
         assert words in flat, words
     assert fonts and all(re.search("Nanum|CJK", f) for f in fonts), fonts
     for name in ("김주무관", "이주무관", "박주무관", "느렸어요"):
@@ -515,7 +515,7 @@ def test_publication_draft_pdf_csv_json_and_the_obligation_status(system: System
         client = system.client(f"{A}-{role}")
         index = client.get("/reports", headers=HTML).text
         dangjin = next(r for r in Tables(index).tables["table-reports"][1:] if r[:2] == ["2026년", "당진시"])
-        assert dangjin[3:6] == ["기한 내 공표", "2027년 1월 31일", "2027년 1월 20일"]
+        assert dangjin[3:6] == ["기한 내 공표", "2027년 1월 30일까지", "2027년 1월 20일"]
         data = client.get("/reports/dangjin/2026.csv", headers=HTML)
         assert data.status_code == 200 and data.content.startswith("\ufeff".encode())
         assert data.headers["content-disposition"] == 'attachment; filename="satisfaction-report-dangjin-2026.csv"'

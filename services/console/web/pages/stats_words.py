@@ -105,9 +105,14 @@ def last_day_words(end: datetime) -> str:
     return date_words(end - timedelta(microseconds=1))
 
 
+def until_words(due: datetime | None) -> str:
+    """A due instant as the last day it leaves: due at 2027-01-31 00:00 -> 2027년 1월 30일까지."""
+    return "-" if due is None else last_day_words(due) + "까지"
+
+
 # What the templates call to write numbers and dates (passed in each page's context).
 FORMATS = {"count": count, "pct": percent, "days": working_days, "score": score, "won": won, "signed": signed,
-           "month_words": month_words, "date": date_words, "instant": instant_words}
+           "month_words": month_words, "date": date_words, "instant": instant_words, "until": until_words}
 
 
 # Contacts a citizen may type into a comment: shown masked (the console never shows a citizen's contacts).
