@@ -74,6 +74,13 @@ class CaseState:
     channel: ev.Channel | None = None
     title: str = ""
     applicant_ref: str = ""
+    # How people name the case: the agency's receipt number (접수번호; at filing or at formal receipt) and
+    # the case number intake assigned (PetitionReceived v2). ``numbered``: filed with either, so notices use
+    # them; a case filed before numbers existed keeps its case id as its reference (its notices re-render
+    # as they were sent), even if a receipt number came later.
+    receipt_number: str | None = None
+    case_number: str | None = None
+    numbered: bool = False
     notice_channels: tuple[str, ...] = ()
     arrived_at: datetime | None = None
     received_at: datetime | None = None  # the statutory clock starts here
@@ -110,6 +117,14 @@ class CaseState:
     def can_be_seen_by(self, agency_id: str) -> bool:
         return agency_id == self.agency_id or agency_id in self.shared_with
 
+    @property
+    def reference(self) -> str:
+        """What notices and people call the case: the agency's receipt number, else the case number intake
+        assigned, else (a case filed before numbers existed) the case id."""
+        if not self.numbered:
+            return self.case_id
+        return self.receipt_number or self.case_number or self.case_id
+
 
 # -- mutators: one per event type ------------------------------------------------
 Mutator = Callable[[CaseState, BaseModel, datetime], CaseState]
@@ -132,6 +147,8 @@ def _received(s: CaseState, p: ev.PetitionReceived, at: datetime) -> CaseState:
         s, status=Status.FILED if electronic else Status.RECEIVED, agency_id=p.agency_id,
         municipality_id=p.municipality_id, petition_type=p.petition_type, petition_kind=p.petition_kind,
         channel=p.channel, title=p.title, applicant_ref=p.applicant_ref,
+        receipt_number=p.receipt_number, case_number=p.case_number,
+        numbered=p.receipt_number is not None or p.case_number is not None,
         notice_channels=tuple(c.value for c in p.notice_channels), arrived_at=at,
         received_at=None if electronic else at,
         disclosure_steps=steps if p.petition_type is PetitionType.DISCLOSURE else (),
@@ -141,7 +158,8 @@ def _received(s: CaseState, p: ev.PetitionReceived, at: datetime) -> CaseState:
 @mutator(ev.ReceiptRecorded)
 def _receipt(s: CaseState, p: ev.ReceiptRecorded, at: datetime) -> CaseState:
     steps = s.disclosure_steps + ("receive",) if s.petition_type is PetitionType.DISCLOSURE else s.disclosure_steps
-    return evolve(s, status=Status.RECEIVED, received_at=at, disclosure_steps=steps)
+    return evolve(s, status=Status.RECEIVED, received_at=at, disclosure_steps=steps,
+                  receipt_number=p.receipt_number or s.receipt_number)
 
 
 @mutator(ev.OfficialAssigned)

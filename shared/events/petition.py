@@ -8,7 +8,7 @@ public-service data, not applicant personal data.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from shared.events.ids import Id, LooseId
-from shared.events.registry import event
+from shared.events.registry import event, upcaster
 from shared.periods import Period, PetitionType
 from shared.sealing import Sealed
 
@@ -63,16 +63,7 @@ class Official(Payload):
     email: str = Field(min_length=3, max_length=254)
 
 
-@event("PetitionReceived", 1)
-class PetitionReceived(Payload):
-    """A petition reached the agency.
-
-    Visits, phone calls, post and fax are received (접수) on arrival and the
-    statutory clock starts at occurred_at. Internet and API petitions arrive
-    first and are formally received later (ReceiptRecorded, within 8 working
-    hours: Decree 6-7); their clock starts at that receipt.
-    """
-
+class _PetitionReceived(Payload):
     municipality_id: str = Field(min_length=1, max_length=64, description="charter id of the receiving municipality")
     agency_id: str = Field(min_length=1, max_length=64, description="the integrating agency that filed it")
     petition_type: PetitionType
@@ -84,6 +75,44 @@ class PetitionReceived(Payload):
     applicant_ref: str = Field(min_length=16, max_length=64, description="keyed hash of the applicant, for duplicate detection")
     notice_channels: tuple[NoticeChannel, ...] = ()
     electronic_consent: bool = False
+
+
+@event("PetitionReceived", 1)
+class PetitionReceivedV1(_PetitionReceived):
+    """A petition reached the agency (v1: before receipt and case numbers; upcast to v2 with both null)."""
+
+
+# The agency's own receipt number (접수번호) as its system writes it: letters, digits, Hangul and a few
+# separators, at most 40 characters; it is printed in every notice, so nothing else gets through.
+RECEIPT_NUMBER_PATTERN = r"^[0-9A-Za-z가-힣][0-9A-Za-z가-힣._:/()-]{0,39}$"
+# A case number intake assigns: municipality, year of receipt (KST) and a sequence, e.g. dangjin-2026-000123.
+CASE_NUMBER_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}-[0-9]{4}-[0-9]{6,9}$"
+
+
+@event("PetitionReceived", 2)
+class PetitionReceived(_PetitionReceived):
+    """A petition reached the agency.
+
+    Visits, phone calls, post and fax are received (접수) on arrival and the
+    statutory clock starts at occurred_at. Internet and API petitions arrive
+    first and are formally received later (ReceiptRecorded, within 8 working
+    hours: Decree 6-7); their clock starts at that receipt.
+
+    v2 names the case for people: ``receipt_number``, the agency's own 접수번호 when its system gave one,
+    and ``case_number``, the short unique number intake assigns (municipality, year, sequence). Notices
+    call the case by the first of the two that exists (``CaseState.reference``).
+    """
+
+    receipt_number: str | None = Field(default=None, max_length=40, pattern=RECEIPT_NUMBER_PATTERN,
+                                       description="the agency's receipt number (접수번호), as its system gave it")
+    case_number: str | None = Field(default=None, max_length=80, pattern=CASE_NUMBER_PATTERN,
+                                    description="assigned by intake: <municipality>-<year of receipt, KST>-<sequence>")
+
+
+@upcaster("PetitionReceived", 1)
+def _petition_received_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """A case filed before numbers existed has neither: its notices keep calling it by its case id."""
+    return {**payload, "receipt_number": None, "case_number": None}
 
 
 @event("ReceiptRecorded", 1)

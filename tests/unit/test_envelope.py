@@ -34,7 +34,7 @@ def test_round_trip_and_stable_encoding() -> None:
     assert list(data)[:7] == ["envelope_version", "event_id", "case_id", "case_version", "event_type",
                               "schema_version", "occurred_at"]
     assert data["occurred_at"] == "2026-11-25T10:02:03.456789+09:00"
-    assert data["event_type"] == "PetitionReceived" and data["schema_version"] == 1
+    assert data["event_type"] == "PetitionReceived" and data["schema_version"] == 2
     assert "제목" in raw.decode()  # UTF-8, not \\u escapes
 
 
@@ -44,7 +44,7 @@ def test_unknown_type_or_version_is_rejected() -> None:
     with pytest.raises(EventDecodeError, match="unknown event 'PetitionTeleported'"):
         decode(json.dumps(data).encode())
     data["event_type"], data["schema_version"] = "PetitionReceived", 99
-    with pytest.raises(EventDecodeError, match=r"known versions: \[1\]"):
+    with pytest.raises(EventDecodeError, match=r"known versions: \[1, 2\]"):
         decode(json.dumps(data).encode())
 
 
