@@ -189,7 +189,7 @@ def _base(case: NoticeCase, calendar: WorkingCalendar) -> dict[str, Any]:
     return {
         "municipality": case.charter.municipality if case.charter else s.municipality_id,
         "title": s.title,
-        "case_ref": s.case_id,
+        "case_ref": s.reference,
         "received_at": korean_instant(s.received_at) if s.received_at else "",
         "due_at": korean_instant(due.due_at) if due is not None and due.due_at is not None else "기간 정지 중",
         # what ``as_of`` turns into figures at the sending instant

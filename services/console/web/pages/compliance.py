@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from services.console.accounts.users import User
 from services.console.stats.compliance import Compliance, compliance, compliance_csv
 from services.console.web.pages.stats_words import (
     CAUSES,
@@ -200,7 +201,7 @@ def _department_filter(entries: list[Compliance], chosen: str | None) -> list[Co
 def compliance_router(calendar: WorkingCalendar) -> APIRouter:
     router = APIRouter()
 
-    def read(request: Request, user: CurrentUser, year: int | None, month: str | None
+    def read(request: Request, user: User, year: int | None, month: str | None
              ) -> tuple[Chosen, list[Compliance]]:
         console = console_of(request)
         chosen = chosen_period(calendar, console.clock(), year, _month(month))

@@ -234,7 +234,7 @@ def reports_router(calendar: WorkingCalendar, charters: CharterBook) -> APIRoute
         r = report(request, user, municipality, year)
         closed = console_of(request).clock() >= r.end
         return render(request, "report.html", {
-            **context(r), "charts": report_charts(r), "just_published": published == "1",
+            **context(r), "charts": report_charts(r), "just_published": published == "1" and r.publication.published_at is not None,
             "may_publish": user.role in PUBLISHERS, "closed": closed,
             "may_download": r.publication.published_at is not None or user.role in PUBLISHERS}, nav="reports")
 
