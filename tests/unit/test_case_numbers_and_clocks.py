@@ -202,3 +202,23 @@ def test_an_electronic_petition_waits_for_formal_receipt(calendar: WorkingCalend
     # facts recorded after the instant asked about are not known then
     early = case_clocks(case.case_id, case.events, [], CHARTERS, calendar, kst(2026, 11, 2, 12) - timedelta(hours=1))
     assert [(c.obligation_id, c.state) for c in early] == [("formal_receipt", "running")]
+
+
+# -- notices name the case by its reference --------------------------------------------------------
+def test_a_notice_calls_the_case_by_its_number_and_an_old_case_by_its_id(calendar: WorkingCalendar) -> None:
+    from shared.notices.decide import as_of, observe, owed
+    from shared.notices.render import Renderer
+
+    def receipt_text(case: Case) -> str:
+        notice_case = observe(None, case.received, CHARTERS)
+        order = owed(notice_case, case.received, calendar)[0]
+        return Renderer().render(order.kind, as_of(order.context, calendar, case.received.occurred_at)).text
+
+    numbered = Case(case_number="dangjin-2026-000123", notice_channels=("sms",))
+    text = receipt_text(numbered)
+    assert "(접수번호 dangjin-2026-000123)" in text and numbered.case_id not in text
+    given = Case(case_number="dangjin-2026-000124", receipt_number="2AA-2611-0012", notice_channels=("sms",))
+    assert "(접수번호 2AA-2611-0012)" in receipt_text(given)
+    old = Case(notice_channels=("sms",))  # filed before numbers: the text it was sent with
+    assert f"(접수번호 {old.case_id})" in receipt_text(old)
+    assert len(receipt_text(old)) - len(text) == len(old.case_id) - len("dangjin-2026-000123")  # 17 bytes fewer
