@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from services.platform.settings import Settings
+from shared.words import count
 
 if TYPE_CHECKING:
     from services.bootstrap import Container
@@ -379,7 +380,7 @@ def topics_create(mode: Mode = None) -> None:
         _fail(str(exc), 1)
     finally:
         log.close()
-    typer.echo(f"created {len(created)} topic(s): {', '.join(created) or '(all existed)'}")
+    typer.echo(f"created {count(len(created), 'topic')}: {', '.join(created) or '(all existed)'}")
 
 
 @db_app.command("upgrade")
@@ -450,7 +451,7 @@ def charters_list() -> None:
     book = CharterBook.bundled()
     for cid in book.ids():
         for c in book.versions(cid):
-            typer.echo(f"{c.id}\t{c.version}\tfrom {c.effective_from}\t{c.municipality} ({len(c.promises)} promises)")
+            typer.echo(f"{c.id}\t{c.version}\tfrom {c.effective_from}\t{c.municipality} ({count(len(c.promises), 'promise')})")
 
 
 @charters_app.command("check")
@@ -462,7 +463,7 @@ def charters_check(files: list[Path]) -> None:
     for f in files:
         try:
             c = parse_charter(f.read_text(encoding="utf-8"), str(f))
-            typer.echo(f"{f}: ok ({c.id} {c.version}, {len(c.promises)} promises)")
+            typer.echo(f"{f}: ok ({c.id} {c.version}, {count(len(c.promises), 'promise')})")
         except CharterFileError as exc:
             bad += 1
             for problem in exc.problems:
@@ -480,7 +481,7 @@ def events_schemas(out: Annotated[Path, typer.Option(help="folder for the JSON S
     schemas = all_schemas()
     for name, schema in schemas.items():
         (out / name).write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    typer.echo(f"wrote {len(schemas)} schema(s) to {out}")
+    typer.echo(f"wrote {count(len(schemas), 'schema')} to {out}")
 
 
 @events_app.command("asyncapi")
@@ -495,7 +496,7 @@ def events_asyncapi(out: Annotated[Path, typer.Option(help="where to write the A
     doc = document(Topics(_settings().topic_prefix), version("charterwatch"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    typer.echo(f"wrote {out}: {len(doc['channels'])} channels, {len(doc['components']['messages'])} messages")
+    typer.echo(f"wrote {out}: {count(len(doc['channels']), 'channel')}, {count(len(doc['components']['messages']), 'message')}")
 
 
 @keys_app.command("create")
@@ -768,7 +769,7 @@ def pii_erase(
                 erased += int(erase_personal_data(c, case_id, why))
             except LookupError as exc:
                 _fail(str(exc), 1)
-        typer.echo(f"erased the personal data of {erased} case(s); {len(cases) - erased} had been erased before")
+        typer.echo(f"erased the personal data of {count(erased, 'case')}; {len(cases) - erased} had been erased before")
     finally:
         c.close()
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
+from shared.words import a
 from shared.working_time import HOUR, WORKING_DAY_SECONDS
 
 Unit = Literal["h", "d"]
@@ -131,7 +132,7 @@ def statutory_period(
     """
     if petition_type in TABLE_PERIOD_TYPES:
         if not kind:
-            raise UnknownPetitionKind(f"petition_kind: a {petition_type.value} petition needs its kind")
+            raise UnknownPetitionKind(f"petition_kind: {a(petition_type.value)} petition needs its kind")
         if not table or kind not in table:
             raise UnknownPetitionKind(
                 f"petition_kind: {kind!r} is not in the agency's table of processing periods"

@@ -23,6 +23,7 @@ from shared.events import Envelope
 from shared.events import compensation as comp
 from shared.events.envelope import CharterRef
 from shared.instants import KST
+from shared.words import a
 from shared.working_time import WorkingCalendar
 
 Status = Literal["proposed", "approved", "issued", "delivered", "cancelled"]
@@ -171,7 +172,7 @@ def cancel(voucher: Voucher, reason: str, by: str, at: datetime) -> Step:
 
 def _require(voucher: Voucher, status: str, what: str) -> None:
     if voucher.status != status:
-        raise TransitionRefused("voucher-state", f"{what} needs a {status} voucher; this one is {voucher.status}")
+        raise TransitionRefused("voucher-state", f"{what} needs {a(status)} voucher; this one is {voucher.status}")
 
 
 def _step(voucher: Voucher, name: str, payload: VoucherEvent, at: datetime, actor: str,

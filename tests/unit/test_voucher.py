@@ -110,9 +110,9 @@ AT = kst(2027, 3, 12, 10)
     (("approved",), lambda v: voucher.reject(v, "head-1", "늦음", AT), "voucher-state",
      "rejection needs a proposed voucher; this one is approved"),
     ((), lambda v: voucher.deliver(v, "clerk-1", AT), "voucher-state",
-     "delivery needs a issued voucher; this one is proposed"),
+     "delivery needs an issued voucher; this one is proposed"),
     ((), lambda v: voucher.issue(v, "clerk-1", AT), "voucher-state",
-     "issue needs a approved voucher; this one is proposed"),
+     "issue needs an approved voucher; this one is proposed"),
     (("approved", "issued", "delivered"), lambda v: voucher.cancel(v, "voided", "e-2", AT), "voucher-state",
      "cancellation needs a proposed, approved or issued voucher; this one is delivered"),
 ])
