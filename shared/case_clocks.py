@@ -94,7 +94,7 @@ class Clock:
     state: str  # running | paused | kept | breached
     due_at: datetime | None  # None while paused
     at_risk: bool = False
-    remaining: Remaining | None = None  # running: as of the request; paused: as of the pause
+    remaining: Remaining | None = None  # as of the instant asked about (a paused clock's stands still)
     discharged_by: Discharge | None = None
     breached_due_at: tuple[datetime, ...] = ()  # every due instant it was breached at
     notices: tuple[NoticeGiven, ...] = ()
@@ -162,6 +162,8 @@ def case_clocks(case_id: str, petition_events: Iterable[Envelope], notices_sent:
     for clock in clocks.values():
         if clock.state == RUNNING and clock.due_at is not None:
             clock = replace(clock, remaining=remaining(calendar, clock.due_at, clock.counting, now))
+        elif clock.state == PAUSED and clock.remaining is not None:
+            clock = replace(clock, remaining=replace(clock.remaining, as_of=now))  # it stands still while paused
         out.append(clock)
     return out
 

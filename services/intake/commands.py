@@ -17,23 +17,39 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.intake.schema import OutboxRow
-from services.intake.store.orm import StreamEventRow
+from services.intake.store.orm import (
+    CaseNumberRow,
+    CaseNumberSequenceRow,
+    StreamEventRow,
+)
 from services.platform.http.problems import CommandRejected
 from shared.bounds import OutOfBounds, check_fact, in_calendar, latest_completion
 from shared.charters import CharterBook, NoCharterInForce
 from shared.charters.model import Charter
-from shared.deadline import Deadline, DeadlineInputError
+from shared.deadline import Deadline, DeadlineInputError, due_epoch
 from shared.events import Envelope, decode, encode
 from shared.events.envelope import CharterRef, chain_hash
-from shared.events.petition import Channel, NoticeChannel, PetitionReceived
+from shared.events.petition import (
+    ELECTRONIC_CHANNELS,
+    RECEIPT_NUMBER_PATTERN,
+    Channel,
+    NoticeChannel,
+    PetitionReceived,
+    ReceiptRecorded,
+)
+from shared.instants import KST, to_kst
+from shared.notices.channels import Contacts, default_channels
+from shared.obligations import FORMAL_RECEIPT
 from shared.periods import PetitionType, UnknownPetitionKind
 from shared.petition_case import CaseState, RuleViolation, apply, check, fold, period_of
 from shared.petition_clock import case_deadlines, statutory_deadline
+from shared.phones import domestic, kind_of
 from shared.sealing import KeySource, seal
 from shared.working_time import CalendarRangeError, WorkingCalendar
 
@@ -54,12 +70,16 @@ class Rules:
 
 @dataclass(frozen=True)
 class Applicant:
-    """민원인 (applicant): personal data, sealed before it leaves this module."""
+    """민원인 (applicant): personal data, sealed before it leaves this module. ``phone`` in E.164 (+8210...)."""
 
     name: str
     phone: str | None
     email: str | None
     address: str | None
+
+    @property
+    def contacts(self) -> Contacts:
+        return Contacts(mobile=kind_of(self.phone) == "mobile", email=bool(self.email), address=bool(self.address))
 
 
 @dataclass(frozen=True)
@@ -73,11 +93,22 @@ class FilePetition:
     body: str
     received_at: datetime
     applicant: Applicant
-    notice_channels: tuple[NoticeChannel, ...]
+    notice_channels: tuple[NoticeChannel, ...] | None  # None: the integrator named none (the default applies)
     electronic_consent: bool
+    receipt_number: str | None = None  # the agency's own 접수번호, when its system gave one
     # chosen before the command's transaction, so the case's data key can be made first (in the vault,
     # its own database): the applicant is sealed under it
     case_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True)
+class Notices:
+    """How the petitioner will be told: the channels stored on the case, who chose them, and what could
+    not be done (an SMS to a landline)."""
+
+    channels: tuple[str, ...]
+    chosen_by: str  # "integrator" | "default" (the charter's promised channels with a contact)
+    warnings: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +116,7 @@ class Recorded:
     envelope: Envelope
     state: CaseState
     deadline: Deadline | None
+    notices: Notices | None = None  # a filing's answer only
 
 
 def applicant_ref(key: bytes, applicant: Applicant, case_id: str) -> str:
@@ -92,7 +124,8 @@ def applicant_ref(key: bytes, applicant: Applicant, case_id: str) -> str:
     name and contact, the same across cases without storing who they are. Without a phone or an
     e-mail two citizens of the same name cannot be told apart, so such an applicant is never merged
     with anyone: the reference is the case's own."""
-    contact = re.sub(r"\D", "", applicant.phone or "") or (applicant.email or "").strip().lower()
+    # the number's digits as dialled in Korea: the same reference whether it came as 010-..., +82 10 ... or E.164
+    contact = re.sub(r"\D", "", domestic(applicant.phone or "")) or (applicant.email or "").strip().lower()
     ident = f"{applicant.name.strip()}|{contact}" if contact else f"case|{case_id}"
     return hmac.new(key, ident.encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -101,10 +134,70 @@ _CHANNEL_NEEDS = {NoticeChannel.SMS: "phone", NoticeChannel.EMAIL: "email", Noti
 
 
 def _check_reachable(cmd: FilePetition) -> None:
-    for i, channel in enumerate(cmd.notice_channels):
+    for i, channel in enumerate(cmd.notice_channels or ()):
         needed = _CHANNEL_NEEDS.get(channel)
         if needed and not getattr(cmd.applicant, needed):
             raise CommandRejected(f"notice_channels[{i}]", f"{channel.value} needs applicant.{needed}")
+
+
+def choose_channels(cmd: FilePetition, charter: Charter) -> Notices:
+    """The channels the case is noticed on. Named by the integrator: those, less an SMS the number cannot
+    take (a landline: said in a warning), and the default if nothing is left; named by nobody (omitted or
+    null): the charter's promised channels for which a contact exists (``default_channels``)."""
+    contacts = cmd.applicant.contacts
+    if cmd.notice_channels is None:
+        return Notices(default_channels(charter, contacts), "default")
+    warnings: list[dict[str, str]] = []
+    chosen: list[str] = []
+    for channel in cmd.notice_channels:
+        if channel is NoticeChannel.SMS and not contacts.mobile:
+            warnings.append({"field": "notice_channels", "code": "sms_impossible",
+                             "message": f"no SMS: applicant.phone is a {kind_of(cmd.applicant.phone) or 'number'}, "
+                                        "not a mobile number; SMS goes to mobiles only"})
+            continue
+        if channel.value not in chosen:
+            chosen.append(channel.value)
+    if not chosen and cmd.notice_channels:  # every channel named was impossible: the petitioner is still told
+        fallback = default_channels(charter, contacts)
+        warnings.append({"field": "notice_channels", "code": "default_channels",
+                         "message": f"none of the channels named can be used; the default is: {', '.join(fallback)}"})
+        return Notices(fallback, "default", tuple(warnings))
+    if not chosen:
+        warnings.append({"field": "notice_channels", "code": "no_channels",
+                         "message": "notice_channels is empty: the applicant is told of nothing (omit it for the "
+                                    "charter's channels)"})
+    return Notices(tuple(chosen), "integrator", tuple(warnings))
+
+
+def next_case_number(session: Session, municipality_id: str, received_at: datetime, case_id: str) -> str:
+    """The case's number: ``<municipality>-<year of receipt in KST>-<sequence, six digits or more>``, the
+    sequence per (municipality, year) claimed in the caller's transaction. The first row is inserted with
+    conflicts ignored; the increment then holds the row (PostgreSQL) or the database's write lock (SQLite)
+    until the command commits, so a racing filing waits and takes the next value; a rolled-back command
+    gives its value back (no gaps). The number is recorded under unique constraints as a last guard."""
+    year = to_kst(received_at).year
+    seq = CaseNumberSequenceRow
+    first = {"municipality_id": municipality_id, "year": year, "last_value": 0}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(seq).values(**first).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(seq).values(**first).on_conflict_do_nothing())
+    elif session.get(seq, (municipality_id, year)) is None:
+        with session.begin_nested():
+            session.execute(insert(seq).values(**first))
+    value = session.execute(update(seq).where(seq.municipality_id == municipality_id, seq.year == year)
+                            .values(last_value=seq.last_value + 1).returning(seq.last_value)).scalar_one()
+    number = f"{municipality_id}-{year}-{value:06d}"
+    session.add(CaseNumberRow(case_number=number, case_id=case_id, municipality_id=municipality_id, year=year,
+                              sequence=value))
+    session.flush()
+    return number
+
+
+def formal_receipt_due(c: "Rules", arrived_at: datetime) -> datetime:
+    """When an electronic petition must be formally received: 8 working hours after it arrived (Decree 6-7)."""
+    return datetime.fromtimestamp(due_epoch(c.calendar, int(arrived_at.timestamp()), FORMAL_RECEIPT), KST)
 
 
 def _check_instant(c: Rules, at: datetime, field: str, not_before: datetime | None = None) -> datetime:
@@ -170,21 +263,25 @@ def file_petition(session: Session, cmd: FilePetition, c: Rules) -> Recorded:
         raise CommandRejected("petition_kind", str(exc).split(": ", 1)[-1]) from exc
     except CalendarRangeError as exc:
         raise CommandRejected("received_at", str(exc)) from exc
+    notices = choose_channels(cmd, charter)
     case_id = cmd.case_id
     personal = {k: v for k, v in vars(cmd.applicant).items() if v is not None}
     payload = PetitionReceived(
         municipality_id=cmd.municipality_id, agency_id=cmd.agency_id, petition_type=cmd.petition_type,
         petition_kind=cmd.petition_kind, channel=cmd.channel, title=cmd.title, body=cmd.body,
         applicant=seal(c.keyring, personal, case_id), applicant_ref=applicant_ref(c.applicant_ref_key, cmd.applicant, case_id),
-        notice_channels=cmd.notice_channels, electronic_consent=cmd.electronic_consent,
+        notice_channels=tuple(NoticeChannel(ch) for ch in notices.channels), electronic_consent=cmd.electronic_consent,
+        receipt_number=cmd.receipt_number,
+        case_number=next_case_number(session, cmd.municipality_id, received_at, case_id),
     )
     env = Envelope(event_id=uuid.uuid4(), case_id=case_id, case_version=1, occurred_at=received_at,
                    recorded_at=c.clock(), producer="intake", payload=payload,
                    charter=CharterRef(charter.id, charter.version))
     _commit_event(session, env)
     state = apply(CaseState(case_id), env)
-    # An electronic petition's clock starts at formal receipt; until then this is the earliest possible deadline.
-    return Recorded(env, state, deadline)
+    # An electronic petition's clock starts at formal receipt: until then it has no deadline (the answer and
+    # every read say so alike), only the instant by which it must be formally received.
+    return Recorded(env, state, None if cmd.channel in ELECTRONIC_CHANNELS else deadline, notices)
 
 
 def record_fact(session: Session, c: Rules, case_id: str, payload: BaseModel, occurred_at: datetime,
@@ -202,6 +299,10 @@ def record_fact(session: Session, c: Rules, case_id: str, payload: BaseModel, oc
         check(state, payload, at)
     except RuleViolation as exc:
         raise CommandRejected("case_id", exc.message, 409, rule=exc.rule) from exc
+    if isinstance(payload, ReceiptRecorded) and payload.receipt_number is not None \
+            and not re.match(RECEIPT_NUMBER_PATTERN, payload.receipt_number):
+        raise CommandRejected("receipt_number", "is not a receipt number: a letter, digit or Hangul, then at most 39 "
+                                                "of those or . _ : / ( ) -")
     try:
         check_fact(payload, at, state.arrived_at, c.calendar, _latest_completion(state, payload, charter, c.calendar))
     except OutOfBounds as exc:

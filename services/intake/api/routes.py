@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services.intake.api.deps import Deps, Intake
 from services.intake.api.schemas import (
     ApplicantOut,
+    ObligationsOut,
     PetitionFiledOut,
     PetitionIn,
     PetitionOut,
@@ -33,10 +34,16 @@ from services.intake.commands import (
     Recorded,
     Rules,
     file_petition,
+    formal_receipt_due,
     record_fact,
 )
 from services.intake.metrics import IntakeMetrics
-from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
+from services.intake.readmodel.orm import (
+    PetitionAccessRow,
+    PetitionNoticeRow,
+    PetitionRow,
+    TimelineRow,
+)
 from services.intake.readmodel.projection import similar_elsewhere
 from services.intake.store.orm import IdempotencyRow
 from services.platform.failpoints import failpoint
@@ -45,9 +52,14 @@ from services.platform.http.paging import decode_cursor, encode_cursor
 from services.platform.logs import get_logger
 from services.platform.outbox.publisher import Outbox
 from shared.bounds import in_calendar
+from shared.case_clocks import Clock, Remaining, case_clocks, remaining
 from shared.deadline_report import InputNames, calculate, deadline_dict
+from shared.events import decode
 from shared.events import petition as ev
-from shared.petition_case import OPEN
+from shared.instants import to_kst
+from shared.periods import PetitionType
+from shared.petition_case import OPEN, CaseState, Status
+from shared.petition_clock import period_for
 from shared.sealing import Erased, Sealed, unseal
 
 router = APIRouter()
@@ -72,13 +84,30 @@ def rules(c: Intake) -> Rules:
     return c.rules
 
 
-def _recorded_body(r: Recorded) -> dict[str, Any]:
+def _clock_of(state: CaseState) -> str:
+    if state.status is Status.FILED:
+        return "awaiting_formal_receipt"
+    if state.status not in OPEN:
+        return "stopped"
+    return "paused" if state.open_pause else "running"
+
+
+def _recorded_body(c: Intake, r: Recorded) -> dict[str, Any]:
     env = r.envelope
+    filed = r.state.status is Status.FILED and r.state.arrived_at is not None
+    deadline = deadline_dict(r.deadline) if r.deadline else None
+    if deadline is not None and r.deadline is not None and r.deadline.due_at is not None and r.state.status in OPEN:
+        now = to_kst(c.rules.clock())  # a running clock: the working time left at the answer, as GET counts it
+        left = remaining(c.rules.calendar, r.deadline.due_at, r.deadline.mode.value, max(now, r.deadline.received_at))
+        deadline.update(remaining_working_seconds=left.working_seconds, remaining_working_days=left.working_days,
+                        time_left=left.text, remaining_as_of=left.as_of.isoformat())
     return {
         "case_id": env.case_id, "event_id": str(env.event_id), "event_type": env.event_type,
         "case_version": env.case_version, "status": r.state.status.value if r.state.status else "unknown",
         "occurred_at": env.occurred_at.isoformat(),
-        "statutory_deadline": deadline_dict(r.deadline) if r.deadline else None,
+        "statutory_deadline": deadline,
+        "clock": _clock_of(r.state),
+        "formal_receipt_due_at": formal_receipt_due(c.rules, r.state.arrived_at).isoformat() if filed else None,  # type: ignore[arg-type]
     }
 
 
@@ -147,17 +176,22 @@ async def post_petition(body: PetitionIn, c: Deps, m: Metrics, ob: IntakeOutbox,
         agency_id=agency_id, municipality_id=body.municipality_id, petition_type=body.petition_type,
         petition_kind=body.petition_kind, channel=body.channel, title=body.title, body=body.body,
         received_at=body.received_at, applicant=Applicant(**body.applicant.model_dump()),
-        notice_channels=tuple(body.notice_channels), electronic_consent=body.electronic_consent,
+        notice_channels=None if body.notice_channels is None else tuple(body.notice_channels),
+        electronic_consent=body.electronic_consent, receipt_number=body.receipt_number,
     )
     # The case's data key exists (committed) before the transaction that seals the applicant under it.
     await run_in_threadpool(c.prepare_case_key, cmd.case_id)
 
     def action(session: Session) -> tuple[dict[str, Any], Recorded]:
         recorded = file_petition(session, cmd, rules(c))
-        assert recorded.envelope.charter is not None
-        return {**_recorded_body(recorded), "charter_id": recorded.envelope.charter.charter_id,
-                "charter_version": recorded.envelope.charter.version,
-                "inbox_ref": recorded.envelope.payload.applicant_ref}, recorded
+        assert recorded.envelope.charter is not None and recorded.notices is not None
+        p: ev.PetitionReceived = recorded.envelope.payload  # type: ignore[assignment]
+        return {**_recorded_body(c, recorded), "charter_id": recorded.envelope.charter.charter_id,
+                "charter_version": recorded.envelope.charter.version, "inbox_ref": p.applicant_ref,
+                "case_number": p.case_number, "receipt_number": p.receipt_number,
+                "reference": recorded.state.reference, "notice_channels": list(recorded.notices.channels),
+                "notice_channels_chosen_by": recorded.notices.chosen_by,
+                "warnings": list(recorded.notices.warnings)}, recorded
 
     return await run_in_threadpool(_execute, c, m, ob, agency_id, idempotency_key, body.model_dump(mode="json"),
                                    action)
@@ -207,7 +241,7 @@ def _command_route(path: str, payload_type: type[BaseModel], summary: str) -> No
 
         def action(session: Session) -> tuple[dict[str, Any], Recorded]:
             recorded = record_fact(session, rules(c), case_id, payload, occurred_at, agency_id, expected)
-            return _recorded_body(recorded), recorded
+            return _recorded_body(c, recorded), recorded
 
         request_body = {"case_id": case_id, "path": path, **body.model_dump(mode="json")}  # type: ignore[attr-defined]
         return await run_in_threadpool(_execute, c, m, ob, agency_id, idempotency_key, request_body, action)
@@ -243,8 +277,74 @@ def get_petition(case_id: str, c: Deps, agency_id: Agency, response: Response) -
         elsewhere = similar_elsewhere(session, row, c.duplicate_window)
         duplicate_of = _seen(session, [row.duplicate_of], agency_id)
     response.headers["ETag"] = f'"{row.version}"'
-    return PetitionOut.model_validate(row, from_attributes=True).model_copy(
+    return _out(c, row, to_kst(c.rules.clock())).model_copy(
         update={"similar_elsewhere": elsewhere, "duplicate_of": row.duplicate_of if duplicate_of else None})
+
+
+def _counting(c: Intake, row: PetitionRow) -> str:
+    """How the statutory period of a projected case is counted (working_time or working_days)."""
+    if row.status == Status.REOPENED.value:
+        return "working_days"  # Act 35: 10 days
+    try:
+        charter = c.rules.charters.get(row.charter_id, row.charter_version or "") if row.charter_id else None
+        return period_for(charter, PetitionType(row.petition_type), row.petition_kind).mode.value
+    except (LookupError, ValueError):  # a charter or kind this release no longer has: counted in time
+        return "working_time"
+
+
+def _out(c: Intake, row: PetitionRow, now: datetime) -> PetitionOut:
+    """A projected case with its clock as of ``now``: the working time left on a running clock is counted at
+    the request (the read model keeps it only for a paused one, as of the pause)."""
+    out = PetitionOut.model_validate(row, from_attributes=True)
+    numbered = row.case_number is not None  # a case filed before numbers keeps its case id
+    update: dict[str, Any] = {"reference": (row.receipt_number or row.case_number) if numbered else row.case_id}
+    if row.status == Status.FILED.value:
+        update.update(clock="awaiting_formal_receipt", formal_receipt_due_at=formal_receipt_due(c.rules, row.arrived_at))
+    elif row.status not in {s.value for s in OPEN}:
+        update.update(clock="stopped", remaining_working_seconds=None, remaining_working_days=None)
+    elif row.paused:
+        left = Remaining(now, row.remaining_working_seconds or 0, row.remaining_working_days or 0,
+                         day_counted=row.remaining_working_days is not None)
+        update.update(clock="paused", remaining_as_of=now, time_left=left.text)  # it stands still while paused
+    else:
+        update["clock"] = "running"
+        if row.statutory_due_at is not None:
+            left = remaining(c.rules.calendar, row.statutory_due_at, _counting(c, row), now)
+            update.update(remaining_working_seconds=left.working_seconds, remaining_working_days=left.working_days,
+                          remaining_as_of=now, time_left=left.text)
+    return out.model_copy(update=update)
+
+
+@router.get("/v1/petitions/{case_id}/obligations", response_model=ObligationsOut, tags=["petitions"],
+            summary="Every clock of the case: due, working time left, running or paused, kept or breached, "
+                    "and the notices that discharged it")
+def get_obligations(case_id: str, c: Deps, agency_id: Agency) -> dict:
+    """Derived here, from the case's events as projected and the notices notify sent, by the same core as the
+    SLA monitor (``shared.case_clocks``): what the monitor decided, as of now. A clock's working time left is
+    counted at the request (a paused one's stands still at what was left when it paused)."""
+    now = to_kst(c.rules.clock())
+    with c.db.readers() as session:
+        _visible(c, session, case_id, agency_id)
+        events = [decode(raw.encode()) for raw in session.execute(
+            select(TimelineRow.envelope).where(TimelineRow.case_id == case_id).order_by(TimelineRow.version)).scalars()]
+        notices = [decode(raw.encode()) for raw in session.execute(
+            select(PetitionNoticeRow.envelope).where(PetitionNoticeRow.case_id == case_id)).scalars()]
+    clocks = case_clocks(case_id, events, notices, c.rules.charters, c.rules.calendar, now)
+    return {"case_id": case_id, "as_of": now, "obligations": [_clock_out(k) for k in clocks]}
+
+
+def _clock_out(k: Clock) -> dict[str, Any]:
+    left = k.remaining
+    return {
+        "obligation_id": k.obligation_id, "kind": k.kind, "rule": k.rule, "citizen_facing": k.citizen_facing,
+        "promise_id": k.promise_id, "state": k.state, "started_at": k.started_at, "due_at": k.due_at,
+        "period": k.period, "counting": k.counting, "at_risk": k.at_risk,
+        "remaining_working_seconds": left.working_seconds if left else None,
+        "remaining_working_days": left.working_days if left else None,
+        "remaining_as_of": left.as_of if left else None, "time_left": left.text if left else None,
+        "discharged_by": vars(k.discharged_by) if k.discharged_by else None,
+        "breached_due_at": list(k.breached_due_at), "notices": [vars(n) for n in k.notices],
+    }
 
 
 def _seen(session: Session, case_ids: list[str | None], agency_id: str) -> set[str]:
@@ -303,6 +403,9 @@ def list_petitions(
     received_from: Annotated[AwareDatetime | None, Query()] = None,
     received_to: Annotated[AwareDatetime | None, Query()] = None,
     duplicates: Annotated[bool | None, Query(description="only cases linked to an earlier duplicate")] = None,
+    number: Annotated[str | None, Query(max_length=80, description=(
+        "a case number (dangjin-2026-000123) or the agency's receipt number (접수번호): the cases of this agency "
+        "that carry it"))] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> dict:
@@ -325,6 +428,9 @@ def list_petitions(
         mine = select(PetitionAccessRow.case_id).where(PetitionAccessRow.agency_id == agency_id)
         linked = and_(PetitionRow.duplicate_of.is_not(None), PetitionRow.duplicate_of.in_(mine))
         q = q.where(linked if duplicates else ~linked)
+    if number:
+        wanted = number.strip()
+        q = q.where(or_(PetitionRow.case_number == wanted, PetitionRow.receipt_number == wanted))
     if cursor:
         at, case_id = _uncursor(c, cursor)
         q = q.where(or_(PetitionRow.arrived_at > at, and_(PetitionRow.arrived_at == at, PetitionRow.case_id > case_id)))
@@ -334,8 +440,9 @@ def list_petitions(
         more = len(rows) > limit
         rows = rows[:limit]
         seen = _seen(session, [r.duplicate_of for r in rows], agency_id)
-    items = [PetitionOut.model_validate(r, from_attributes=True).model_copy(
-        update={"duplicate_of": r.duplicate_of if r.duplicate_of in seen else None}) for r in rows]
+    now = to_kst(c.rules.clock())
+    items = [_out(c, r, now).model_copy(update={"duplicate_of": r.duplicate_of if r.duplicate_of in seen else None})
+             for r in rows]
     return {"items": items, "next_cursor": _cursor(rows[-1]) if more and rows else None}
 
 

@@ -45,6 +45,9 @@ class PetitionRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(Instant)
     duplicate_of: Mapped[str | None] = mapped_column(String(64), index=True)
     calendar_version: Mapped[str | None] = mapped_column(String(120))
+    # how people name the case (issue 19): null for cases filed before numbers existed
+    case_number: Mapped[str | None] = mapped_column(String(80), index=True)
+    receipt_number: Mapped[str | None] = mapped_column(String(64), index=True)
     last_event_id: Mapped[str] = mapped_column(String(36), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
 
@@ -71,6 +74,22 @@ class TimelineRow(Base):
     producer: Mapped[str] = mapped_column(String(64), nullable=False)
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
     envelope: Mapped[str] = mapped_column(Text, nullable=False)  # the event as on the log, for re-folding
+
+
+class PetitionNoticeRow(Base):
+    """The notices notify sent about a case (NoticeSent, from the notice topic): what discharged its notice
+    clocks (``GET /v1/petitions/{id}/obligations``). One row per notice, the first NoticeSent of it."""
+
+    __tablename__ = "petition_notices"
+
+    notice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    event_id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
+    envelope: Mapped[str] = mapped_column(Text, nullable=False)  # the event as on the log
 
 
 Index("ix_petitions_status_received", PetitionRow.status, PetitionRow.received_at)

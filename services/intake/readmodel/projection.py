@@ -13,11 +13,16 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
+from services.intake.readmodel.orm import (
+    PetitionAccessRow,
+    PetitionNoticeRow,
+    PetitionRow,
+    TimelineRow,
+)
 from shared.charters import CharterBook
 from shared.charters.model import Charter
 from shared.deadline import DeadlineInputError
-from shared.events import Envelope, decode
+from shared.events import Envelope, decode, notice
 from shared.events import petition as ev
 from shared.periods import UnknownPetitionKind
 from shared.petition_case import CaseState, apply, fold, handles
@@ -51,7 +56,11 @@ class PetitionProjection:
         return fold(case_id, (decode(r.encode()) for r in rows))
 
     def apply(self, session: Session, env: Envelope, raw: bytes) -> bool:
-        """Apply one event; False when it was applied before (redelivery) or is not a petition fact."""
+        """Apply one event; False when it was applied before (redelivery) or is not a petition fact. A notice
+        notify sent is kept beside the case (its first NoticeSent per notice), for the case's clocks."""
+        if isinstance(env.payload, notice.NoticeSent):
+            self._notice(session, env, raw)
+            return False
         if not handles(type(env.payload)):
             return False
         if session.execute(select(TimelineRow.case_id).where(TimelineRow.event_id == str(env.event_id))).first():
@@ -88,6 +97,17 @@ class PetitionProjection:
             self._link_duplicates(session, row)
         return True
 
+    @staticmethod
+    def _notice(session: Session, env: Envelope, raw: bytes) -> None:
+        p: notice.NoticeSent = env.payload  # type: ignore[assignment]
+        if session.get(PetitionNoticeRow, p.notice_id) is not None or session.execute(
+                select(PetitionNoticeRow.notice_id).where(PetitionNoticeRow.event_id == str(env.event_id))).first():
+            return  # redelivered, or the same notice sent again after a kill: the first one stands
+        session.add(PetitionNoticeRow(notice_id=p.notice_id, case_id=env.case_id, event_id=str(env.event_id),
+                                      kind=p.kind, channel=p.channel, occurred_at=env.occurred_at,
+                                      recorded_at=env.recorded_at, envelope=raw.decode()))
+        session.flush()
+
     def _fill(self, row: PetitionRow, s: CaseState, charter: Charter | None, env: Envelope) -> None:
         row.version = s.version
         row.status = s.status.value if s.status else "unknown"
@@ -99,6 +119,8 @@ class PetitionProjection:
         row.title = s.title
         row.applicant_ref = s.applicant_ref
         row.notice_channels = list(s.notice_channels)
+        row.case_number = s.case_number
+        row.receipt_number = s.receipt_number
         row.arrived_at = s.arrived_at  # type: ignore[assignment]
         row.received_at = s.received_at
         row.department = s.department

@@ -10,7 +10,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
-from services.intake.readmodel.orm import PetitionAccessRow, PetitionRow, TimelineRow
+from services.intake.readmodel.orm import (
+    PetitionAccessRow,
+    PetitionNoticeRow,
+    PetitionRow,
+    TimelineRow,
+)
 from services.intake.readmodel.projection import PetitionProjection
 from services.intake.readmodel.runner import ProjectionRunner
 from services.intake.schema import CHAIN, RUNTIME
@@ -19,7 +24,7 @@ from services.platform.log.embedded import EmbeddedLog
 from services.platform.log.port import EventLog
 from services.platform.log.topics import Topics
 
-TABLES = (PetitionRow, PetitionAccessRow, TimelineRow)
+TABLES = (PetitionRow, PetitionAccessRow, TimelineRow, PetitionNoticeRow)
 
 
 @dataclass
@@ -61,7 +66,7 @@ def rebuild(log: EventLog, topics: Topics, sessions: sessionmaker, projection: P
     model (in ``sessions``, intake's database) is dropped and projected again."""
     result = RebuildResult()
     runner = ProjectionRunner(log, topics.petition_events, sessions, projection, topics.dead_letter,
-                              topics.dead_letter_decisions)
+                              topics.dead_letter_decisions, notice_topic=topics.notice_events)
     with tempfile.TemporaryDirectory() as tmp:
         scratch = make_engine(f"sqlite:///{Path(tmp) / 'rebuilt.db'}")
         migrate(scratch, CHAIN)
@@ -70,7 +75,8 @@ def rebuild(log: EventLog, topics: Topics, sessions: sessionmaker, projection: P
         scratch_log = EmbeddedLog(":memory:")
         scratch_log.create_topics(topics.specs())
         fresh = ProjectionRunner(log, topics.petition_events, scratch_sessions, projection,
-                                 topics.dead_letter, name="projection-rebuild", dead_letter_log=scratch_log)
+                                 topics.dead_letter, name="projection-rebuild", dead_letter_log=scratch_log,
+                                 notice_topic=topics.notice_events)
         result.events = fresh.run(poll_timeout=0.2, until_caught_up=True, progress=progress)
         result.rows, result.differences = compare(sessions, scratch_sessions)
         scratch.dispose()

@@ -9,6 +9,7 @@ from services.intake.readmodel.projection import PetitionProjection
 from services.intake.schema import RUNTIME
 from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from services.platform.log.port import EventLog
+from services.platform.log.topics import Topics
 from services.platform.logs import get_logger
 from shared.events import Envelope
 
@@ -28,16 +29,27 @@ class ProjectionHandler:
         return None
 
 
+def notice_topic_beside(petition_topic: str) -> str | None:
+    """The notice topic under the same prefix as ``petition_topic`` (None for a name of another scheme)."""
+    base = Topics().petition_events
+    return Topics(petition_topic[:-len(base)]).notice_events if petition_topic.endswith(base) else None
+
+
 class ProjectionRunner:
-    """The projection as a supervised loop (``run``/``stop``), on the one consumer runtime."""
+    """The projection as a supervised loop (``run``/``stop``), on the one consumer runtime. It reads the
+    petition topic and the notice topic (the notices notify sent discharge a case's notice clocks:
+    ``GET /v1/petitions/{id}/obligations``); ``notice_topic`` defaults to the one beside the petition topic."""
 
     def __init__(self, event_log: EventLog, topic: str, sessions: sessionmaker, projection: PetitionProjection,
                  dead_letter_topic: str, decisions_topic: str | None = None, name: str = NAME,
-                 metrics: ConsumerMetrics | None = None, dead_letter_log: EventLog | None = None) -> None:
+                 metrics: ConsumerMetrics | None = None, dead_letter_log: EventLog | None = None,
+                 notice_topic: str | None = None) -> None:
         self.projection = projection
         self.handler = ProjectionHandler(projection)
-        self.consumer = Consumer(name, event_log, [topic], sessions, RUNTIME, self.handler,
-                                 dead_letter_topic, decisions_topic, metrics=metrics, dead_letter_log=dead_letter_log)
+        notices = notice_topic or notice_topic_beside(topic)
+        self.consumer = Consumer(name, event_log, [topic, *([notices] if notices else [])], sessions, RUNTIME,
+                                 self.handler, dead_letter_topic, decisions_topic, metrics=metrics,
+                                 dead_letter_log=dead_letter_log)
 
     def run(self, poll_timeout: float = 0.5, until_caught_up: bool = False,
             progress: Callable[[int], None] | None = None) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.intake.schema import Base
@@ -34,3 +34,28 @@ class IdempotencyRow(Base):
     response: Mapped[dict] = mapped_column(JSON, nullable=False)
     headers: Mapped[dict] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
+
+
+class CaseNumberSequenceRow(Base):
+    """The last case number given per (municipality, year of receipt in KST). Claimed in the command's
+    transaction: an insert of the first row (conflicts ignored) and then an increment, which locks the
+    row (PostgreSQL) or the database (SQLite) until the command commits, so two filings never share one."""
+
+    __tablename__ = "case_number_sequences"
+
+    municipality_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class CaseNumberRow(Base):
+    """Each case number given, once: the unique constraints are the last guard against a number given twice."""
+
+    __tablename__ = "case_numbers"
+    __table_args__ = (UniqueConstraint("municipality_id", "year", "sequence", name="uq_case_numbers_sequence"),)
+
+    case_number: Mapped[str] = mapped_column(String(80), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    municipality_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    sequence: Mapped[int] = mapped_column(Integer, nullable=False)
