@@ -30,6 +30,7 @@ from services.platform.logs import get_logger
 from services.platform.settings import Settings
 from services.platform.vault.schema import CHAIN as VAULT
 from services.sla_monitor.schema import CHAIN as SLA_MONITOR
+from services.webhooks.schema import CHAIN as WEBHOOKS
 from shared.charters import CharterBook
 from shared.holiday_source import HolidayOverrides, korean_calendar
 from shared.instants import parse_instant
@@ -39,7 +40,7 @@ from shared.working_time import WorkingCalendar
 Clock = Callable[[], datetime]
 # Each service's own migration chain, in its own database (or its own tables of a shared one).
 CHAINS: dict[str, Chain] = {c.service: c for c in (ACCESS, VAULT, INTAKE, SLA_MONITOR, COMPENSATION, NOTIFY,
-                                                   CONSOLE)}
+                                                   CONSOLE, WEBHOOKS)}
 
 
 def migrate_engines(engines: dict[str, Engine]) -> None:

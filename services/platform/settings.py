@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     access_database_url: str | None = Field(default=None, description="API keys, read by every HTTP service")
     vault_database_url: str | None = Field(default=None, description="each case's data key (erasure destroys it)")
     console_database_url: str | None = Field(default=None, description="the console's accounts, sessions, projection")
+    webhooks_database_url: str | None = Field(default=None, description="webhook subscriptions, secrets, deliveries")
     vault_database_schema: str | None = Field(default=None, description="PostgreSQL: the vault's schema")
     intake_database_schema: str | None = Field(default=None, description="PostgreSQL: intake's schema in a shared database")
     compensation_database_schema: str | None = Field(default=None, description="PostgreSQL: compensation's schema")
@@ -37,6 +38,7 @@ class Settings(BaseSettings):
     sla_monitor_database_schema: str | None = Field(default=None, description="PostgreSQL: the monitor's schema")
     access_database_schema: str | None = Field(default=None, description="PostgreSQL: the API keys' schema")
     console_database_schema: str | None = Field(default=None, description="PostgreSQL: the console's schema")
+    webhooks_database_schema: str | None = Field(default=None, description="PostgreSQL: webhooks' schema")
     host: str = "127.0.0.1"
     port: int = 8080
     compensation_port: int = Field(default=8081, description="the compensation API (vouchers, batches, strikes)")
@@ -71,6 +73,17 @@ class Settings(BaseSettings):
         default=None, description="the compensation API as the console calls it; default http://127.0.0.1:<compensation_port>")
     console_audit_url: str | None = Field(
         default=None, description="the audit API as the console calls it; default http://127.0.0.1:<audit_port>")
+    webhooks_port: int = Field(default=8085, description="the webhooks API (subscriptions, secrets, delivery log)")
+    webhooks_allow_private_targets: bool = Field(default=False, description=(
+        "allow webhook URLs resolving to private, loopback, link-local or other non-public addresses (a closed "
+        "network's own receivers, tests); refused by default (SSRF)"))
+    webhooks_retry_hours: float = Field(default=24.0, gt=0, le=168, description=(
+        "a delivery is retried (exponential backoff, full jitter) this long after its first attempt, then failed"))
+    webhooks_disable_after_days: float = Field(default=3.0, gt=0, le=90, description=(
+        "a webhook with no successful delivery since its first failure this long ago is disabled, with a notice"))
+    webhooks_concurrency: int = Field(default=4, ge=1, le=64, description="deliveries (of different cases) sent at once")
+    webhooks_timeout_s: float = Field(default=10.0, gt=0, le=60, description=(
+        "a delivery attempt's read timeout (connect: at most 5 s); no redirect is followed"))
     smtp_host: str | None = Field(default=None, description="unset: e-mails are written under <data dir>/outgoing/email")
     smtp_port: int = 25
     smtp_sender: str = "CharterWatch <noreply@charterwatch.local>"

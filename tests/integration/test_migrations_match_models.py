@@ -14,10 +14,10 @@ from services.platform.db.engine import make_engine
 SCHEMAS = {"access": "services.platform.access.schema", "vault": "services.platform.vault.schema",
            "intake": "services.intake.schema", "sla_monitor": "services.sla_monitor.schema",
            "compensation": "services.compensation.schema", "notify": "services.notify.schema",
-           "console": "services.console.schema"}
+           "console": "services.console.schema", "webhooks": "services.webhooks.schema"}
 MODELS = ["services.platform.access.orm", "services.intake.readmodel.orm", "services.intake.store.orm",
           "services.compensation.ledger.orm", "services.notify.store.orm",
-          "services.console.accounts.orm", "services.console.projection.orm"]
+          "services.console.accounts.orm", "services.console.projection.orm", "services.webhooks.orm"]
 
 
 def test_every_chain_builds_what_its_models_declare(database_url: str, tmp_path: Path) -> None:

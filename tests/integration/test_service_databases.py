@@ -24,6 +24,7 @@ OWN = {  # a table each service must have, and one it must not
     "compensation": ("vouchers", "notice_deliveries"),
     "notify": ("notice_deliveries", "case_streams"),
     "console": ("console_users", "vouchers"),
+    "webhooks": ("webhooks_deliveries", "notice_deliveries"),
 }
 
 

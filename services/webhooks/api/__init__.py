@@ -1,0 +1,1 @@
+"""The webhooks HTTP API (subscriptions, secrets, the delivery log)."""
