@@ -8,6 +8,10 @@ gateway that honours it never delivers one reference twice. Response: JSON with 
 error, a 5xx, 408 or 429, and the "slow down" result code are transient; any other 4xx or negative
 result code is not (``services/notify/failures.py``). The gateway's ``message`` often echoes the
 number, so it is never read.
+
+Intake stores numbers in E.164 (+821012345678); Korean gateways take them as dialled in Korea, so the
+``receiver`` is sent so (01012345678); a number an earlier release stored (010-1234-5678) goes as it was.
+An SMS goes to mobiles only: a landline (or any number that is no mobile) is refused here, never sent.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import httpx
 from services.notify.channels.port import DeliveryError, Message
 from services.notify.failures import failure, gateway_result, gateway_status
 from shared.notices import sms
+from shared.phones import domestic, kind_of
 
 
 class SmsGateway:
@@ -30,6 +35,8 @@ class SmsGateway:
     async def send(self, m: Message) -> str | None:
         if not m.to:
             raise DeliveryError(failure("no_phone"))
+        if kind_of(m.to) not in ("mobile", None):  # a landline, 070, 080...: no SMS can reach it
+            raise DeliveryError(failure("sms_invalid_number"))
         plan = sms.plan(m.text)
         refs: list[str] = []
         client = self._client or httpx.AsyncClient(timeout=self.timeout)
@@ -42,7 +49,7 @@ class SmsGateway:
         return ",".join(refs)
 
     async def _send_part(self, client: httpx.AsyncClient, m: Message, text: str, msg_type: str, ref: str) -> str:
-        data = {"key": self.api_key, "user_id": self.user_id, "sender": self.sender, "receiver": m.to or "",
+        data = {"key": self.api_key, "user_id": self.user_id, "sender": self.sender, "receiver": domestic(m.to or ""),
                 "msg": text, "msg_type": msg_type, "ref": ref}
         if msg_type == "LMS":
             data["title"] = m.subject[:44]
