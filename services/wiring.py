@@ -227,13 +227,20 @@ def console_app(c: Container, deps: Console | None = None) -> FastAPI:
 def console_routers(c: Container) -> list[APIRouter]:
     """The console's pages and APIs built on its foundation (issue 18: the pages, the statistics API).
     Each is an APIRouter whose routes depend on ``services.console.web.security.current_user``."""
+    from services.console.api import Stats, stats_router
+    from services.console.web.pages import cases, overdue, queue, remedies
     from services.console.web.pages.compliance import compliance_router
     from services.console.web.pages.reports import reports_router
     from services.console.web.pages.satisfaction import satisfaction_router
 
     routers: list[APIRouter] = []
+    # the daily work: 작업 목록, 기한 경과 검토, 민원 상세, 보상
+    routers += [queue.router(c.calendar), overdue.router(c.calendar), cases.router(c.calendar), remedies.router()]
     # statistics pages: 처리 현황, 만족도, 연간 보고서
     routers += [compliance_router(c.calendar), satisfaction_router(c.calendar), reports_router(c.calendar, c.charters)]
+    # the same statistics as JSON and CSV, with the agency's API key (GET /v1/stats/...)
+    routers.append(stats_router(Stats(c.database("console").readers, c.calendar, c.charters, c.now),
+                                c.database("access").readers))
     return routers
 
 
