@@ -12,14 +12,16 @@ python3 -m pip install -q --disable-pip-version-check -e ".[test,bench]" 2>&1 | 
 # The audit's PDF report is typeset with a Korean font (WeasyPrint finds it through fontconfig); without
 # one every Hangul syllable would be an empty box, and the PDF tests fail rather than skip.
 # WeasyPrint lays text out with Pango; libharfbuzz-subset0 lets it embed only the glyphs used.
-pdf_packages="fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+# The console's browser tests (tests/browser) drive Debian's chromium with Playwright: no browser is
+# downloaded, and under CI=true a missing chromium fails them.
+pdf_packages="fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium"
 missing=""
 for p in $pdf_packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing) \
-    >/dev/null || echo "deploy/test.sh: could not install$missing: the PDF tests will fail" >&2
+    >/dev/null || echo "deploy/test.sh: could not install$missing: the PDF or browser tests will fail" >&2
 fi
 
 # AsyncAPI's parser validates docs/asyncapi.json (tests/integration/test_asyncapi.py).
