@@ -100,7 +100,8 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
                f"(OpenAPI at http://{settings.host}:{settings.port}/docs), compensation API on "
                f"http://{settings.host}:{settings.compensation_port}, inbox API on "
                f"http://{settings.host}:{settings.notify_port}, audit API on http://{settings.host}:{settings.audit_port}, "
-               f"console on http://{settings.host}:{settings.console_port}. "
+               f"console on http://{settings.host}:{settings.console_port}, "
+               f"webhooks API on http://{settings.host}:{settings.webhooks_port}. "
                f"{key_note} Ctrl-C stops it.", err=True)
     try:
         server.run()
@@ -116,7 +117,7 @@ def _require_free_ports(settings: Settings) -> None:
     import socket
 
     ports = {"API": settings.port, "compensation": settings.compensation_port, "inbox": settings.notify_port,
-             "audit": settings.audit_port, "console": settings.console_port}
+             "audit": settings.audit_port, "console": settings.console_port, "webhooks": settings.webhooks_port}
     taken = []
     for name, number in ports.items():
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -286,6 +287,13 @@ def console(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help=
     """Run only the officials' console (web pages; create accounts with `charterwatch users create`)."""
     settings = _settings(mode)
     _run_service("console", settings, {"console": port or settings.console_port})
+
+
+@app.command()
+def webhooks(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP port")] = None) -> None:
+    """Run only the webhooks service: its worker (events into deliveries), its sender and its API."""
+    settings = _settings(mode)
+    _run_service("webhooks", settings, {"webhooks": port or settings.webhooks_port})
 
 
 @users_app.command("create")

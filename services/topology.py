@@ -1,7 +1,8 @@
 """The topology, declared once: every loop of every service, what it reads and what it writes.
 
 `charterwatch up` runs every part; `charterwatch <service>` runs that service's parts (the service
-names are the commands: intake, project, sla-monitor, compensation, notify, console, and `audit serve`);
+names are the commands: intake, project, sla-monitor, compensation, notify, console, webhooks, and
+`audit serve`);
 `charterwatch topology` prints this table. Part of the composition root: it names concrete
 services, which nothing below it does.
 """
@@ -30,12 +31,19 @@ class Wiring:
     http_port: dict[str, int] = field(default_factory=dict)
     _outboxes: dict[str, Outbox] = field(default_factory=dict)
     apps: dict[str, Any] = field(default_factory=dict)
+    _senders: dict[str, Any] = field(default_factory=dict)
 
     def compensation_outbox(self) -> Outbox:
         """One compensation outbox per process, shared by its worker, its API and its relay."""
         if "compensation" not in self._outboxes:
             self._outboxes["compensation"] = wiring.compensation_outbox(self.c, self.outbox_metrics)
         return self._outboxes["compensation"]
+
+    def webhooks_sender(self) -> Any:
+        """One webhook sender per process: its worker and its API wake it when deliveries are due."""
+        if "webhooks" not in self._senders:
+            self._senders["webhooks"] = wiring.webhooks_sender(self.c)
+        return self._senders["webhooks"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,19 @@ def _console_web(w: Wiring) -> Loop:
                       w.http_port.get("console", w.c.settings.console_port))
 
 
+def _webhooks(w: Wiring) -> Loop:
+    return wiring.webhooks_consumer(w.c, w.consumer_metrics, wake=w.webhooks_sender().wake)
+
+
+def _webhooks_sender(w: Wiring) -> Loop:
+    return w.webhooks_sender()  # type: ignore[no-any-return]
+
+
+def _webhooks_api(w: Wiring) -> Loop:
+    return HttpServer(wiring.webhooks_app(w.c, wake=w.webhooks_sender().wake), w.c.settings.host,
+                      w.http_port.get("webhooks", w.c.settings.webhooks_port))
+
+
 PARTS: tuple[Part, ...] = (
     Part("intake_relay", "intake", (), ("petition_events",), _intake_relay),
     Part("projection", "project", ("petition_events", "dead_letter_decisions"), ("dead_letter",), _projection,
@@ -112,6 +133,11 @@ PARTS: tuple[Part, ...] = (
          consumer=True),
     # The console's pages write through the compensation API, never to the log themselves.
     Part("console_web", "console", (), (), _console_web),
+    # Webhooks: events into deliveries (the worker), posted to the agencies' URLs (the sender), and the API.
+    Part("webhooks", "webhooks", ("petition_events", "sla_events", "compensation_events", "notice_events",
+                                  "dead_letter_decisions"), ("dead_letter",), _webhooks, consumer=True),
+    Part("webhooks_sender", "webhooks", (), (), _webhooks_sender),
+    Part("webhooks_api", "webhooks", (), (), _webhooks_api),
 )
 
 
@@ -124,7 +150,7 @@ def parts_of(service: str | None) -> list[Part]:
 INTAKE_API = Part("intake_api", "intake", (), ("petition_events",), lambda w: w.apps["intake"])
 # Whose database each service's parts use (the `project` command runs intake's projection).
 DATABASE = {"intake": "intake", "project": "intake", "sla-monitor": "sla_monitor", "compensation": "compensation",
-            "notify": "notify", "audit": None, "console": "console"}
+            "notify": "notify", "audit": None, "console": "console", "webhooks": "webhooks"}
 
 
 def describe(c: Container) -> list[str]:

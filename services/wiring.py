@@ -291,3 +291,35 @@ def console_projection(c: Container, metrics: ConsumerMetrics | None = None) -> 
 
     return projection_consumer(c.log, c.topics, c.database("console").sessions, c.calendar, c.charters, c.now,
                                metrics)
+
+
+# -- webhooks: each event of an agency's cases pushed to its subscribed URLs (docs/webhooks.md) ----------
+def webhooks_sender(c: Container, **overrides: Any):  # type: ignore[no-untyped-def]
+    """The sender loop. ``overrides``: any of Sender's fields (resolver, wall, policy, poll_s, ...)."""
+    from services.webhooks.sender import Policy, Sender
+
+    s = c.settings
+    args: dict[str, Any] = {
+        "allow_private": s.webhooks_allow_private_targets, "concurrency": s.webhooks_concurrency,
+        "policy": Policy(retry_window=timedelta(hours=s.webhooks_retry_hours),
+                         disable_after=timedelta(days=s.webhooks_disable_after_days), timeout_s=s.webhooks_timeout_s),
+        **overrides}
+    return Sender(c.database("webhooks").sessions, c.keyring, c.now, **args)
+
+
+def webhooks_consumer(c: Container, metrics: ConsumerMetrics | None = None, wake=lambda: None) -> Consumer:  # type: ignore[no-untyped-def]
+    """The worker that turns each event into deliveries; ``wake``: the sender's (new deliveries are due now)."""
+    from services.webhooks import worker
+
+    return worker.consumer(c.log, c.topics, c.database("webhooks").sessions, c.now, metrics, after_commit=wake)
+
+
+def webhooks_app(c: Container, wake=lambda: None, **overrides: Any) -> FastAPI:  # type: ignore[no-untyped-def]
+    """The subscriptions API. Secrets are sealed with the platform keyring (they must be usable to sign).
+    ``overrides``: any of Webhooks' fields (allow_private, resolver, max_subscriptions)."""
+    from services.webhooks.api.app import create_app
+    from services.webhooks.api.deps import Webhooks
+
+    args: dict[str, Any] = {"allow_private": c.settings.webhooks_allow_private_targets, **overrides}
+    deps = Webhooks(c.database("webhooks"), c.keyring, c.now, wake=wake, **args)
+    return create_app(deps, c.database("access").readers, c.settings.max_body_bytes)

@@ -202,7 +202,7 @@ class Chaos:
         self.prefix = f"chaos{uuid.uuid4().hex[:8]}."
         self.clock = workdir / "clock"
         self.ports = {"intake": free_port(), "compensation": free_port(), "notify": free_port(),
-                      "console": free_port()}
+                      "console": free_port(), "webhooks": free_port()}
         self.acked: dict[str, dict[str, str]] = {}  # idempotency key -> the 201 answer
         self.acked_lock = threading.Lock()
         self.broker_restarts = 0
@@ -217,6 +217,7 @@ class Chaos:
                 "CHARTERWATCH_COMPENSATION_PORT": str(self.ports["compensation"]),
                 "CHARTERWATCH_NOTIFY_PORT": str(self.ports["notify"]), "CHARTERWATCH_SMTP_HOST": "127.0.0.1",
                 "CHARTERWATCH_CONSOLE_PORT": str(self.ports["console"]),
+                "CHARTERWATCH_WEBHOOKS_PORT": str(self.ports["webhooks"]),
                 "CHARTERWATCH_SMTP_PORT": str(self.smtp_port), "CHARTERWATCH_SMS_GATEWAY_URL": self.gateway.url,
                 "CHARTERWATCH_SMS_API_KEY": "k", "CHARTERWATCH_NOTIFY_RETRY_BASE_S": "0.2",
                 "CHARTERWATCH_MONITOR_SESSION_TIMEOUT_S": "8", "CHARTERWATCH_APPEND_TIMEOUT_S": "5",

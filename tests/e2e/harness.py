@@ -27,11 +27,13 @@ class RunningSystem:
         self.notify_port = free_port()
         self.audit_port = free_port()
         self.console_port = free_port()
+        self.webhooks_port = free_port()
         self.output = workdir / "charterwatch.out"
         full_env = {**os.environ, **env, "CHARTERWATCH_PORT": str(self.port),
                     "CHARTERWATCH_COMPENSATION_PORT": str(self.compensation_port),
                     "CHARTERWATCH_NOTIFY_PORT": str(self.notify_port), "CHARTERWATCH_AUDIT_PORT": str(self.audit_port),
                     "CHARTERWATCH_CONSOLE_PORT": str(self.console_port),
+                    "CHARTERWATCH_WEBHOOKS_PORT": str(self.webhooks_port),
                     "CHARTERWATCH_DATA_DIR": str(workdir / "var")}
         self._out = self.output.open("wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "services.cli", "up"], cwd=workdir, env=full_env,
