@@ -56,6 +56,9 @@ class LedgerHandler:
                 known = session.get(CompensationCaseRow, env.case_id)
             if known is None:
                 return Wait("the petition's receipt has not been read yet")
+            if known.official_id is not None and env.case_version and env.case_version > known.petition_version:
+                # a breach names the official assigned when it happened: the facts before it are read first
+                return Wait(f"petition facts up to version {env.case_version} not read yet")
         try:
             events = self._ledger.record(session, env, self._clock())
         except BaseException:

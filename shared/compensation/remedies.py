@@ -50,15 +50,19 @@ class Remedies:
         p = env.payload
         if isinstance(p, ev.PetitionReceived):
             if state.case(env.case_id) is None:
+                numbered = p.case_number is not None or p.receipt_number is not None
                 state.add_case(CompensationCase(env.case_id, p.agency_id,
                                                 env.charter.charter_id if env.charter else None,
-                                                env.charter.version if env.charter else None))
+                                                env.charter.version if env.charter else None,
+                                                official_id="" if numbered else None,
+                                                petition_version=env.case_version or 0))
         elif isinstance(p, ev.PetitionResolved):
             out += self._resolved(state, env, now)
         elif isinstance(p, ev.PetitionTransferred) and p.scope == "other_agency" and p.to_agency_id:
             case = state.case(env.case_id)
             if case is not None:
                 state.save_case(replace(case, handling_agency=p.to_agency_id))
+        self._follow(state, env)
         found = cause_of(env)
         if found is not None:
             out += self._cause(state, found, env, now)
@@ -66,6 +70,23 @@ class Remedies:
         if withdrawal is not None:
             out += self._withdraw(state, withdrawal, env, now)
         return out
+
+    @staticmethod
+    def _follow(state: LedgerState, env: Envelope) -> None:
+        """Keep the official the case is assigned to (a transfer clears it, as the case's fold does) and the
+        newest petition version read."""
+        p = env.payload
+        if env.producer != "intake" or not env.case_version:
+            return
+        case = state.case(env.case_id)
+        if case is None or env.case_version <= case.petition_version:
+            return
+        official = case.official_id
+        if official is not None and isinstance(p, ev.OfficialAssigned):
+            official = p.official.official_id
+        elif official is not None and isinstance(p, ev.PetitionTransferred):
+            official = ""
+        state.save_case(replace(case, official_id=official, petition_version=env.case_version))
 
     def _resolved(self, state: LedgerState, env: Envelope, now: datetime) -> list[Envelope]:
         case = state.case(env.case_id)
@@ -105,6 +126,9 @@ class Remedies:
                  env: Envelope, now: datetime) -> list[Envelope]:
         if state.voucher_for(found.case_id, found.cause) is not None:
             return []  # this (case, cause) already has its voucher: a redelivery, a race or a second occurrence
+        if found.official_id is None:  # a missed deadline: the voucher names the official the case was assigned to
+            case = state.case(found.case_id)
+            found = replace(found, official_id=(case.official_id or None) if case is not None else None)
         step = vouchers.propose(found, charter, plan, self.calendar.version)
         state.add_voucher(step)
         out = [_event(step, now, env)]

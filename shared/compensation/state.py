@@ -26,6 +26,12 @@ class CompensationCase:
     # The agency handling the case now: the filing one, or the agency it was last transferred to (Decree
     # 13). A finding is against one of its officials: the strike counts there, never at the filing agency.
     handling_agency: str | None = None
+    # The official the case is assigned to now (OfficialAssigned; a transfer clears it), whom a voucher for a
+    # missed deadline names. None: not followed, a case filed before case numbers existed (PetitionReceived v1,
+    # or v2 without numbers): its vouchers name no official, as they were decided then, so the audit's replay
+    # of old cases agrees with what was recorded. "": followed, nobody assigned.
+    official_id: str | None = None
+    petition_version: int = 0  # the newest petition fact read: an SLA event of a later version waits for it
 
     @property
     def officials_agency(self) -> str:

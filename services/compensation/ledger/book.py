@@ -106,17 +106,19 @@ class SqlLedgerState:
         if row is None:
             return None
         return CompensationCase(row.case_id, row.agency_id, row.charter_id, row.charter_version, row.resolved_at,
-                                row.handling_agency)
+                                row.handling_agency, row.official_id, row.petition_version)
 
     def add_case(self, case: CompensationCase) -> None:
         _add(self.session, CompensationCaseRow(case_id=case.case_id, agency_id=case.agency_id,
                                                charter_id=case.charter_id, charter_version=case.charter_version,
-                                               resolved_at=case.resolved_at, handling_agency=case.handling_agency))
+                                               resolved_at=case.resolved_at, handling_agency=case.handling_agency,
+                                               official_id=case.official_id, petition_version=case.petition_version))
 
     def save_case(self, case: CompensationCase) -> None:
         row = _row(self.session, CompensationCaseRow, case.case_id)
         assert row is not None
         row.resolved_at, row.handling_agency = case.resolved_at, case.handling_agency
+        row.official_id, row.petition_version = case.official_id, case.petition_version
 
     # -- vouchers --------------------------------------------------------------------
     def voucher(self, voucher_id: str) -> Voucher | None:

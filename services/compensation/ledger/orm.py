@@ -22,6 +22,8 @@ class CompensationCaseRow(Base):
     charter_version: Mapped[str | None] = mapped_column(String(32))
     resolved_at: Mapped[datetime | None] = mapped_column(Instant)
     handling_agency: Mapped[str | None] = mapped_column(String(64))  # after a transfer to another agency
+    official_id: Mapped[str | None] = mapped_column(String(64))  # assigned now ("" none; NULL: not followed)
+    petition_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
 
 class VoucherRow(Base):
