@@ -7,7 +7,8 @@ Fixtures for the pages' tests:
 
 - ``world``: the running system, its console's URL, the agencies' API keys, the case ids by key, the
   accounts, and the log (``world.events(topic)``);
-- ``browser``: chromium (missing: skipped locally, a failure under CI=true);
+- ``chromium``, ``browser``: Debian's chromium (missing, or Playwright missing: skipped locally, a failure
+  under CI=true, before anything is started);
 - ``sign_in(agency, role)``: a page of a fresh browser context (CSP bypassed so axe can be injected),
   signed in as that agency's account with that role, on the work queue;
 - ``assert_accessible(page)``: axe-core (``axe.min.js``, vendored 4.14.1) finds no serious or critical
@@ -105,9 +106,7 @@ class World:
         try:
             records, _ = read_all(log, getattr(Topics(), topic))
         finally:
-            close = getattr(log, "close", None)
-            if close is not None:
-                close()
+            log.close()
         return [decode(r.value) for r in records]
 
     def api(self, agency: str, port: int) -> httpx.Client:
@@ -117,7 +116,20 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory, calendar: WorkingCalendar) -> Iterator[World]:
+def chromium() -> str:
+    """Debian's chromium and Playwright, or the session's browser tests cannot run: skipped locally, a
+    failure under CI=true (checked before the system is started and filled, which takes a minute)."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _missing("Playwright (pip install playwright; no browser download: Debian's chromium is used)")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        _missing(f"chromium at {CHROMIUM} (apt-get install chromium; deploy/test.sh does)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory, calendar: WorkingCalendar, chromium: str) -> Iterator[World]:
     started = time.monotonic()
     workdir = tmp_path_factory.mktemp("console-browser")
     clock = workdir / "clock"
@@ -160,19 +172,15 @@ def world(tmp_path_factory: pytest.TempPathFactory, calendar: WorkingCalendar) -
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("Playwright (pip install playwright; no browser download: Debian's chromium is used)")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        _missing(f"chromium at {CHROMIUM} (apt-get install chromium; deploy/test.sh does)")
+def browser(chromium: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
 
 
 @pytest.fixture
