@@ -115,7 +115,7 @@ def _webhooks_api(w: Wiring) -> Loop:
 
 PARTS: tuple[Part, ...] = (
     Part("intake_relay", "intake", (), ("petition_events",), _intake_relay),
-    Part("projection", "project", ("petition_events", "dead_letter_decisions"), ("dead_letter",), _projection,
+    Part("projection", "project", ("petition_events", "notice_events", "dead_letter_decisions"), ("dead_letter",), _projection,
          consumer=True),
     Part("sla_monitor", "sla-monitor", ("petition_events", "notice_events", "dead_letter_decisions"),
          ("sla_events", "dead_letter"), _monitor, consumer=True),

@@ -72,7 +72,7 @@ def petition_projection(c: Container) -> PetitionProjection:
 def petition_projection_runner(c: Container, metrics: ConsumerMetrics | None = None) -> ProjectionRunner:
     t = c.topics
     return ProjectionRunner(c.log, t.petition_events, c.database("intake").sessions, petition_projection(c),
-                            t.dead_letter, t.dead_letter_decisions, metrics=metrics)
+                            t.dead_letter, t.dead_letter_decisions, metrics=metrics, notice_topic=t.notice_events)
 
 
 # -- the SLA monitor (embedded) ---------------------------------------------------------------------

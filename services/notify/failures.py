@@ -57,6 +57,7 @@ CLASSES: dict[str, Known] = {
     # the stand-in channels and notify itself
     "file_write_failed": Known("file", True, "the outgoing message could not be written to its file"),
     "no_phone": Known("notify", False, "the applicant gave no phone"),
+    "no_mobile": Known("notify", False, "the applicant's phone is not a mobile: it cannot receive SMS"),
     "no_email": Known("notify", False, "the applicant gave no email"),
     "no_channel": Known("notify", False, "no provider is configured for this channel"),
     "erased": Known("notify", False, "the applicant's personal data was erased"),

@@ -47,6 +47,7 @@ from shared.events import petition as ev
 from shared.notices import sms
 from shared.notices.decide import NoticeCase, Order, as_of, observe, owed
 from shared.notices.render import Renderer
+from shared.phones import kind_of
 from shared.sealing import Erased, KeySource, OneCase, Sealed, seal, unseal
 from shared.working_time import WorkingCalendar
 
@@ -225,6 +226,9 @@ class Deliverer:
         async def one(message: Message) -> Outcome:
             if message.channel in CONTACT and not message.to:
                 return Outcome(False, 0, failure=failure(NO_CONTACT[message.channel]))
+            if message.channel == "sms" and kind_of(message.to) not in (None, "mobile"):
+                # a landline given as the contact: unreachable by SMS, like no phone (not parked for an operator)
+                return Outcome(False, 0, failure=failure("no_mobile"))
             channel = self._channels.get(message.channel)
             if channel is None:
                 return Outcome(False, 0, failure=failure("no_channel"))

@@ -382,3 +382,21 @@ def test_an_interim_notice_states_its_figures_as_of_the_sending_instant(c) -> No
     report = Replay(case_id, None, None, c.calendar.version)
     check_notices(log, c.calendar, c.charters, Renderer(), report)
     assert report.differences == [] and report.agreed.get("notice", 0) >= 2
+
+
+def test_an_sms_to_a_landline_is_unreachable_not_parked(c) -> None:
+    """A landline given as the phone (intake accepts every Korean number): no SMS is attempted, the notice
+    is unreachable like one with no phone, and nothing waits for an operator."""
+    case_id, events = petition(c, channels=("sms",), applicant={"name": "김민원", "phone": "+82413501234"})
+    gateway = Gateway([])
+    try:
+        for e in events:
+            c.log.append(c.topics.petition_events, case_id, encode(e))
+        worker(c, {"sms": SmsGateway(gateway.url, "k", "charterwatch", "0413501234")}).run(poll_timeout=0.2,
+                                                                                          until_caught_up=True)
+    finally:
+        gateway.close()
+    assert gateway.requests == []
+    failed = [e for e in outcomes(c) if e.event_type == "NoticeFailed" and e.payload.channel in ("sms", "lms")]
+    assert failed and {e.payload.error_class for e in failed} == {"no_mobile"}
+    assert read_all(c.log, c.topics.dead_letter)[0] == []
