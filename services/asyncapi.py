@@ -18,11 +18,13 @@ REF = "#/components/schemas/{model}"
 EVENT_TOPICS: dict[str, tuple[str, str, str, str]] = {
     # module: (Topics attribute, channel id, producer, consumers)
     "shared.events.petition": ("petition_events", "petitionEvents", "intake",
-                               "sla_monitor, compensation, notify, console, audit"),
-    "shared.events.sla": ("sla_events", "slaEvents", "sla_monitor", "compensation, notify, console, audit"),
+                               "intake (read model), sla_monitor, compensation, notify, console, webhooks, audit"),
+    "shared.events.sla": ("sla_events", "slaEvents", "sla_monitor",
+                           "compensation, notify, console, webhooks, audit"),
     "shared.events.compensation": ("compensation_events", "compensationEvents", "compensation",
-                                   "notify, console, audit"),
-    "shared.events.notice": ("notice_events", "noticeEvents", "notify", "sla_monitor, console, audit"),
+                                   "notify, console, webhooks, audit"),
+    "shared.events.notice": ("notice_events", "noticeEvents", "notify",
+                             "intake (read model), sla_monitor, console, webhooks, audit"),
 }
 DESCRIPTIONS = {
     "petition_events": "Facts of each petition (민원), in the order the case lived them: one stream per case, "
