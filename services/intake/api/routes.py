@@ -7,7 +7,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+)
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -16,6 +25,7 @@ from sqlalchemy import and_, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.intake.api import examples
 from services.intake.api.deps import Deps, Intake
 from services.intake.api.schemas import (
     ApplicantOut,
@@ -170,8 +180,8 @@ def _if_match(value: str | None) -> int | None:
 
 @router.post("/v1/petitions", status_code=201, response_model=PetitionFiledOut, tags=["petitions"],
              summary="File a petition (appends PetitionReceived; 201 only once the log has it)")
-async def post_petition(body: PetitionIn, c: Deps, m: Metrics, ob: IntakeOutbox, agency_id: Agency,
-                        idempotency_key: IdempotencyKey = None) -> JSONResponse:
+async def post_petition(body: Annotated[PetitionIn, Body(openapi_examples=examples.PETITION)], c: Deps, m: Metrics,
+                        ob: IntakeOutbox, agency_id: Agency, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     cmd = FilePetition(
         agency_id=agency_id, municipality_id=body.municipality_id, petition_type=body.petition_type,
         petition_kind=body.petition_kind, channel=body.channel, title=body.title, body=body.body,
@@ -247,7 +257,10 @@ def _command_route(path: str, payload_type: type[BaseModel], summary: str) -> No
         return await run_in_threadpool(_execute, c, m, ob, agency_id, idempotency_key, request_body, action)
 
     endpoint.__name__ = f"record_{payload_type.__name__}"
-    endpoint.__annotations__["body"] = body_model  # a local class: the string annotation would not resolve
+    example = examples.COMMANDS.get(path)
+    # a local class: the string annotation would not resolve; a Korean example where one is written
+    endpoint.__annotations__["body"] = body_model if example is None else \
+        Annotated[body_model, Body(openapi_examples={"example": example})]
     router.add_api_route(f"/v1/petitions/{{case_id}}/{path}", endpoint, methods=["POST"], status_code=201,
                          response_model=RecordedOut, tags=["commands"], summary=summary,
                          responses={404: {"description": "no such case for this agency"},

@@ -7,15 +7,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import sessionmaker
 
 from services.platform.access.keys import Unauthorized, authenticate
 
+# Declared as a security scheme, so the OpenAPI document says how to authenticate and the docs'
+# "Authorize" button works (a plain header parameter named Authorization is ignored by Swagger UI).
+BEARER = HTTPBearer(auto_error=False, scheme_name="apiKey", bearerFormat="cw_<key id>.<secret>",
+                    description="An agency's API key: `charterwatch keys create --agency <id>` prints it once.")
 
-def agency(request: Request,
-           authorization: Annotated[str | None, Header(description="Bearer cw_<key id>.<secret>")] = None) -> str:
+
+def agency(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]) -> str:
     """The calling agency, from its API key (issued by `charterwatch keys create`)."""
+    # the header as sent: another scheme or a malformed value gets the same 401 wording as before
+    authorization = request.headers.get("authorization") if credentials is None else \
+        f"{credentials.scheme} {credentials.credentials}"
     keys: sessionmaker = request.app.state.keys
     with keys() as session:
         try:

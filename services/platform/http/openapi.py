@@ -41,8 +41,8 @@ WRITES = ("post", "put", "patch", "delete")
 
 
 def _answers(method: str, operation: dict[str, Any]) -> list[str]:
-    authenticated = any(p.get("in") == "header" and p.get("name", "").lower() == "authorization"
-                        for p in operation.get("parameters", []))
+    authenticated = bool(operation.get("security")) or any(
+        p.get("in") == "header" and p.get("name", "").lower() == "authorization" for p in operation.get("parameters", []))
     codes = ["400", "404", "413", "422"] + (["401"] if authenticated else [])
     return codes + (["409", "412", "503"] if method in WRITES else [])
 
