@@ -564,3 +564,80 @@ def test_pages_need_a_session(system: System) -> None:
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
     r = anonymous.post("/reports/dangjin/2026/publish", data={}, headers=HTML, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+# -- 보상: an agency acts on the vouchers of the cases it handles now, no other (security review) ---------
+def transferred(system: System) -> str:
+    """The case agency-a transferred to agency-b (Decree 13): agency-b's now."""
+    return next(c for c, t in system.truth.items() if t.agency == B and any(
+        f.event_type == "PetitionTransferred" and f.payload.scope == "other_agency" for f in t.facts))
+
+
+def plant_voucher(system: System, case_id: str, *, agencies: tuple[str, ...], cause: str = "repeat_visit",
+                  status: str = "proposed", batch_month: str | None = None, official_id: str | None = None) -> str:
+    """A voucher in compensation's ledger, the case open to ``agencies`` there (compensation keeps the filing
+    agency's access after a transfer: worker._grant never revokes it)."""
+    import uuid
+
+    from services.compensation.ledger.orm import CaseAccessRow
+    from services.compensation.ledger.orm import VoucherRow as LedgerVoucher
+
+    voucher_id = str(uuid.uuid4())
+    with system.c.database("compensation").sessions.begin() as s:
+        for agency in agencies:
+            if s.get(CaseAccessRow, (case_id, agency)) is None:
+                s.add(CaseAccessRow(case_id=case_id, agency_id=agency))
+        s.add(LedgerVoucher(
+            voucher_id=voucher_id, case_id=case_id, cause=cause, cause_event_id=str(uuid.uuid4()),
+            charter_id="seongnam", charter_version="2021.1", promise_id="S1", amount_won=10000,
+            voucher_kind="gift_certificate", approval="department_head",
+            payment="monthly" if batch_month else "immediate", settled=True, status=status, official_id=official_id,
+            batch_month=batch_month, proposed_at=END - timedelta(days=1),
+            approved_at=END - timedelta(hours=20) if status == "approved" else None,
+            approved_by="head-1" if status == "approved" else None))
+    return voucher_id
+
+
+def ledger_status(system: System, voucher_id: str) -> str:
+    from services.compensation.ledger.orm import VoucherRow as LedgerVoucher
+
+    with system.c.database("compensation").readers() as s:
+        return s.get(LedgerVoucher, voucher_id).status  # type: ignore[union-attr]
+
+
+def test_a_voucher_of_a_case_transferred_away_is_no_voucher_for_the_agency_that_sent_it(system: System) -> None:
+    case_id = transferred(system)
+    proposed = plant_voucher(system, case_id, agencies=(A, B))
+    batched = plant_voucher(system, case_id, agencies=(A, B), cause="administrative_error", status="approved",
+                            batch_month="2026-12")
+    head = system.client(f"{A}-department_head")
+    for tab in ("awaiting_approval", "proposed", "approved", "issued", "delivered", "cancelled"):
+        html = head.get(f"/remedies?status={tab}", headers=HTML).text
+        assert proposed not in html and batched not in html and case_id not in html, tab
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    missing = "00000000-0000-0000-0000-000000000000"
+    for action, form in (("approve", {}), ("reject", {"reason": "agency-a rejects agency-b's voucher"}),
+                         ("deliver", {})):
+        none = head.post(f"/remedies/{missing}/{action}", data={"csrf_token": token, **form}, headers=HTML,
+                         follow_redirects=False)
+        theirs = head.post(f"/remedies/{proposed}/{action}", data={"csrf_token": token, **form}, headers=HTML,
+                           follow_redirects=False)
+        assert none.status_code == theirs.status_code == 404, (action, theirs.status_code)
+        assert theirs.text == none.text, action  # the same page: nothing tells it exists
+        as_json = head.post(f"/remedies/{proposed}/{action}", data=form,
+                            headers={"X-CSRF-Token": token, "accept": "application/json"})
+        assert as_json.status_code == 404 and as_json.json()["type"] == "/problems/not-found"
+    assert ledger_status(system, proposed) == "proposed"
+    # the month's batch holds agency-b's voucher: neither listed in agency-a's CSV nor issued from here
+    csv_a = head.get("/remedies/batches/2026-12.csv", headers=HTML)
+    assert csv_a.status_code == 200 and csv_a.content.startswith("\ufeff".encode())
+    assert batched not in csv_a.text and case_id not in csv_a.text and "민원번호" in csv_a.text
+    issued = head.post("/remedies/batches", data={"csrf_token": token, "month": "2026-12"}, headers=HTML,
+                       follow_redirects=False)
+    assert issued.status_code == 409 and "이송받은 기관이 지급합니다" in issued.text
+    assert ledger_status(system, batched) == "approved"
+    # agency-b, which handles the case, sees both
+    theirs_head = system.client(f"{B}-department_head")
+    assert proposed in theirs_head.get("/remedies?status=awaiting_approval", headers=HTML).text
+    assert batched in theirs_head.get("/remedies?status=approved", headers=HTML).text
+    assert batched in theirs_head.get("/remedies/batches/2026-12.csv", headers=HTML).text

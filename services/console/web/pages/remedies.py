@@ -7,9 +7,18 @@ Every write goes through the compensation API (``console.compensation``), which 
 voucher moves only as its state allows: 409 otherwise). The roles are checked here, on the server: an
 approval or a rejection by anyone but a department head is refused (403) whatever the page showed, and
 only for a voucher whose charter requires the head's approval.
+
+The console's own rule comes first: an agency sees and acts on the vouchers of the cases it handles now
+(a ``CaseRow`` of its agency in the projection). Compensation keeps a case's vouchers open to the agency
+that filed it even after a transfer to another agency; the console does not: a voucher whose case another
+agency handles is left out of every list and CSV here and answers every action exactly as a voucher that
+does not exist (404). A monthly batch that holds such a voucher is not issued from here (409): the
+agency handling its case issues it.
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -17,6 +26,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from services.console.accounts.users import User
 from services.console.clients import ServiceError, ServiceUnavailable
@@ -75,6 +85,7 @@ def _page(request: Request, user: User, status: str, *, message: str | None = No
         referred = referrals(session, user.agency_id)
         withdrawn = withdrawn_findings(session, user.agency_id)
         labels = case_labels(session, user.agency_id, sorted({v["case_id"] for v in vouchers}))
+    vouchers = [v for v in vouchers if v["case_id"] in labels]  # the cases the agency handles now, no other
     by_tab: dict[str, list[dict[str, Any]]] = {t: [] for t in TABS}
     for v in sorted(vouchers, key=lambda v: (v["proposed_at"], v["voucher_id"])):
         by_tab.setdefault(tab_of(v), []).append(v)
@@ -90,6 +101,25 @@ def _page(request: Request, user: User, status: str, *, message: str | None = No
         "reject_errors": reject_errors or {}, "batch_error": batch_error, "batch_month": batch_month,
         "can_approve": user.role in APPROVERS, "can_deliver": user.role in DELIVERERS,
         "can_issue": user.role in APPROVERS}, nav="remedies", status_code=status_code)
+
+
+CASE_COLUMN = "민원번호"  # the compensation CSV's column naming each row's case
+
+
+def handled_rows(session: Session, agency_id: str, body: bytes) -> bytes:
+    """The batch CSV's rows of the cases the agency handles now (compensation's CSV also lists the cases it
+    filed and transferred): the header and those rows, as compensation wrote them (UTF-8 with BOM, CRLF)."""
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    if not rows:
+        return body
+    if CASE_COLUMN not in rows[0]:  # rows that name no case cannot be kept to the agency's: none are given
+        raise HTTPException(503, "the compensation CSV names no case")
+    column = rows[0].index(CASE_COLUMN)
+    handled = case_labels(session, agency_id, sorted({r[column] for r in rows[1:] if len(r) > column}))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([rows[0], *(r for r in rows[1:] if len(r) > column and r[column] in handled)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def _back(status: str, **done: str) -> Response:
@@ -119,8 +149,13 @@ def router() -> APIRouter:
             action: Callable[[], object], check: Callable[[dict[str, Any]], str | None] | None = None) -> Response:
         console = console_of(request)
         try:
+            voucher = console.compensation.voucher(user.agency_id, voucher_id)
+            with console.db.readers() as session:
+                handled = case_labels(session, user.agency_id, [voucher["case_id"]])
+            if voucher["case_id"] not in handled:  # a case another agency handles now: as if no voucher
+                raise HTTPException(404, "no such voucher")
             if check is not None:
-                refusal = check(console.compensation.voucher(user.agency_id, voucher_id))
+                refusal = check(voucher)
                 if refusal is not None:
                     raise HTTPException(403, refusal)
             action()
@@ -165,8 +200,18 @@ def router() -> APIRouter:
         if not MONTH.match(month):
             return _page(request, user, "approved", status_code=400, batch_month=month[:7],
                          batch_error="지급할 달을 2026-12 처럼 연도-월로 입력하세요.")
+        console = console_of(request)
         try:
-            issued = console_of(request).compensation.issue_batch(user.agency_id, month, user.actor_id)
+            batch = console.compensation.all_vouchers(user.agency_id, status="approved", batch_month=month)
+            with console.db.readers() as session:
+                handled = case_labels(session, user.agency_id, sorted({v["case_id"] for v in batch}))
+            if any(v["case_id"] not in handled for v in batch):
+                # compensation would issue them all; a voucher of a case another agency handles now is that
+                # agency's to issue, never this one's
+                return _page(request, user, "approved", status_code=409, batch_month=month, batch_error=(
+                    f"{month} 일괄 지급분에 다른 기관으로 이송된 민원의 보상이 있어 이 화면에서 지급할 수 없습니다. "
+                    "이송받은 기관이 지급합니다."))
+            issued = console.compensation.issue_batch(user.agency_id, month, user.actor_id)
         except ServiceError as exc:
             return _page(request, user, "approved", error=_service_failure(exc), batch_month=month,
                          status_code=exc.status if 400 <= exc.status < 500 else 503)
@@ -176,11 +221,14 @@ def router() -> APIRouter:
     @r.get("/remedies/batches/{month}.csv", include_in_schema=False)
     def batch_csv(request: Request, user: CurrentUser,
                   month: Annotated[str, Path(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$")]) -> Response:
+        console = console_of(request)
         try:
-            body = console_of(request).compensation.batch_csv(user.agency_id, month)
+            body = console.compensation.batch_csv(user.agency_id, month)
         except ServiceError as exc:
             raise HTTPException(503 if isinstance(exc, ServiceUnavailable) or exc.status >= 500 else exc.status,
                                 "compensation refused") from exc
+        with console.db.readers() as session:
+            body = handled_rows(session, user.agency_id, body)
         return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="vouchers-{user.agency_id}-{month}.csv"',
                                  "Cache-Control": "no-store"})
