@@ -89,6 +89,7 @@ class CaseState:
     guardian: ev.Official | None = None
     pauses: tuple[Pause, ...] = ()
     open_pause: str | None = None  # "supplement" | "field_investigation"
+    supplement_requests: int = 0  # requests in the open supplement pause: a second one is Decree 25's
     extensions: tuple[Extension, ...] = ()
     interim_notices: tuple[datetime, ...] = ()
     resolutions: int = 0
@@ -188,7 +189,14 @@ def _pause_closed(s: CaseState, p: BaseModel, at: datetime) -> CaseState:
     return evolve(s, open_pause=None, pauses=s.pauses[:-1] + (Pause(last.start, at, last.reason),))
 
 
-mutator(ev.SupplementRequested)(_pause_opened("supplement_request"))
+@mutator(ev.SupplementRequested)
+def _supplement_requested(s: CaseState, p: BaseModel, at: datetime) -> CaseState:
+    if s.open_pause == "supplement_request":  # the second request (Decree 25): the same pause goes on
+        return evolve(s, supplement_requests=s.supplement_requests + 1)
+    return evolve(_pause_opened("supplement_request")(s, p, at), supplement_requests=1)
+
+
+
 mutator(ev.FieldInvestigationStarted)(_pause_opened("field_investigation"))
 mutator(ev.SupplementReceived)(_pause_closed)
 mutator(ev.FieldInvestigationEnded)(_pause_closed)
@@ -333,10 +341,25 @@ def _open_case(s: CaseState, p: BaseModel, at: datetime) -> None:
     _require_status(s, OPEN, type(p).__name__)
 
 
+SECOND_REQUEST_DAYS = 10  # Decree 25: a second request gives at most 10 days
+
+
 @rule(ev.SupplementRequested, ev.FieldInvestigationStarted, ev.ProcessingExtended, ev.PetitionResolved)
 def _no_open_pause(s: CaseState, p: BaseModel, at: datetime) -> None:
+    if isinstance(p, ev.SupplementRequested) and s.open_pause == "supplement_request":
+        _second_request(s, p, at)
+        return
     if s.open_pause:
         raise RuleViolation("pause-open", f"a {s.open_pause} is still open; record its end first")
+
+
+def _second_request(s: CaseState, p: ev.SupplementRequested, at: datetime) -> None:
+    """Act 22(2); Decree 25: nothing came, so the request is made once more, with a deadline of 10 days at
+    most; if nothing comes again the petition may be returned (never a third request)."""
+    if s.supplement_requests >= 2:
+        raise RuleViolation("Decree 25", "a supplement was requested twice already: the petition may be returned")
+    if p.respond_by is None or p.respond_by > at + timedelta(days=SECOND_REQUEST_DAYS):
+        raise RuleViolation("Decree 25", "a second supplement request needs respond_by within 10 days")
 
 
 @rule(ev.SupplementReceived)

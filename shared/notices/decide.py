@@ -109,7 +109,8 @@ def owed(case: NoticeCase, env: Envelope, calendar: WorkingCalendar) -> list[Ord
         ctx.update(destination=p.to_department or p.to_agency_id, reason=p.reason)
     elif isinstance(p, ev.SupplementRequested):
         kind = "supplement_request"  # Act 22; Decree 24-25: in writing, what is missing and by when
-        ctx.update(items=p.items, respond_by=korean_instant(p.respond_by) if p.respond_by else None)
+        ctx.update(items=p.items, respond_by=korean_instant(p.respond_by) if p.respond_by else None,
+                   second=s.supplement_requests >= 2)
     elif isinstance(p, ev.ProcessingExtended):
         kind = "extension"
         ctx.update(reason=p.reason, new_date=korean_instant(p.expected_completion))

@@ -17,7 +17,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # apology v2: the particle after the voucher's kind chosen by its final consonant; v3: the missed deadline
 # and how the voucher is collected. completion v2: the completion date.
 VERSIONS = {"receipt": "1", "transfer": "1", "extension": "1", "interim": "1", "completion": "2", "refusal": "1",
-            "apology": "3", "supplement_request": "1"}
+            "apology": "3", "supplement_request": "2"}  # supplement_request v2: the second request (Decree 25)
 SUBJECTS = {"receipt": "민원 접수 안내", "transfer": "민원 이송 안내", "extension": "민원 처리기간 연장 안내",
             "interim": "민원 처리 중간 안내", "completion": "민원 처리 완료 안내", "refusal": "민원 처리 결과 안내",
             "apology": "민원 처리 사과 및 보상 안내", "supplement_request": "민원 보완 요청"}

@@ -227,3 +227,25 @@ def test_a_supplement_request_is_a_written_notice(calendar: WorkingCalendar) -> 
     assert "처리기간에 들어가지 않습니다" in body and "되돌려 보낼 수 있습니다(민원처리법 제22조, 시행령 제25조)" in body
     assert RENDERER.render(notice.kind, as_of(notice.context, CALENDAR, kst(2026, 11, 3, 10))).subject == \
         "[당진시] 민원 보완 요청"
+
+
+def test_a_second_supplement_request_says_the_petition_may_be_returned(calendar: WorkingCalendar) -> None:
+    """Decree 25: nothing came, so a second request with at most 10 days; never a third."""
+    from shared.petition_case import RuleViolation, check
+
+    p = Petition()
+    first = p.event(ev.SupplementRequested(items="사진", respond_by=kst(2026, 11, 10, 18)), kst(2026, 11, 3, 10))
+    second = p.event(ev.SupplementRequested(items="사진", respond_by=kst(2026, 11, 20, 18)), kst(2026, 11, 11, 10))
+    case, orders = run(calendar, p.received, first, second)
+    assert case is not None and case.state.supplement_requests == 2 and len(case.state.pauses) == 1
+    [again] = [o for o in orders if o.kind == "supplement_request" and o.cause_event_id == str(second.event_id)
+               and o.channel == "sms"]
+    body = text(again)
+    assert body.startswith("[당진시] 민원 보완을 다시 요청드립니다.\n") and "이번 기한까지도 보완하지 않으시면" in body
+    with pytest.raises(RuleViolation, match="twice"):
+        check(case.state, ev.SupplementRequested(items="사진", respond_by=kst(2026, 11, 25, 18)), kst(2026, 11, 21, 10))
+    after_first, _ = run(calendar, p.received, first)
+    assert after_first is not None
+    with pytest.raises(RuleViolation, match="10 days"):  # the second request gives 10 days at most
+        check(after_first.state, ev.SupplementRequested(items="사진", respond_by=kst(2026, 11, 30, 18)),
+              kst(2026, 11, 11, 10))
