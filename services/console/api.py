@@ -86,8 +86,8 @@ def _report(s: Stats, agency_id: str, municipality: str, year: int) -> YearlyRep
     with s.readers() as session:
         try:
             return yearly_report(session, agency_id, municipality, year, s.charters, s.clock())
-        except UnknownMunicipality as exc:
-            raise HTTPException(404, f"no charter of {municipality} in force in {year}") from exc
+        except UnknownMunicipality as exc:  # no charter, or a municipality the agency handles no petition of
+            raise HTTPException(404, f"no report of {municipality} for {year}") from exc
 
 
 def build(stats: Callable[..., Stats], caller: Callable[..., str]) -> APIRouter:

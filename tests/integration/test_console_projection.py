@@ -245,3 +245,9 @@ def test_http_api_scoped_to_the_calling_agency(live, bound: bool) -> None:  # ty
         assert bad.json()["field"] == field, (path, bad.json())
     missing = a.get("/v1/stats/reports/atlantis/2026")
     assert missing.status_code == 404 and missing.json()["field"] == "municipality"
+    # a municipality whose petitions another agency handles: no report for this one, as the page answers
+    # (agency-b's Yeonje-gu, with agency-a's key)
+    for suffix in ("", ".json", ".csv"):
+        theirs = a.get(f"/v1/stats/reports/yeonje-gu/2026{suffix}")
+        assert theirs.status_code == 404 and theirs.json()["field"] == "municipality", (suffix, theirs.text)
+        assert b.get(f"/v1/stats/reports/dangjin/2026{suffix}").status_code == 404, suffix

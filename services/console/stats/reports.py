@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.console.projection.orm import ReportPublicationRow
+from services.console.projection.orm import CaseRow, ReportPublicationRow
 from services.console.stats.common import month_of, period
 from services.console.stats.satisfaction import (
     Group,
@@ -26,6 +27,7 @@ from services.console.stats.satisfaction import (
 )
 from shared.charters import CharterBook, NoCharterInForce
 from shared.charters.model import SatisfactionSurvey
+from shared.instants import to_kst
 
 PublicationStatus = Literal["not_promised", "survey_running", "open", "published_on_time", "published_late",
                             "breached"]
@@ -71,12 +73,30 @@ def publication_status(opens_at: datetime, due_at: datetime | None, published_at
 
 
 class UnknownMunicipality(LookupError):
-    """No charter of this municipality was in force at the survey period's end."""
+    """No charter of this municipality was in force at the survey period's end, or the agency handles none of
+    its petitions (``municipalities``): another agency's municipality is answered as one that has none."""
+
+
+def municipalities(session: Session, agency_id: str) -> dict[str, int]:
+    """The municipalities whose petitions this agency handles (or whose report it published): the first
+    year it has a petition of each."""
+    out: dict[str, int] = {}
+    for municipality_id, first in session.execute(
+            select(CaseRow.municipality_id, func.min(CaseRow.arrived_at)).where(CaseRow.agency_id == agency_id)
+            .group_by(CaseRow.municipality_id)):
+        out[municipality_id] = to_kst(first).year
+    for municipality_id, year in session.execute(
+            select(ReportPublicationRow.municipality_id, func.min(ReportPublicationRow.year))
+            .where(ReportPublicationRow.agency_id == agency_id).group_by(ReportPublicationRow.municipality_id)):
+        out[municipality_id] = min(out.get(municipality_id, year), year)
+    return out
 
 
 def yearly_report(session: Session, agency_id: str, municipality_id: str, year: int, charters: CharterBook,
                   now: datetime) -> YearlyReport:
     start, end = period(year)
+    if municipality_id not in municipalities(session, agency_id):
+        raise UnknownMunicipality(municipality_id)  # another agency's municipality: as if it had no charter
     try:
         charter = charters.in_force(municipality_id, end - timedelta(microseconds=1))
     except NoCharterInForce as exc:
