@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,15 +29,16 @@ from fastapi.testclient import TestClient
 from services import wiring
 from services.bootstrap import Container
 from services.console.projection.handler import ProjectionHandler
+from services.console.stats.privacy import without_contacts
 from services.console.web.app import create_app
-from services.console.web.pages.stats_words import without_contacts
 from shared.events import encode
 from shared.events import petition as ev
 from shared.instants import KST
 from shared.periods import Period
+from shared.sealing import Sealed
 from shared.working_time import WorkingCalendar
 from tests.conftest import _missing
-from tests.integration.conftest import make_container
+from tests.integration.conftest import api_token, make_container
 from tests.integration.test_console_accounts import (
     HTML,
     PASSWORD,
@@ -45,7 +47,7 @@ from tests.integration.test_console_accounts import (
     deps,
     login_csrf,
 )
-from tests.unit.console_world import CHARTERS, END, OFFICIALS, World
+from tests.unit.console_world import CHARTERS, END, OFFICIALS, Script, World, official
 from tests.unit.test_console_stats import NOV, YEAR, Truth, breaches, inside, truths
 
 A, B = "agency-a", "agency-b"
@@ -641,3 +643,88 @@ def test_a_voucher_of_a_case_transferred_away_is_no_voucher_for_the_agency_that_
     assert proposed in theirs_head.get("/remedies?status=awaiting_approval", headers=HTML).text
     assert batched in theirs_head.get("/remedies?status=approved", headers=HTML).text
     assert batched in theirs_head.get("/remedies/batches/2026-12.csv", headers=HTML).text
+
+
+# -- contacts masked wherever free text is shown or returned; evaluations to whom they concern -------------
+CONTACTS = ("010-1234-5678", "hong@example.com", "010-2222-3333", "kim@example.com", "02-123-4567", "900101-1234567")
+
+
+def no_contacts(text: str, where: str) -> None:
+    for typed in CONTACTS:
+        assert typed not in text, (where, typed)
+
+
+def test_a_case_page_masks_contacts_and_shows_an_official_only_the_evaluations_of_their_own_work(
+        system: System) -> None:
+    typed = next((c, e) for c, t in system.truth.items() for e in t.evaluations if e[2] == TYPED_CONTACTS)
+    colleague = next((c, e) for c, t in system.truth.items() if t.agency == A
+                     for e in t.evaluations if e[2] and e[3] not in (None, "o-a1"))
+    own = next((c, e) for c, t in system.truth.items() if t.agency == A
+               for e in t.evaluations if e[2] and e[3] == "o-a1")
+    masked = without_contacts(TYPED_CONTACTS)
+    assert masked == "빨리 연락 주세요 (연락처 가림) (연락처 가림)"
+    for role in ROLES:
+        html = page(system, f"{A}-{role}", f"/cases/{typed[0]}")
+        no_contacts(html, role)
+        assert (masked in html) == (role != "official" or typed[1][3] == "o-a1"), role
+        theirs = page(system, f"{A}-{role}", f"/cases/{colleague[0]}")
+        mine = page(system, f"{A}-{role}", f"/cases/{own[0]}")
+        assert f"“{own[1][2]}”" in mine, role  # the official evaluated reads it, as every head and auditor
+        if role == "official":  # o-a1 김주무관: a colleague's evaluation is not theirs to read
+            assert f"“{colleague[1][2]}”" not in theirs and f"{colleague[1][1]}점 · " not in theirs
+            assert "평가받은 담당 공무원과 부서장·감사 담당·관리자만 볼 수 있습니다" in theirs
+        else:
+            assert f"“{colleague[1][2]}”" in theirs and "만 볼 수 있습니다" not in theirs, role
+
+
+def test_the_statistics_api_returns_comments_with_contacts_masked(system: System) -> None:
+    api = TestClient(system.app)
+    api.headers["Authorization"] = f"Bearer {api_token(system.c, A)}"
+    body = api.get("/v1/stats/satisfaction?year=2026")
+    assert body.status_code == 200
+    no_contacts(body.text, "/v1/stats/satisfaction")
+    assert without_contacts(TYPED_CONTACTS) in [c["comment"] for c in body.json()["comments"]]
+
+
+def test_free_text_of_titles_and_facts_is_masked_on_every_page_api_and_csv(tmp_path: Path,
+                                                                          calendar: WorkingCalendar) -> None:
+    clock = Clock()
+    clock.at = END
+    c = make_container(tmp_path, f"sqlite:///{tmp_path / 'console.db'}", clock=clock)
+    try:
+        s = Script(A, "dangjin")
+        at = datetime(2026, 11, 5, 10, tzinfo=KST)
+        s.add(ev.PetitionReceived(
+            municipality_id="dangjin", agency_id=A, petition_type="grievance", channel="visit",
+            title="보도블록 파손: 010-2222-3333 으로 연락 바람", body="", notice_channels=["sms"],
+            applicant=Sealed(kid="k", nonce="bg==", ciphertext="Yw=="),
+            applicant_ref="ref-9999-" + "x" * 16), at)
+        s.add(ev.OfficialAssigned(official=official(A, 0)), at + timedelta(minutes=30))
+        s.add(ev.SupplementRequested(items="현장 사진을 kim@example.com 으로 (주민번호 900101-1234567 확인)"),
+              at + timedelta(hours=2))
+        s.add(ev.SupplementReceived(note="02-123-4567 로 통화하여 받음"), at + timedelta(days=1))
+        assert len(s.events) == 4
+        handler = ProjectionHandler(calendar, CHARTERS)
+        with c.database("console").sessions.begin() as session:
+            for e in s.events:
+                assert handler.handle(session, e, encode(e)) is None
+        add_user(c, "masked-auditor", agency=A, role="auditor")
+        app = create_app(deps(c), routers=wiring.console_routers(c))
+        browser = TestClient(app)
+        assert browser.post("/login", data={"username": "masked-auditor", "password": PASSWORD,
+                                            "csrf_token": login_csrf(browser)}, headers=HTML,
+                            follow_redirects=False).status_code == 303
+        case = browser.get(f"/cases/{s.case_id}", headers=HTML).text
+        assert "보도블록 파손: (연락처 가림) 으로 연락 바람" in case and "현장 사진을 (연락처 가림) 으로" in case
+        api = TestClient(app)
+        api.headers["Authorization"] = f"Bearer {api_token(c, A)}"
+        for client, path in ((browser, f"/cases/{s.case_id}"), (browser, "/queue"), (browser, "/overdue"),
+                             (browser, "/overdue.csv"), (api, "/v1/stats/queue"), (api, "/v1/stats/overdue"),
+                             (api, "/v1/stats/overdue.csv")):
+            r = client.get(path, headers=HTML if client is browser else {})
+            assert r.status_code == 200, (path, r.status_code)
+            assert s.case_id in r.text, path
+            no_contacts(r.text, path)
+            assert "(연락처 가림)" in r.text, path
+    finally:
+        c.close()

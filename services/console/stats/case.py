@@ -1,6 +1,8 @@
 """One case, for its page: its state, its facts in order, every obligation with its clock, the notices
 sent, the vouchers and remedies owed, and its evaluations. None for a case the agency does not handle
-(the same as for a case that does not exist)."""
+(the same as for a case that does not exist). Free text (the title, the facts' words, the comments) comes
+with contacts masked (``stats.privacy``); whose evaluations an account may read is the page's to apply
+(``stats.privacy.sees_evaluation``)."""
 from __future__ import annotations
 
 import json
@@ -21,6 +23,7 @@ from services.console.projection.orm import (
     VoucherRow,
 )
 from services.console.stats.common import view, working_between
+from services.console.stats.privacy import masked, without_contacts
 from shared.working_time import WORKING_DAY_SECONDS, WorkingCalendar
 
 WITHHELD = ("applicant", "applicant_ref", "body")  # never stored: placeholders stand in (projection.handler.scrub)
@@ -69,9 +72,10 @@ class CaseView:
 @dataclass(frozen=True)
 class Fact:
     version: int
+    event_id: str
     event_type: str
     occurred_at: datetime
-    payload: dict[str, Any]  # as on the log, the applicant's data removed
+    payload: dict[str, Any]  # as on the log, the applicant's data removed, contacts in its text masked
 
 
 @dataclass(frozen=True)
@@ -165,13 +169,15 @@ def case_detail(session: Session, agency_id: str, case_id: str, calendar: Workin
     def rows(table: Any, *order: Any) -> list[Any]:
         return list(session.execute(select(table).where(table.case_id == case_id).order_by(*order)).scalars())
 
-    facts = [Fact(f.version, f.event_type, f.occurred_at, {k: v for k, v in json.loads(f.envelope)["payload"].items()
-                                                           if k not in WITHHELD})
+    facts = [Fact(f.version, f.event_id, f.event_type, f.occurred_at,
+                  masked({k: v for k, v in json.loads(f.envelope)["payload"].items() if k not in WITHHELD}))
              for f in rows(CaseFactRow, CaseFactRow.version)]
     return CaseDetail(
-        view(CaseView, row), facts,
+        view(CaseView, row, title=without_contacts(row.title),
+             evaluation_comment=without_contacts(row.evaluation_comment or "") or None), facts,
         [clock_of(calendar, now, o) for o in rows(ObligationRow, ObligationRow.due_at, ObligationRow.obligation_id)],
         [view(NoticeView, n) for n in rows(NoticeRow, NoticeRow.at, NoticeRow.notice_id)],
         [view(VoucherView, v) for v in rows(VoucherRow, VoucherRow.proposed_at, VoucherRow.voucher_id)],
         [view(RemedyView, r) for r in rows(RemedyRow, RemedyRow.at, RemedyRow.event_id)],
-        [view(EvaluationView, e) for e in rows(EvaluationRow, EvaluationRow.at, EvaluationRow.event_id)])
+        [view(EvaluationView, e, comment=without_contacts(e.comment))
+         for e in rows(EvaluationRow, EvaluationRow.at, EvaluationRow.event_id)])

@@ -19,6 +19,7 @@ from services.console.stats.common import (
     month_before,
     working_between,
 )
+from services.console.stats.privacy import without_contacts
 from shared.working_time import WorkingCalendar
 
 
@@ -74,9 +75,9 @@ def overdue_cases(session: Session, agency_id: str, calendar: WorkingCalendar, n
         told = tuple(Told(n.kind, n.channel, n.at) for n in session.execute(
             select(NoticeRow).where(NoticeRow.case_id == c.case_id, NoticeRow.status == "sent")
             .order_by(NoticeRow.at, NoticeRow.notice_id)).scalars())
-        out.append(OverdueCase(c.case_id, c.title, c.petition_type, c.department, c.official_id, c.official_name,
-                               c.received_at, due, "open" if c.status in OPEN else "completed_late", c.resolved_at,
-                               late, days_started(late), told))
+        out.append(OverdueCase(c.case_id, without_contacts(c.title), c.petition_type, c.department, c.official_id,
+                               c.official_name, c.received_at, due, "open" if c.status in OPEN else "completed_late",
+                               c.resolved_at, late, days_started(late), told))
     out.sort(key=lambda o: (-o.working_seconds_overdue, o.statutory_due_at, o.case_id))
     return out
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.console.projection.orm import CaseRow, ObligationRow
 from services.console.stats.common import OPEN, working_between
+from services.console.stats.privacy import without_contacts
 from shared.working_time import WORKING_DAY_SECONDS, WorkingCalendar
 
 RUNNING = ("open", "at_risk", "suspended")
@@ -95,9 +96,10 @@ def work_queue(session: Session, agency_id: str, calendar: WorkingCalendar, now:
     items = []
     for c in cases:
         overdue = c.statutory_breached or (c.statutory_due_at is not None and c.statutory_due_at < now)
-        items.append(QueueItem(c.case_id, c.title, c.petition_type, c.channel, c.status, c.department, c.official_id,
-                               c.official_name, c.received_at, c.statutory_due_at, c.target_due_at, c.paused,
-                               c.at_risk, overdue, _nearest(calendar, now, c, obligations.get(c.case_id, []))))
+        items.append(QueueItem(c.case_id, without_contacts(c.title), c.petition_type, c.channel, c.status,
+                               c.department, c.official_id, c.official_name, c.received_at, c.statutory_due_at,
+                               c.target_due_at, c.paused, c.at_risk, overdue,
+                               _nearest(calendar, now, c, obligations.get(c.case_id, []))))
 
     def urgency(i: QueueItem) -> tuple[bool, bool, int, datetime, str]:
         left = i.nearest.remaining_working_seconds if i.nearest else None

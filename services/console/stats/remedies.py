@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.console.projection.orm import CaseFactRow, CaseRow, RemedyRow
+from services.console.stats.privacy import without_contacts
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def referrals(session: Session, agency_id: str) -> list[Referral]:
                            .where(RemedyRow.agency_id == agency_id, CaseRow.agency_id == agency_id,
                                   RemedyRow.kind == "referral")
                            .order_by(RemedyRow.at.desc(), RemedyRow.event_id)).all()
-    return [Referral(r.case_id, title, r.official_id, r.cause, r.at) for r, title in rows]
+    return [Referral(r.case_id, without_contacts(title), r.official_id, r.cause, r.at) for r, title in rows]
 
 
 def withdrawn_findings(session: Session, agency_id: str) -> list[Withdrawal]:
@@ -58,7 +59,7 @@ def withdrawn_findings(session: Session, agency_id: str) -> list[Withdrawal]:
             payload = json.loads(envelope).get("payload", {})
             if payload.get("finding") == r.cause:
                 reason = str(payload.get("reason", ""))
-        out.append(Withdrawal(r.case_id, title, r.cause, reason, r.at))
+        out.append(Withdrawal(r.case_id, without_contacts(title), r.cause, without_contacts(reason), r.at))
     return out
 
 
@@ -85,5 +86,5 @@ def case_labels(session: Session, agency_id: str, case_ids: list[str]) -> dict[s
     for i in range(0, len(case_ids), 500):  # bounded IN lists
         for c in session.execute(select(CaseRow).where(CaseRow.agency_id == agency_id,
                                                        CaseRow.case_id.in_(case_ids[i:i + 500]))).scalars():
-            out[c.case_id] = CaseLabel(c.title, c.department, c.official_id, c.official_name)
+            out[c.case_id] = CaseLabel(without_contacts(c.title), c.department, c.official_id, c.official_name)
     return out

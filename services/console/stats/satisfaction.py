@@ -23,6 +23,7 @@ from services.console.stats.common import (
     rate,
     within,
 )
+from services.console.stats.privacy import without_contacts
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Satisfaction:
     by_department: list[Group]
     by_petition_type: list[Group]
     by_month: list[Group]
-    comments: list[Comment]  # newest first
+    comments: list[Comment]  # newest first, contacts typed into them masked (stats.privacy)
     trend: Trend
 
 
@@ -127,7 +128,8 @@ def satisfaction(session: Session, agency_id: str, year: int, month: int | None 
         grouped(evaluations, completed, evaluated, lambda e: e.department, lambda c: c.department),
         grouped(evaluations, completed, evaluated, lambda e: e.petition_type, lambda c: c.petition_type),
         grouped(evaluations, completed, evaluated, lambda e: month_of(e.at), lambda c: month_of(c.resolved_at)),  # type: ignore[arg-type]
-        [Comment(e.case_id, e.at, e.score, e.comment, e.department, e.official_name, e.petition_type)
+        [Comment(e.case_id, e.at, e.score, without_contacts(e.comment), e.department, e.official_name,
+                 e.petition_type)
          for e in reversed(evaluations) if e.comment and within(e.at, start, end)][:comments],
         Trend(previous, _change(summary.average_score, previous.average_score),
               _change(summary.response_rate, previous.response_rate), summary.evaluations - previous.evaluations))

@@ -4,18 +4,25 @@ sent, the remedies owed, and the audit replay's verdict with its printable repor
 The report comes from the audit API (``console.audit``) as the signed-in user's agency; the browser gets
 it through ``/cases/{id}/report.html`` and ``.pdf`` here, so it never needs an API key. A case another
 agency handles answers exactly as a case that does not exist: the same 404 page.
+
+Free text comes with contacts masked (``stats.privacy``). The citizen's evaluation (score and comment, in
+the summary and in the timeline) is shown to an official only when it evaluated their own work (the case
+was assigned to them when it was evaluated); department heads, auditors and administrators see all of the
+agency's, as on /satisfaction.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
+from services.console.accounts.users import User
 from services.console.clients import ServiceError, ServiceUnavailable
 from services.console.stats.case import CaseDetail, ObligationClock, case_detail
+from services.console.stats.privacy import sees_evaluation, without_contacts
 from services.console.web.labels import (
     CAUSES,
     EVENTS,
@@ -154,9 +161,34 @@ def official_names(d: CaseDetail) -> dict[str, str]:
     return names
 
 
-def timeline(d: CaseDetail) -> list[Moment]:
+HIDDEN_EVALUATION = "평가 내용은 평가받은 담당 공무원과 부서장·감사 담당·관리자만 볼 수 있습니다."
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A case as ``user`` may read it: ``hidden``, the event ids of the evaluations kept from them."""
+
+    detail: CaseDetail
+    hidden: frozenset[str]
+
+
+def for_user(d: CaseDetail, user: User) -> Shown:
+    """The evaluations ``user`` may read (``stats.privacy.sees_evaluation``); the case's latest evaluation
+    in its summary only if it is one of them."""
+    visible = [e for e in d.evaluations if sees_evaluation(user.role, user.official_id, e.official_id)]
+    hidden = frozenset(e.event_id for e in d.evaluations) - {e.event_id for e in visible}
+    if not hidden:
+        return Shown(d, hidden)
+    latest = visible[-1] if visible else None
+    case = replace(d.case, evaluation_score=latest.score if latest else None,
+                   evaluation_comment=latest.comment if latest else None, evaluated_at=latest.at if latest else None)
+    return Shown(replace(d, case=case, evaluations=visible), hidden)
+
+
+def timeline(d: CaseDetail, hidden: frozenset[str] = frozenset()) -> list[Moment]:
     names = official_names(d)
-    out = [Moment(f.occurred_at, EVENTS.get(f.event_type, f.event_type), fact_detail(f.event_type, f.payload, names),
+    out = [Moment(f.occurred_at, EVENTS.get(f.event_type, f.event_type),
+                  HIDDEN_EVALUATION if f.event_id in hidden else fact_detail(f.event_type, f.payload, names),
                   "fact", 0) for f in d.facts]
     for o in d.obligations:
         if o.state == "breached" or (o.severity is not None and o.due_at is not None):
@@ -190,7 +222,7 @@ def _audit_verdict(request: Request, agency_id: str, case_id: str) -> dict[str, 
         return {"available": False, "message": f"감사 서비스가 재현 결과를 주지 않았습니다 (오류 {exc.status})."}
     return {"available": True, "agrees": bool(report.get("agrees")), "differences": len(report.get("differences") or []),
             "undecided": report.get("undecided"), "decisions": sum((report.get("rederived") or {}).values()),
-            "conclusion": report.get("conclusion") or "", "as_of": report.get("as_of_ko") or ""}
+            "conclusion": without_contacts(str(report.get("conclusion") or "")), "as_of": report.get("as_of_ko") or ""}
 
 
 def router(calendar: WorkingCalendar) -> APIRouter:
@@ -206,11 +238,13 @@ def router(calendar: WorkingCalendar) -> APIRouter:
 
     @r.get("/cases/{case_id}", include_in_schema=False)
     def case_page(request: Request, user: CurrentUser, case_id: CaseId) -> Response:
-        d = detail_or_404(request, user.agency_id, case_id)
+        shown = for_user(detail_or_404(request, user.agency_id, case_id), user)
+        d = shown.detail
         c = d.case
         now = console_of(request).clock()
         return render(request, "case.html", {
-            "d": d, "c": c, "now": now, "timeline": timeline(d), "clocks": [clock_words(o) for o in d.obligations],
+            "d": d, "c": c, "now": now, "timeline": timeline(d, shown.hidden), "hidden_evaluations": len(shown.hidden),
+            "clocks": [clock_words(o) for o in d.obligations],
             "period": _period(c.statutory_period) if c.statutory_period else None,
             "outcome": OUTCOMES.get(c.outcome or "", c.outcome), "audit": _audit_verdict(request, user.agency_id, case_id),
             "awaiting": [v for v in d.vouchers if v.status == "proposed" and v.needs_approval],

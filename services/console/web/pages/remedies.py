@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from services.console.accounts.users import User
 from services.console.clients import ServiceError, ServiceUnavailable
+from services.console.stats.privacy import without_contacts
 from services.console.stats.remedies import (
     case_labels,
     official_names,
@@ -85,7 +86,8 @@ def _page(request: Request, user: User, status: str, *, message: str | None = No
         referred = referrals(session, user.agency_id)
         withdrawn = withdrawn_findings(session, user.agency_id)
         labels = case_labels(session, user.agency_id, sorted({v["case_id"] for v in vouchers}))
-    vouchers = [v for v in vouchers if v["case_id"] in labels]  # the cases the agency handles now, no other
+    vouchers = [{**v, "cancel_reason": without_contacts(v["cancel_reason"]) if v.get("cancel_reason") else None}
+                for v in vouchers if v["case_id"] in labels]  # the cases the agency handles now, no other
     by_tab: dict[str, list[dict[str, Any]]] = {t: [] for t in TABS}
     for v in sorted(vouchers, key=lambda v: (v["proposed_at"], v["voucher_id"])):
         by_tab.setdefault(tab_of(v), []).append(v)

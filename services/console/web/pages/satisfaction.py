@@ -4,7 +4,8 @@ were evaluated); the comments; the trend against the same period a year earlier
 (``services.console.stats.satisfaction``); and as CSV (``/satisfaction.csv``).
 
 The comments are the citizens' own words: the console never shows the applicant's name or contacts
-(the projection keeps neither), and a contact typed into a comment is shown masked.
+(the projection keeps neither), and a contact typed into a comment is shown masked (``stats.privacy``,
+which masks it for the API and the CSVs too).
 
 An official (담당 공무원) sees the agency's, departments' and types' figures and, of the per-official
 figures and the comments, only their own: one official's evaluations are their department head's and
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from services.console.accounts.users import User
 from services.console.projection.orm import EvaluationRow
 from services.console.stats.common import period
+from services.console.stats.privacy import SEES_EVERY_OFFICIAL
 from services.console.stats.satisfaction import (
     Group,
     Satisfaction,
@@ -37,7 +39,6 @@ from services.console.web.pages.stats_words import (
     chosen_period,
     ko,
     month_words,
-    without_contacts,
 )
 from services.console.web.render import render
 from services.console.web.security import CurrentUser, console_of
@@ -45,7 +46,6 @@ from shared.working_time import WorkingCalendar
 
 YearParam = Annotated[int | None, Query(ge=1, le=9999)]
 MonthParam = Annotated[str | None, Query(max_length=2, pattern=r"^(|[1-9]|1[0-2])$")]  # "" from the form: all
-SEES_EVERY_OFFICIAL = frozenset({"department_head", "auditor", "administrator"})
 
 
 def for_user(s: Satisfaction, user: User, own: set[tuple[str, object]]) -> Satisfaction:
@@ -120,7 +120,7 @@ def satisfaction_router(calendar: WorkingCalendar) -> APIRouter:
         return render(request, "satisfaction.html", {
             "period": chosen, "s": s, "previous": previous, "trend": trend,
             "sees_every_official": user.role in SEES_EVERY_OFFICIAL,
-            "comments": [dataclasses.replace(c, comment=without_contacts(c.comment)) for c in s.comments],
+            "comments": s.comments,  # contacts typed into them masked by the statistics (stats.privacy)
             "charts": charts(s, previous, chosen), "type_label": lambda t: ko(PETITION_TYPES, t),
             "month_words": month_words, **FORMATS}, nav="satisfaction")
 

@@ -7,7 +7,6 @@ breach.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -113,19 +112,6 @@ def until_words(due: datetime | None) -> str:
 # What the templates call to write numbers and dates (passed in each page's context).
 FORMATS = {"count": count, "pct": percent, "days": working_days, "score": score, "won": won, "signed": signed,
            "month_words": month_words, "date": date_words, "instant": instant_words, "until": until_words}
-
-
-# Contacts a citizen may type into a comment: shown masked (the console never shows a citizen's contacts).
-_CONTACTS = re.compile(
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail
-    r"|\d{6}\s*-\s*[1-8]\d{6}"  # resident registration number
-    r"|(?:\+?82[-.\s]?)?0?1[016789][-.\s]?\d{3,4}[-.\s]?\d{4}"  # mobile
-    r"|0\d{1,2}[-.\s)]\s*\d{3,4}[-.\s]?\d{4}")  # landline
-
-
-def without_contacts(text: str) -> str:
-    """A citizen's comment with any e-mail address, phone number or resident number masked."""
-    return _CONTACTS.sub("(연락처 가림)", text)
 
 
 # -- the period of the page's form -------------------------------------------------------------------------
