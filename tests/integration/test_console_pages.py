@@ -194,15 +194,17 @@ def no_other_agency(html: str, agency: str) -> None:
 # -- the counts, from the events ---------------------------------------------------------------------------
 def expected_compliance(truth: dict[str, Truth], agency: str, span: tuple[datetime, datetime],
                         calendar: WorkingCalendar) -> dict[str, Any]:
-    """Per department over the span: the page's department table; by type, kind and cause: its other tables."""
+    """Per department over the span: the page's department table; by type, kind and cause: its other tables.
+    A fact, a breach and a voucher count for the agency that handled the case when it happened (Decree 13:
+    a transfer is the sender's), under the department that handled it there last (now, for its agency)."""
     per: dict[str, Counter[str]] = defaultdict(Counter)
     spent: dict[str, list[tuple[int, int]]] = defaultdict(list)
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
     causes: dict[str, Counter[str]] = defaultdict(Counter)
-    for t in (t for t in truth.values() if t.agency == agency):
-        x = per[t.department or "(미배정)"]
-        x["received"] += inside(t.first_received, span)
-        if t.status in ("resolved", "closed") and inside(t.resolved, span):
+    for t in truth.values():
+        x = per[t.department_of(agency) or "(미배정)"]
+        x["received"] += t.received_by == agency and inside(t.first_received, span)
+        if t.agency == agency and t.status in ("resolved", "closed") and inside(t.resolved, span):
             x["completed"] += 1
             done = t.last("statutory_deadline", "ObligationDischarged")
             x["on_time_statutory"] += bool(done and done.payload.on_time and not any(
@@ -217,20 +219,20 @@ def expected_compliance(truth: dict[str, Truth], agency: str, span: tuple[dateti
             spent[t.petition_type].append((calendar.working_seconds_between(t.received, t.resolved) - paused,  # type: ignore[arg-type]
                                            Period.parse(opened.payload.proof.period).working_seconds))  # type: ignore[union-attr]
         for f in t.facts:
-            if inside(f.occurred_at, span):
+            if t.acting[str(f.event_id)] == agency and inside(f.occurred_at, span):
                 name = {"ProcessingExtended": "extensions", "PetitionTransferred": "transfers",
                         "SupplementRequested": "pauses", "FieldInvestigationStarted": "pauses"}.get(f.event_type)
                 if name:
                     x[name] += 1
         for b in breaches(t):
-            if inside(b.payload.due_at, span):
+            if t.agency_at(b.case_version) == agency and inside(b.payload.due_at, span):
                 severity = "breaches" if b.payload.severity == "breach" else "warnings"
                 x[severity] += 1
                 kinds[b.payload.kind][severity] += 1
         cancelled = {e.payload.voucher_id for e in t.compensation if e.event_type == "VoucherCancelled"}
         for e in t.compensation:
             if e.event_type == "VoucherProposed" and inside(e.occurred_at, span) \
-                    and e.payload.voucher_id not in cancelled:
+                    and t.agency_at(e.case_version) == agency and e.payload.voucher_id not in cancelled:
                 amount = [y.payload.amount_won for y in t.compensation
                           if getattr(y.payload, "voucher_id", None) == e.payload.voucher_id
                           and hasattr(y.payload, "amount_won")][-1]
@@ -728,3 +730,16 @@ def test_free_text_of_titles_and_facts_is_masked_on_every_page_api_and_csv(tmp_p
             assert "(연락처 가림)" in r.text, path
     finally:
         c.close()
+
+
+# -- a transfer (Decree 13): the receiving agency's page, and its statistics ---------------------------------
+def test_the_receiving_agency_sees_the_sending_agencys_facts_as_its_history_naming_no_one(system: System) -> None:
+    case_id = transferred(system)
+    for role in ROLES:
+        html = page(system, f"{B}-{role}", f"/cases/{case_id}")
+        no_other_agency(html, B)  # none of agency-a's departments or officials
+        for official_id, _, _ in OFFICIALS[A]:
+            assert official_id not in html, (role, official_id)
+        assert "이전 처리 기관 agency-a의 기록" in html and "관할 기관" in html  # the transfer and its reason
+        assert "최주무관" in html and "복지과" in html  # its own official and department
+        assert system.client(f"{A}-{role}").get(f"/cases/{case_id}", headers=HTML).status_code == 404

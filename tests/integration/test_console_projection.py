@@ -251,3 +251,76 @@ def test_http_api_scoped_to_the_calling_agency(live, bound: bool) -> None:  # ty
         theirs = a.get(f"/v1/stats/reports/yeonje-gu/2026{suffix}")
         assert theirs.status_code == 404 and theirs.json()["field"] == "municipality", (suffix, theirs.text)
         assert b.get(f"/v1/stats/reports/dangjin/2026{suffix}").status_code == 404, suffix
+
+
+def test_migration_0003_gives_back_to_the_sending_agency_what_happened_before_a_transfer(tmp_path: Path) -> None:
+    """Rows projected before 0003 were moved to the receiving agency at a transfer: 0003 attributes each fact,
+    breach, voucher, remedy and evaluation to the agency that handled the case then (security review #4)."""
+    import json
+    import uuid
+    from datetime import timedelta, timezone
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from services.console.projection.handler import scrub
+    from services.console.schema import CHAIN
+    from services.platform.db.engine import alembic_config, make_engine, migrate
+    from shared.events import petition as ev
+    from shared.sealing import Sealed
+    from tests.unit.console_world import Script, official
+
+    def utc(at: datetime) -> datetime:
+        return at.astimezone(timezone.utc).replace(tzinfo=None)
+
+    day = datetime(2026, 11, 3, 10, tzinfo=KST)
+    moved, kept = Script(A, "dangjin"), Script(A, "dangjin")
+    for s in (moved, kept):
+        s.add(ev.PetitionReceived(municipality_id="dangjin", agency_id=A, petition_type="grievance",
+                                  channel="visit", title="가로등 고장", body="",
+                                  applicant=Sealed(kid="k", nonce="bg==", ciphertext="Yw=="),
+                                  applicant_ref="ref-5555-" + "x" * 16, notice_channels=["sms"]), day)
+        s.add(ev.OfficialAssigned(official=official(A, 0)), day + timedelta(minutes=30))  # 도로과
+    moved.add(ev.PetitionTransferred(scope="other_agency", to_agency_id=B, reason="관할 기관"), day + timedelta(hours=5))
+    moved.add(ev.OfficialAssigned(official=official(B, 0)), day + timedelta(hours=6))  # 복지과
+    engine = make_engine(f"sqlite:///{tmp_path / 'console.db'}")
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False), CHAIN.location)
+    cfg.attributes["version_table"] = CHAIN.version_table
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+        for s, agency, department in ((moved, B, "복지과"), (kept, A, "도로과")):
+            conn.execute(text(
+                "INSERT INTO console_cases (case_id, agency_id, municipality_id, petition_type, channel, title, "
+                "department, status, arrived_at, extensions, pauses, transfers, at_risk, statutory_breached, "
+                "target_missed, version, last_event_at) VALUES (:c, :a, 'dangjin', 'grievance', 'visit', '가로등 고장', "
+                ":d, 'received', :at, 0, 0, 0, 0, 0, 0, :v, :at)"),
+                {"c": s.case_id, "a": agency, "d": department, "at": utc(day), "v": len(s.events)})
+            for e in s.events:
+                conn.execute(text("INSERT INTO console_case_facts (case_id, version, event_id, event_type, occurred_at, "
+                                  "envelope) VALUES (:c, :v, :e, :t, :at, :j)"),
+                             {"c": s.case_id, "v": e.case_version, "e": str(e.event_id), "t": e.event_type,
+                              "at": utc(e.occurred_at), "j": json.dumps(scrub(e), ensure_ascii=False)})
+        # what 0002's projection did at the transfer: every row of the case moved to agency-b
+        for event_id, due in (("breach-before", day + timedelta(hours=2)), ("breach-after", day + timedelta(hours=8))):
+            conn.execute(text("INSERT INTO console_breaches (event_id, case_id, agency_id, obligation_id, kind, "
+                              "severity, due_at, voided) VALUES (:e, :c, :a, 'transfer', 'transfer', 'breach', :d, 0)"),
+                         {"e": event_id, "c": moved.case_id, "a": B, "d": utc(due)})
+        conn.execute(text("INSERT INTO console_vouchers (voucher_id, case_id, agency_id, cause, amount_won, status, "
+                          "needs_approval, proposed_at, updated_at) VALUES ('v-before', :c, :a, 'repeat_visit', 10000, "
+                          "'proposed', 0, :at, :at)"), {"c": moved.case_id, "a": B, "at": utc(day + timedelta(hours=3))})
+        conn.execute(text("INSERT INTO console_remedies (event_id, case_id, agency_id, kind, at) VALUES "
+                          "(:e, :c, :a, 'apology', :at)"),
+                     {"e": str(uuid.uuid4()), "c": moved.case_id, "a": B, "at": utc(day + timedelta(hours=3))})
+    migrate(engine, CHAIN)
+    with engine.connect() as conn:
+        facts = conn.execute(text("SELECT case_id, version, agency_id, department FROM console_case_facts "
+                                  "ORDER BY case_id, version")).all()
+        assert [(v, a, d) for c, v, a, d in facts if c == moved.case_id] == [
+            (1, A, "도로과"), (2, A, "도로과"), (3, A, "도로과"), (4, B, None)]
+        assert [(v, a, d) for c, v, a, d in facts if c == kept.case_id] == [(1, A, None), (2, A, None)]
+        assert sorted(conn.execute(text("SELECT event_id, agency_id, department FROM console_breaches")).all()) == [
+            ("breach-after", B, None), ("breach-before", A, "도로과")]
+        assert conn.execute(text("SELECT agency_id, department FROM console_vouchers")).one() == (A, "도로과")
+        assert conn.execute(text("SELECT agency_id FROM console_remedies")).scalar_one() == A
+    engine.dispose()

@@ -4,6 +4,7 @@ events themselves; idempotence under redelivery; tenancy; waiting joins; no appl
 from __future__ import annotations
 
 import math
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from services.console.projection.handler import ProjectionHandler, VersionConflict
-from services.console.projection.orm import CaseRow
+from services.console.projection.orm import CaseFactRow, CaseRow
 from services.console.schema import Base
 from services.console.stats.case import case_detail
 from services.console.stats.common import month_before
@@ -29,10 +30,13 @@ from services.console.stats.reports import (
 )
 from services.console.stats.satisfaction import satisfaction, satisfaction_csv
 from shared.events import Envelope, encode
+from shared.events import petition as ev
 from shared.instants import KST
 from shared.periods import Period
+from shared.sealing import Sealed
 from shared.working_time import WorkingCalendar
-from tests.unit.console_world import CHARTERS, END, World
+from tests.unit.console_world import CHARTERS, END, Script, World
+from tests.unit.console_world import official as assigned
 
 A, B = "agency-a", "agency-b"
 NOV = (datetime(2026, 11, 1, tzinfo=KST), datetime(2026, 12, 1, tzinfo=KST))
@@ -60,10 +64,25 @@ class Truth:
     sla: list[Envelope] = field(default_factory=list)
     compensation: list[Envelope] = field(default_factory=list)
     notices: list[Envelope] = field(default_factory=list)
+    # Decree 13: who handled the case when. A fact is the agency's that handled the case when it happened
+    # (a transfer, the sender's); a derived event the agency's handling it after the fact of its version.
+    received_by: str = ""  # the agency that first received the petition
+    acting: dict[str, str] = field(default_factory=dict)  # fact's event id -> agency
+    after: dict[int, str] = field(default_factory=dict)  # case version -> the agency handling it after that fact
+    handed_on: dict[str, str | None] = field(default_factory=dict)  # agency -> its last department, once it
+    # transferred the case to another
 
     def last(self, kind: str, *types: str) -> Envelope | None:
         found = [e for e in self.sla if e.payload.kind == kind and (not types or e.event_type in types)]
         return found[-1] if found else None
+
+    def agency_at(self, version: int | None) -> str:
+        return self.after.get(version or 0, self.agency)
+
+    def department_of(self, agency: str) -> str | None:
+        """The department a row of ``agency`` counts under: the case's now for the agency handling it, the
+        one that last handled it there for an agency that handed it on."""
+        return self.department if agency == self.agency else self.handed_on.get(agency)
 
 
 def truths(world: World) -> dict[str, Truth]:
@@ -71,19 +90,23 @@ def truths(world: World) -> dict[str, Truth]:
     for e in world.log["petition"]:
         t, p, kind = out[e.case_id], e.payload, e.event_type
         t.facts.append(e)
+        t.acting[str(e.event_id)] = t.agency or p.agency_id
         if kind == "PetitionReceived":
             t.agency, t.municipality, t.channel = p.agency_id, p.municipality_id, p.channel.value
             t.petition_type = p.petition_type.value
             t.status = "filed" if t.channel == "internet" else "received"
             if t.status == "received":
                 t.first_received = t.received = e.occurred_at
+                t.received_by = t.agency
         elif kind == "ReceiptRecorded":
             t.status, t.first_received, t.received = "received", e.occurred_at, e.occurred_at
+            t.received_by = t.agency
         elif kind == "OfficialAssigned":
             t.official, t.department = (p.official.official_id, p.official.name), p.official.department
         elif kind == "PetitionTransferred":
             t.official = None
             if p.scope == "other_agency":
+                t.handed_on[t.agency] = t.department
                 t.agency, t.department = p.to_agency_id, None
             else:
                 t.department = p.to_department
@@ -100,6 +123,7 @@ def truths(world: World) -> dict[str, Truth]:
         elif kind == "ResultEvaluated":
             t.evaluations.append((e.occurred_at, p.score, p.comment, t.official[0] if t.official else None,
                                   t.official[1] if t.official else None, t.department))
+        t.after[e.case_version] = t.agency
     for topic in ("sla", "compensation", "notice"):
         for e in world.log[topic]:
             getattr(out[e.case_id], "notices" if topic == "notice" else topic).append(e)
@@ -174,10 +198,11 @@ def test_compliance_per_department_and_month(session: Session, truth: dict[str, 
     for agency in (A, B):
         expected: dict[tuple[str | None, str], dict] = defaultdict(lambda: defaultdict(int))
         spent: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
-        for t in (t for t in truth.values() if t.agency == agency):
-            if inside(t.first_received, NOV):
-                expected[(t.department, "2026-11")]["received"] += 1
-            if t.status in ("resolved", "closed") and inside(t.resolved, NOV):
+        for t in truth.values():  # each fact, breach and voucher for the agency that handled the case then
+            department = t.department_of(agency)
+            if t.received_by == agency and inside(t.first_received, NOV):
+                expected[(department, "2026-11")]["received"] += 1
+            if t.agency == agency and t.status in ("resolved", "closed") and inside(t.resolved, NOV):
                 x = expected[(t.department, month(t.resolved))]  # type: ignore[arg-type]
                 x["completed"] += 1
                 done = t.last("statutory_deadline", "ObligationDischarged")
@@ -194,23 +219,23 @@ def test_compliance_per_department_and_month(session: Session, truth: dict[str, 
                     (calendar.working_seconds_between(t.received, t.resolved) - paused,
                      Period.parse(period).working_seconds))
             for f in t.facts:
-                if inside(f.occurred_at, NOV):
+                if t.acting[str(f.event_id)] == agency and inside(f.occurred_at, NOV):
                     name = {"ProcessingExtended": "extensions", "PetitionTransferred": "transfers",
                             "SupplementRequested": "pauses", "FieldInvestigationStarted": "pauses"}.get(f.event_type)
                     if name:
-                        expected[(t.department, month(f.occurred_at))][name] += 1
+                        expected[(department, month(f.occurred_at))][name] += 1
             for b in breaches(t):
-                if inside(b.payload.due_at, NOV):
-                    expected[(t.department, month(b.payload.due_at))][
+                if t.agency_at(b.case_version) == agency and inside(b.payload.due_at, NOV):
+                    expected[(department, month(b.payload.due_at))][
                         ("breach:" if b.payload.severity == "breach" else "warning:") + b.payload.kind] += 1
             cancelled = {e.payload.voucher_id for e in t.compensation if e.event_type == "VoucherCancelled"}
             for e in t.compensation:
                 if e.event_type == "VoucherProposed" and inside(e.occurred_at, NOV) \
-                        and e.payload.voucher_id not in cancelled:
+                        and t.agency_at(e.case_version) == agency and e.payload.voucher_id not in cancelled:
                     amount = [x.payload.amount_won for x in t.compensation
                               if getattr(x.payload, "voucher_id", None) == e.payload.voucher_id
                               and hasattr(x.payload, "amount_won")][-1]
-                    x = expected[(t.department, month(e.occurred_at))]
+                    x = expected[(department, month(e.occurred_at))]
                     x["voucher:" + e.payload.cause] += 1
                     x["amount:" + e.payload.cause] += amount
         got = {(c.department, c.month): c for c in compliance(session, agency, 2026, 11)}
@@ -435,3 +460,59 @@ def test_no_applicant_data_is_kept(db: tuple[sessionmaker, ProjectionHandler], w
     with db[0]() as s:
         columns = {c["name"] for c in inspect(s.get_bind()).get_columns(CaseRow.__tablename__)}
     assert not columns & {"applicant", "applicant_sealed", "applicant_ref", "body"}
+
+
+# -- a transfer (Decree 13): what happened before stays the sending agency's -------------------------------
+def like(template: Envelope, case_id: str, version: int, at: datetime, **changes: object) -> Envelope:
+    """A derived event of the month's kind, for another case, version and instant."""
+    return Envelope(event_id=uuid.uuid4(), case_id=case_id, occurred_at=at, recorded_at=at,
+                    producer=template.producer, payload=template.payload.model_copy(update=changes),
+                    charter=template.charter, case_version=version)
+
+
+def test_a_transfer_leaves_each_agency_what_happened_while_it_handled_the_case(world: World,
+                                                                               calendar: WorkingCalendar) -> None:
+    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    Base.metadata.create_all(engine)
+    sessions = sessionmaker(engine)
+    handler = ProjectionHandler(calendar, CHARTERS)
+    s = Script(A, "dangjin")
+    day = datetime(2026, 11, 3, 10, tzinfo=KST)
+    s.add(ev.PetitionReceived(municipality_id="dangjin", agency_id=A, petition_type="grievance", channel="visit",
+                              title="민원: 가로등 고장", body="", applicant=Sealed(kid="k", nonce="bg==", ciphertext="Yw=="),
+                              applicant_ref="ref-7777-" + "x" * 16, notice_channels=["sms"]), day)
+    s.add(ev.OfficialAssigned(official=assigned(A, 0)), day + timedelta(minutes=30))  # o-a1 김주무관, 도로과
+    s.add(ev.SupplementRequested(items="현장 사진"), day + timedelta(hours=4))
+    s.add(ev.SupplementReceived(), day + timedelta(hours=23))
+    s.add(ev.PetitionTransferred(scope="other_agency", to_agency_id=B, reason="관할 기관"), day + timedelta(hours=25))
+    s.add(ev.OfficialAssigned(official=assigned(B, 0)), day + timedelta(hours=26))  # o-b1 최주무관, 복지과
+    s.add(ev.SupplementRequested(items="도면"), day + timedelta(days=2))
+    assert [e.case_version for e in s.events] == [1, 2, 3, 4, 5, 6, 7]
+    breach = next(e for e in world.log["sla"] if e.event_type == "ObligationBreached"
+                  and e.payload.severity == "breach")
+    proposed = next(e for e in world.log["compensation"] if e.event_type == "VoucherProposed")
+    apology = next(e for e in world.log["compensation"] if e.event_type == "ApologyOwed")
+    breach_a = like(breach, s.case_id, 4, day + timedelta(hours=24), due_at=day + timedelta(hours=24),
+                    obligation_id="transfer", kind="transfer")
+    voucher_a = like(proposed, s.case_id, 4, day + timedelta(hours=24, minutes=5), voucher_id=str(uuid.uuid4()))
+    apology_a = like(apology, s.case_id, 4, day + timedelta(hours=24, minutes=5))
+    breach_b = like(breach, s.case_id, 6, day + timedelta(days=3), due_at=day + timedelta(days=3),
+                    obligation_id="callback:cb1", kind="callback")
+    with sessions.begin() as session:
+        for e in [*s.events[:4], breach_a, *s.events[4:], voucher_a, apology_a, breach_b]:  # the voucher and the
+            assert handler.handle(session, e, encode(e)) is None  # apology read after the transfer
+    with sessions() as session:
+        facts = session.execute(select(CaseFactRow.version, CaseFactRow.agency_id, CaseFactRow.department)
+                                .order_by(CaseFactRow.version)).all()
+        assert [(v, a) for v, a, _ in facts] == [(1, A), (2, A), (3, A), (4, A), (5, A), (6, B), (7, B)]
+        assert {d for _, a, d in facts if a == A} == {"도로과"}  # the department that last handled it at agency-a
+        mine, theirs = compliance(session, A, 2026, 11), compliance(session, B, 2026, 11)
+        assert [(e.department, e.received, e.pauses, e.transfers, e.breaches, list(e.vouchers)) for e in mine] == [
+            ("도로과", 1, 1, 1, {"transfer": 1}, [proposed.payload.cause])]
+        assert [(e.department, e.received, e.pauses, e.transfers, e.breaches, list(e.vouchers)) for e in theirs] == [
+            ("복지과", 0, 1, 0, {"callback": 1}, [])]
+        assert session.get(CaseRow, s.case_id).agency_id == B  # the case is agency-b's
+        assert case_detail(session, A, s.case_id, calendar, END) is None
+        detail = case_detail(session, B, s.case_id, calendar, END)
+        assert detail is not None and detail.remedies == []  # agency-a's apology is about agency-a's official
+        assert [f.agency_id for f in detail.facts] == [A, A, A, A, A, B, B]

@@ -1,6 +1,9 @@
 """Derived events into the console's read model: obligations (the SLA monitor), vouchers and remedies
 (compensation), notices (notify). Called once per event (the handler deduplicates), after the case's
-petition facts up to the event's case version were read."""
+petition facts up to the event's case version were read.
+
+A breach, a voucher and a remedy are the agency's that handled the case at the event's case version
+(``handling_at``), even when the event is read after the case was transferred to another agency."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -8,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.console.projection.orm import (
     BreachRow,
+    CaseFactRow,
     CaseRow,
     NoticeRow,
     ObligationRow,
@@ -23,6 +27,18 @@ VOUCHER_STATUS = {cv.VoucherApproved: "approved", cv.VoucherIssued: "issued", cv
 REMEDY_KIND = {cv.ApologyOwed: "apology", cv.RetrainingOrdered: "retraining", cv.PersonnelActionReferred: "referral"}
 
 
+def handling_at(session: Session, case: CaseRow, version: int | None) -> tuple[str, str | None]:
+    """The agency handling ``case`` right after its petition fact ``version`` (the one that did the next fact,
+    if any: a transfer is its sender's act), and for an agency that has handed the case on since, the
+    department that handled it last there. Without a version (an official's decision), the agency now."""
+    if version:
+        following = session.execute(select(CaseFactRow.agency_id, CaseFactRow.department).where(
+            CaseFactRow.case_id == case.case_id, CaseFactRow.version == version + 1)).first()
+        if following is not None and following.agency_id != case.agency_id:
+            return following.agency_id, following.department
+    return case.agency_id, None
+
+
 def apply(session: Session, case: CaseRow, env: Envelope) -> None:
     p = env.payload
     if isinstance(p, (sla.ObligationOpened, sla.ObligationAtRisk, sla.ObligationBreached, sla.ObligationDischarged,
@@ -31,16 +47,18 @@ def apply(session: Session, case: CaseRow, env: Envelope) -> None:
         _flags(session, case)
     elif isinstance(p, cv.VoucherProposed):
         if session.get(VoucherRow, p.voucher_id) is None:
-            session.add(VoucherRow(voucher_id=p.voucher_id, case_id=case.case_id, agency_id=case.agency_id,
-                                   cause=p.cause, amount_won=p.amount_won, status="proposed",
+            agency, department = handling_at(session, case, env.case_version)
+            session.add(VoucherRow(voucher_id=p.voucher_id, case_id=case.case_id, agency_id=agency,
+                                   department=department, cause=p.cause, amount_won=p.amount_won, status="proposed",
                                    needs_approval=p.approval == "department_head", official_id=p.official_id,
                                    proposed_at=env.occurred_at, updated_at=env.occurred_at))
     elif isinstance(p, (cv.VoucherSettled, *VOUCHER_STATUS)):
         _voucher(session, env)
     elif type(p) in REMEDY_KIND:
-        session.add(RemedyRow(event_id=str(env.event_id), case_id=case.case_id, agency_id=case.agency_id,
-                              kind=REMEDY_KIND[type(p)], cause=getattr(p, "cause", None),
-                              official_id=getattr(p, "official_id", None), at=env.occurred_at))
+        session.add(RemedyRow(event_id=str(env.event_id), case_id=case.case_id,
+                              agency_id=handling_at(session, case, env.case_version)[0], kind=REMEDY_KIND[type(p)],
+                              cause=getattr(p, "cause", None), official_id=getattr(p, "official_id", None),
+                              at=env.occurred_at))
     elif isinstance(p, (nv.NoticeSent, nv.NoticeFailed)):
         _notice(session, case, env)
 
@@ -62,8 +80,9 @@ def _obligation(session: Session, case: CaseRow, env: Envelope) -> None:
             row.state = "at_risk"
     elif isinstance(p, sla.ObligationBreached):
         row.due_at, row.state, row.severity = p.due_at, "breached", p.severity
-        session.add(BreachRow(event_id=str(env.event_id), case_id=case.case_id, agency_id=case.agency_id,
-                              obligation_id=p.obligation_id, kind=p.kind, severity=p.severity, due_at=p.due_at,
+        agency, department = handling_at(session, case, env.case_version)
+        session.add(BreachRow(event_id=str(env.event_id), case_id=case.case_id, agency_id=agency,
+                              department=department, obligation_id=p.obligation_id, kind=p.kind, severity=p.severity, due_at=p.due_at,
                               voided=False))
     elif isinstance(p, sla.ObligationDischarged):
         row.state, row.on_time = "discharged", p.on_time or p.voids_breach

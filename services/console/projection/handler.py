@@ -8,6 +8,11 @@
 - **Derived events** (SLA, compensation, notices) are judged against petition facts: one whose case,
   or whose case version, has not been read yet returns ``Wait`` (kept durably by the runtime and
   tried again when the case moves), never dropped. Each is applied once (``console_seen_events``).
+- **Transfers** (Decree 13): the case becomes the receiving agency's; what happened before stays the
+  sending agency's. Each fact keeps the agency handling the case when it happened (a transfer is the
+  sender's act), each breach, voucher and remedy the agency handling the case at its case version, each
+  evaluation the agency it was given under; a transfer stamps the sending agency's rows with the department
+  that last handled the case there, and moves nothing (``orm``'s docstring).
 - **Personal data**: the applicant's sealed fields, reference and body are never stored; the title is
   (officials are shown it), and it is never logged: only case ids and event types are.
 """
@@ -128,19 +133,22 @@ class ProjectionHandler:
             raise VersionConflict(f"case {env.case_id}: event version {env.case_version} does not follow "
                                   f"version {len(facts)}")
         folded = fold_facts(env.case_id, [*facts, env])
-        session.add(CaseFactRow(case_id=env.case_id, version=env.case_version, event_id=event_id,
-                                event_type=env.event_type, occurred_at=env.occurred_at,
-                                envelope=json.dumps(scrub(env), ensure_ascii=False)))
         row = session.get(CaseRow, env.case_id)
         if row is None:
             row = CaseRow(case_id=env.case_id, charter_id=env.charter.charter_id if env.charter else None,
                           charter_version=env.charter.version if env.charter else None, at_risk=False,
                           statutory_breached=False, target_missed=False)
             session.add(row)
-        moved = bool(row.agency_id) and row.agency_id != folded.handling_agency
+        # who handled the case when the fact happened: the agency (and department) before it
+        acting, department = (row.agency_id, row.department) if row.agency_id else (folded.handling_agency, None)
+        handed_on = acting != folded.handling_agency
+        session.add(CaseFactRow(case_id=env.case_id, version=env.case_version, event_id=event_id,
+                                event_type=env.event_type, occurred_at=env.occurred_at,
+                                envelope=json.dumps(scrub(env), ensure_ascii=False), agency_id=acting,
+                                department=department if handed_on else None))
         self._fill(row, folded)
-        if moved:
-            self._move(session, env.case_id, folded.handling_agency)
+        if handed_on:
+            self._hand_on(session, env.case_id, acting, department)
         self._record(session, row, folded.state, env)
         self.applied += 1
         return None
@@ -192,11 +200,14 @@ class ProjectionHandler:
         return max(0, self.calendar.working_seconds_between(start, end) - paused)
 
     @staticmethod
-    def _move(session: Session, case_id: str, agency_id: str) -> None:
-        """Transferred to another agency: the case and all that hangs on it are now that agency's (and no
-        longer the transferring one's: the console shows an agency the cases it handles)."""
-        for table in (BreachRow, VoucherRow, RemedyRow, EvaluationRow):
-            session.execute(update(table).where(table.case_id == case_id).values(agency_id=agency_id))
+    def _hand_on(session: Session, case_id: str, agency_id: str, department: str | None) -> None:
+        """``agency_id`` transferred the case to another agency: the case is that agency's now (the console
+        shows an agency the cases it handles), what happened before stays ``agency_id``'s, counted under
+        ``department``, the one that handled it last there."""
+        session.flush()
+        for table in (CaseFactRow, BreachRow, VoucherRow):
+            session.execute(update(table).where(table.case_id == case_id, table.agency_id == agency_id)
+                            .values(department=department))
 
     @staticmethod
     def _record(session: Session, row: CaseRow, s: CaseState, env: Envelope) -> None:

@@ -3,7 +3,14 @@
 Only the projection handler (``handler.py``) writes these tables, but ``console_report_publications``,
 which records the console's own act of publishing a yearly satisfaction report. Every row carries the
 agency it belongs to (or is reached through its case, which does), so every query can be scoped to one
-agency. Nothing here names the applicant: the sealed fields, the applicant reference and the body are
+agency.
+
+A case is the agency's that handles it now (``CaseRow.agency_id``); what happened to it is the agency's
+that handled it then. A fact, a breach, a voucher, a remedy and an evaluation each keep the agency handling
+the case when it happened (a transfer to another agency is the sending agency's act) and a transfer never
+moves them (Decree 13): the statistics count each for that agency. ``department`` on facts, breaches and
+vouchers is, for an agency that has handed the case on, the department that last handled it there (stamped
+at the transfer); for the agency handling the case now it is not used: the case's own department counts. Nothing here names the applicant: the sealed fields, the applicant reference and the body are
 dropped before a petition fact is stored (``console_case_facts``); the title is kept (it is shown to
 officials, as intake shows it).
 """
@@ -73,6 +80,9 @@ class CaseFactRow(Base):
     event_type: Mapped[str] = mapped_column(String(64), nullable=False)
     occurred_at: Mapped[datetime] = mapped_column(nullable=False)
     envelope: Mapped[str] = mapped_column(Text, nullable=False)  # JSON, scrubbed (handler.scrub)
+    # The agency handling the case when the fact happened (before it: a transfer is the sender's act).
+    agency_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    department: Mapped[str | None] = mapped_column(String(100))  # see the module's docstring
 
 
 class SeenEventRow(Base):
@@ -109,7 +119,8 @@ class BreachRow(Base):
 
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    agency_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    agency_id: Mapped[str] = mapped_column(String(64), nullable=False)  # handling the case when it was breached
+    department: Mapped[str | None] = mapped_column(String(100))  # see the module's docstring
     obligation_id: Mapped[str] = mapped_column(String(120), nullable=False)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     severity: Mapped[str] = mapped_column(String(8), nullable=False)
@@ -137,6 +148,7 @@ class VoucherRow(Base):
     case_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     # The agency handling the case when the voucher was owed: its promise was broken.
     agency_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    department: Mapped[str | None] = mapped_column(String(100))  # see the module's docstring
     cause: Mapped[str] = mapped_column(String(32), nullable=False)
     amount_won: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # proposed/approved/issued/delivered/cancelled
@@ -191,5 +203,7 @@ class ReportPublicationRow(Base):
 
 
 Index("ix_console_cases_agency_status", CaseRow.agency_id, CaseRow.status)
+Index("ix_console_case_facts_agency_occurred", CaseFactRow.agency_id, CaseFactRow.occurred_at)
+Index("ix_console_breaches_agency_due", BreachRow.agency_id, BreachRow.due_at)
 Index("ix_console_cases_agency_received", CaseRow.agency_id, CaseRow.received_at)
 Index("ix_console_cases_agency_resolved", CaseRow.agency_id, CaseRow.resolved_at)

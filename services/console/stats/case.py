@@ -2,7 +2,12 @@
 sent, the vouchers and remedies owed, and its evaluations. None for a case the agency does not handle
 (the same as for a case that does not exist). Free text (the title, the facts' words, the comments) comes
 with contacts masked (``stats.privacy``); whose evaluations an account may read is the page's to apply
-(``stats.privacy.sees_evaluation``)."""
+(``stats.privacy.sees_evaluation``).
+
+After a transfer (Decree 13) the case is the receiving agency's; each fact says which agency handled the
+case when it happened (``Fact.agency_id``), so the page can tell its own from the sending agency's
+history. The remedies and evaluations are the agency's own (those of the agency that handled the case
+before concern its officials: they are not the receiving agency's to read)."""
 from __future__ import annotations
 
 import json
@@ -73,6 +78,7 @@ class CaseView:
 class Fact:
     version: int
     event_id: str
+    agency_id: str  # the agency handling the case when it happened
     event_type: str
     occurred_at: datetime
     payload: dict[str, Any]  # as on the log, the applicant's data removed, contacts in its text masked
@@ -166,10 +172,13 @@ def case_detail(session: Session, agency_id: str, case_id: str, calendar: Workin
     if row is None or row.agency_id != agency_id:
         return None
 
-    def rows(table: Any, *order: Any) -> list[Any]:
-        return list(session.execute(select(table).where(table.case_id == case_id).order_by(*order)).scalars())
+    def rows(table: Any, *order: Any, own: bool = False) -> list[Any]:
+        q = select(table).where(table.case_id == case_id)
+        if own:
+            q = q.where(table.agency_id == agency_id)
+        return list(session.execute(q.order_by(*order)).scalars())
 
-    facts = [Fact(f.version, f.event_id, f.event_type, f.occurred_at,
+    facts = [Fact(f.version, f.event_id, f.agency_id, f.event_type, f.occurred_at,
                   masked({k: v for k, v in json.loads(f.envelope)["payload"].items() if k not in WITHHELD}))
              for f in rows(CaseFactRow, CaseFactRow.version)]
     return CaseDetail(
@@ -178,6 +187,6 @@ def case_detail(session: Session, agency_id: str, case_id: str, calendar: Workin
         [clock_of(calendar, now, o) for o in rows(ObligationRow, ObligationRow.due_at, ObligationRow.obligation_id)],
         [view(NoticeView, n) for n in rows(NoticeRow, NoticeRow.at, NoticeRow.notice_id)],
         [view(VoucherView, v) for v in rows(VoucherRow, VoucherRow.proposed_at, VoucherRow.voucher_id)],
-        [view(RemedyView, r) for r in rows(RemedyRow, RemedyRow.at, RemedyRow.event_id)],
+        [view(RemedyView, r) for r in rows(RemedyRow, RemedyRow.at, RemedyRow.event_id, own=True)],
         [view(EvaluationView, e, comment=without_contacts(e.comment))
-         for e in rows(EvaluationRow, EvaluationRow.at, EvaluationRow.event_id)])
+         for e in rows(EvaluationRow, EvaluationRow.at, EvaluationRow.event_id, own=True)])

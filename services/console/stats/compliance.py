@@ -4,7 +4,10 @@ against the statutory period, breaches and warnings by obligation, vouchers by c
 (Decree 21), pauses (Act 22, Decree 17) and transfers (Decree 13).
 
 A case counts under the department handling it now; a petition fact (extension, pause, transfer), a
-breach and a voucher count in the month they happened.
+breach and a voucher count in the month they happened, for the agency that handled the case then (a
+transfer to another agency is the sending agency's; projection.orm's docstring): for the agency handling
+the case now, under the case's department; for one that has handed it on, under the department that last
+handled it there. A completion counts for the agency handling the case (the one that resolved it).
 """
 from __future__ import annotations
 
@@ -91,33 +94,36 @@ def compliance(session: Session, agency_id: str, year: int, month: int | None = 
         if c.processing_working_seconds is not None:
             period_seconds = Period.parse(c.statutory_period).working_seconds if c.statutory_period else None
             spent[(e.department, e.month)][c.petition_type].append((c.processing_working_seconds, period_seconds))
-    for kind, at, department, channel in session.execute(
-            select(CaseFactRow.event_type, CaseFactRow.occurred_at, CaseRow.department, CaseRow.channel)
+    for kind, at, handed_on, handling, now_department, channel in session.execute(
+            select(CaseFactRow.event_type, CaseFactRow.occurred_at, CaseFactRow.department, CaseRow.agency_id,
+                   CaseRow.department, CaseRow.channel)
             .join(CaseRow, CaseRow.case_id == CaseFactRow.case_id)
-            .where(CaseRow.agency_id == agency_id,
+            .where(CaseFactRow.agency_id == agency_id,
                    CaseFactRow.event_type.in_((*RECEIPTS, "ProcessingExtended", "PetitionTransferred", *PAUSES)),
                    CaseFactRow.occurred_at >= start, CaseFactRow.occurred_at < end)):
         if kind in RECEIPTS and kind != ("ReceiptRecorded" if channel in ELECTRONIC else "PetitionReceived"):
             continue  # received when the statutory clock first starts: on arrival, or for an electronic
             # petition at its formal receipt (Decree 6-7); an objection's review (Act 35) is no new petition
-        e = entry(department, at)
+        e = entry(now_department if handling == agency_id else handed_on, at)
         e.received += kind in RECEIPTS
         e.extensions += kind == "ProcessingExtended"
         e.transfers += kind == "PetitionTransferred"
         e.pauses += kind in PAUSES
-    # Breaches and vouchers follow their case to the agency handling it (projection.handler._move): the join
-    # on the case keeps them to this agency's cases all the same.
-    for b, department in session.execute(
-            select(BreachRow, CaseRow.department).join(CaseRow, CaseRow.case_id == BreachRow.case_id)
-            .where(CaseRow.agency_id == agency_id, BreachRow.voided.is_(False), BreachRow.due_at >= start,
+    # A breach and a voucher stay with the agency that handled the case when they happened (a transfer moves
+    # neither: projection.handler._hand_on).
+    for b, handling, now_department in session.execute(
+            select(BreachRow, CaseRow.agency_id, CaseRow.department).join(CaseRow, CaseRow.case_id == BreachRow.case_id)
+            .where(BreachRow.agency_id == agency_id, BreachRow.voided.is_(False), BreachRow.due_at >= start,
                    BreachRow.due_at < end)):
-        e = entry(department, b.due_at)
+        e = entry(now_department if handling == agency_id else b.department, b.due_at)
         counts = e.breaches if b.severity == "breach" else e.warnings
         counts[b.kind] = counts.get(b.kind, 0) + 1
-    for v, department in session.execute(
-            select(VoucherRow, CaseRow.department).join(CaseRow, CaseRow.case_id == VoucherRow.case_id)
-            .where(CaseRow.agency_id == agency_id, VoucherRow.status != "cancelled", VoucherRow.proposed_at >= start,
-                   VoucherRow.proposed_at < end)):
+    for v, handling, now_department in session.execute(
+            select(VoucherRow, CaseRow.agency_id, CaseRow.department)
+            .join(CaseRow, CaseRow.case_id == VoucherRow.case_id)
+            .where(VoucherRow.agency_id == agency_id, VoucherRow.status != "cancelled",
+                   VoucherRow.proposed_at >= start, VoucherRow.proposed_at < end)):
+        department = now_department if handling == agency_id else v.department
         total = entry(department, v.proposed_at).vouchers.setdefault(v.cause, VoucherTotal())
         total.count += 1
         total.amount_won += v.amount_won

@@ -2,7 +2,10 @@
 referrals (Dangjin D11, Yeonje-gu Y4: strikes accumulated), findings withdrawn (their vouchers cancelled,
 never deleted) with the reason the petition fact gives, and the names of the agency's officials.
 
-Scoped to the calling agency like every statistic: rows of another agency's cases are never read.
+Scoped to the calling agency like every statistic: rows of another agency's cases are never read. A
+referral or a withdrawal is the agency's that handled the case then (its official's): it stays on its list
+after the case was transferred to another agency, without the case's title or link (the case is no longer
+the agency's to open).
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from services.console.projection.orm import CaseFactRow, CaseRow, RemedyRow
@@ -20,7 +23,7 @@ from services.console.stats.privacy import without_contacts
 @dataclass(frozen=True)
 class Referral:
     case_id: str
-    title: str
+    title: str | None  # None: the case was transferred to another agency since
     official_id: str | None
     cause: str | None
     at: datetime
@@ -29,7 +32,7 @@ class Referral:
 @dataclass(frozen=True)
 class Withdrawal:
     case_id: str
-    title: str
+    title: str | None  # None: the case was transferred to another agency since
     finding: str | None
     reason: str
     at: datetime
@@ -37,18 +40,25 @@ class Withdrawal:
 
 def referrals(session: Session, agency_id: str) -> list[Referral]:
     """Personnel-action referrals (인사조치 회부), newest first."""
-    rows = session.execute(select(RemedyRow, CaseRow.title).join(CaseRow, CaseRow.case_id == RemedyRow.case_id)
-                           .where(RemedyRow.agency_id == agency_id, CaseRow.agency_id == agency_id,
-                                  RemedyRow.kind == "referral")
+    rows = session.execute(select(RemedyRow, _title(agency_id)).join(CaseRow, CaseRow.case_id == RemedyRow.case_id)
+                           .where(RemedyRow.agency_id == agency_id, RemedyRow.kind == "referral")
                            .order_by(RemedyRow.at.desc(), RemedyRow.event_id)).all()
-    return [Referral(r.case_id, without_contacts(title), r.official_id, r.cause, r.at) for r, title in rows]
+    return [Referral(r.case_id, _masked(title), r.official_id, r.cause, r.at) for r, title in rows]
+
+
+def _title(agency_id: str):  # type: ignore[no-untyped-def]
+    """The case's title while the agency handles it; NULL once another agency does."""
+    return case((CaseRow.agency_id == agency_id, CaseRow.title), else_=None)
+
+
+def _masked(title: str | None) -> str | None:
+    return without_contacts(title) if title is not None else None
 
 
 def withdrawn_findings(session: Session, agency_id: str) -> list[Withdrawal]:
     """Findings withdrawn, newest first, each with the reason its FindingWithdrawn fact states."""
-    rows = session.execute(select(RemedyRow, CaseRow.title).join(CaseRow, CaseRow.case_id == RemedyRow.case_id)
-                           .where(RemedyRow.agency_id == agency_id, CaseRow.agency_id == agency_id,
-                                  RemedyRow.kind == "finding_withdrawn")
+    rows = session.execute(select(RemedyRow, _title(agency_id)).join(CaseRow, CaseRow.case_id == RemedyRow.case_id)
+                           .where(RemedyRow.agency_id == agency_id, RemedyRow.kind == "finding_withdrawn")
                            .order_by(RemedyRow.at.desc(), RemedyRow.event_id)).all()
     out = []
     for r, title in rows:
@@ -59,7 +69,7 @@ def withdrawn_findings(session: Session, agency_id: str) -> list[Withdrawal]:
             payload = json.loads(envelope).get("payload", {})
             if payload.get("finding") == r.cause:
                 reason = str(payload.get("reason", ""))
-        out.append(Withdrawal(r.case_id, without_contacts(title), r.cause, without_contacts(reason), r.at))
+        out.append(Withdrawal(r.case_id, _masked(title), r.cause, without_contacts(reason), r.at))
     return out
 
 

@@ -5,6 +5,10 @@ The report comes from the audit API (``console.audit``) as the signed-in user's 
 it through ``/cases/{id}/report.html`` and ``.pdf`` here, so it never needs an API key. A case another
 agency handles answers exactly as a case that does not exist: the same 404 page.
 
+After a transfer to another agency (Decree 13) the receiving agency's page shows the sending agency's
+facts as that agency's history: what happened and when, never who handled it there (no official, no
+department, none of their words but the transfer's reason); its remedies and evaluations are not shown.
+
 Free text comes with contacts masked (``stats.privacy``). The citizen's evaluation (score and comment, in
 the summary and in the timeline) is shown to an official only when it evaluated their own work (the case
 was assigned to them when it was evaluated); department heads, auditors and administrators see all of the
@@ -21,7 +25,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.console.accounts.users import User
 from services.console.clients import ServiceError, ServiceUnavailable
-from services.console.stats.case import CaseDetail, ObligationClock, case_detail
+from services.console.stats.case import CaseDetail, Fact, ObligationClock, case_detail
 from services.console.stats.privacy import sees_evaluation, without_contacts
 from services.console.web.labels import (
     CAUSES,
@@ -152,9 +156,11 @@ def clock_words(o: ObligationClock) -> Clock:
 
 
 def official_names(d: CaseDetail) -> dict[str, str]:
-    """The officials the case's assignments name, by id."""
+    """The officials the case's assignments name, by id (the agency's own: not the sending agency's)."""
     names = {}
     for f in d.facts:
+        if f.agency_id != d.case.agency_id:
+            continue
         for o in (f.payload.get("official"), f.payload.get("guardian")):
             if isinstance(o, dict) and o.get("official_id") and o.get("name"):
                 names[str(o["official_id"])] = str(o["name"])
@@ -185,11 +191,24 @@ def for_user(d: CaseDetail, user: User) -> Shown:
     return Shown(replace(d, case=case, evaluations=visible), hidden)
 
 
+def history_detail(f: Fact) -> str:
+    """A fact of the agency that handled the case before a transfer (Decree 13): which agency, and what it
+    says that names no one (the receipt, the transfer and its reason); who handled it there is theirs."""
+    p = f.payload
+    what = ""
+    if f.event_type in ("PetitionReceived", "ReceiptRecorded"):
+        what = fact_detail(f.event_type, p)
+    elif f.event_type == "PetitionTransferred" and p.get("scope") == "other_agency":
+        what = fact_detail(f.event_type, p)
+    return f"이전 처리 기관 {f.agency_id}의 기록" + (f" · {what}" if what else " (담당자·부서는 표시하지 않습니다)")
+
+
 def timeline(d: CaseDetail, hidden: frozenset[str] = frozenset()) -> list[Moment]:
     names = official_names(d)
     out = [Moment(f.occurred_at, EVENTS.get(f.event_type, f.event_type),
+                  history_detail(f) if f.agency_id != d.case.agency_id else
                   HIDDEN_EVALUATION if f.event_id in hidden else fact_detail(f.event_type, f.payload, names),
-                  "fact", 0) for f in d.facts]
+                  "history" if f.agency_id != d.case.agency_id else "fact", 0) for f in d.facts]
     for o in d.obligations:
         if o.state == "breached" or (o.severity is not None and o.due_at is not None):
             warning = o.severity == "warning"
