@@ -33,8 +33,10 @@ from services.console.stats.compliance import Compliance, compliance, compliance
 from services.console.stats.overdue import OverdueCase, overdue_cases, overdue_csv
 from services.console.stats.queue import QueueFilter, QueueItem, work_queue
 from services.console.stats.reports import (
+    OpenReport,
     UnknownMunicipality,
     YearlyReport,
+    open_report,
     report_csv,
     yearly_report,
 )
@@ -149,20 +151,20 @@ def build(stats: Callable[..., Stats], caller: Callable[..., str]) -> APIRouter:
         return _csv(text, f"satisfaction-{chosen}" + (f"-{month:02d}" if month else ""))
 
     # The suffixed routes first: "{year}" alone would take "2026.json" and refuse it as no year.
-    @router.get("/reports/{municipality}/{year}.json", response_model=YearlyReport,
+    @router.get("/reports/{municipality}/{year}.json", response_model=OpenReport,
                 summary="The yearly satisfaction report as open data (JSON), with its publication's status")
-    def report_json(s: Deps, agency_id: Agency, municipality: Municipality, year: ReportYear) -> YearlyReport:
-        return _report(s, agency_id, municipality, year)
+    def report_json(s: Deps, agency_id: Agency, municipality: Municipality, year: ReportYear) -> OpenReport:
+        return open_report(_report(s, agency_id, municipality, year))
 
     @router.get("/reports/{municipality}/{year}.csv", response_class=Response, responses=CSV,
                 summary="The yearly satisfaction report as open data (CSV)")
     def report_as_csv(s: Deps, agency_id: Agency, municipality: Municipality, year: ReportYear) -> Response:
         return _csv(report_csv(_report(s, agency_id, municipality, year)), f"satisfaction-report-{municipality}-{year}")
 
-    @router.get("/reports/{municipality}/{year}", response_model=YearlyReport,
-                summary="The yearly satisfaction report (JSON)")
-    def report(s: Deps, agency_id: Agency, municipality: Municipality, year: ReportYear) -> YearlyReport:
-        return _report(s, agency_id, municipality, year)
+    @router.get("/reports/{municipality}/{year}", response_model=OpenReport,
+                summary="The yearly satisfaction report (JSON, open data: never who published it)")
+    def report(s: Deps, agency_id: Agency, municipality: Municipality, year: ReportYear) -> OpenReport:
+        return open_report(_report(s, agency_id, municipality, year))
 
     return router
 

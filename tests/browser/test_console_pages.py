@@ -293,7 +293,7 @@ def test_a_department_head_approves_and_rejects(world: World, sign_in: SignIn) -
     approved, rejected = voucher_of(page, world.cases["S05"]), voucher_of(page, world.cases["S02"])
     row = page.locator(f"tr[data-voucher-id='{approved}']")
     row.locator("button", has_text="승인").click()
-    page.wait_for_url("**done=approved**")
+    page.locator("#action-message").wait_for()  # the server's flash after the redirect
     assert approved in page.locator("#action-message").inner_text()
     assert page.locator(f"#vouchers-table tr[data-voucher-id='{approved}']").count() == 0
     with world.api("seongnam", world.system.compensation_port) as compensation:
@@ -310,7 +310,7 @@ def test_a_department_head_approves_and_rejects(world: World, sign_in: SignIn) -
     assert page.evaluate("() => document.activeElement.id") == f"reason-{rejected}"  # the keyboard is taken there
     field.fill("처리기한 내 통지가 확인되어 보상 대상이 아님")
     page.locator(f"tr[data-voucher-id='{rejected}'] button", has_text="거절").click()
-    page.wait_for_url("**done=rejected**")
+    page.locator("#action-message").wait_for()  # the server's flash after the redirect
     with world.api("seongnam", world.system.compensation_port) as compensation:
         voucher = compensation.get(f"/v1/vouchers/{rejected}").json()
         assert voucher["status"] == "cancelled" and "처리기한 내 통지가 확인되어" in voucher["cancel_reason"]

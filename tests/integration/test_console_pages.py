@@ -25,9 +25,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from services import wiring
 from services.bootstrap import Container
+from services.console.accounts.orm import UserRow
 from services.console.projection.handler import ProjectionHandler
 from services.console.stats.privacy import without_contacts
 from services.console.web.app import create_app
@@ -537,6 +539,8 @@ def test_publication_draft_pdf_csv_json_and_the_obligation_status(system: System
         assert opened_data["summary"]["evaluations"] == len(evaluations)
         assert opened_data["summary"]["completed"] == len(completed)
         assert "comment" not in body.text and "김주무관" not in body.text
+        # open data never says who published it (the page shows the agency's officials; the data does not)
+        assert "published_by" not in body.text and f"{A}-department_head" not in body.text
     assert client.get("/reports/dangjin/2026.pdf", headers=HTML).status_code == 200  # an administrator, now
     text, _ = hangul_fonts(system.client(f"{A}-official").get("/reports/dangjin/2026.pdf", headers=HTML).content)
     flat = re.sub(r"\s+", "", text)
@@ -743,3 +747,82 @@ def test_the_receiving_agency_sees_the_sending_agencys_facts_as_its_history_nami
         assert "이전 처리 기관 agency-a의 기록" in html and "관할 기관" in html  # the transfer and its reason
         assert "최주무관" in html and "복지과" in html  # its own official and department
         assert system.client(f"{A}-{role}").get(f"/cases/{case_id}", headers=HTML).status_code == 404
+
+
+def test_a_year_outside_the_calendar_is_a_korean_400_page_to_a_browser_and_422_problem_json_to_a_script(
+        system: System) -> None:
+    client = system.client(f"{A}-auditor")
+    for path in ("/satisfaction?year=1800", "/satisfaction.csv?year=3000", "/compliance?year=1999",
+                 "/compliance.csv?year=1", "/compliance.csv?year=2500&month=1"):
+        browser = client.get(path, headers=HTML)
+        assert browser.status_code == 400 and "잘못된 요청" in browser.text, path
+        script = client.get(path, headers={"accept": "application/json"})
+        assert script.status_code == 422, (path, script.status_code)
+        assert script.headers["content-type"] == "application/problem+json", path
+        assert script.json()["field"] == "year" and script.json()["type"] == "/problems/validation", path
+
+
+# -- approvals by the head of the case's department; success told by the server, never by a link ----------
+def head_of(system: System, department: str) -> TestClient:
+    """A department head of agency-a's ``department``, signed in."""
+    username = {"도로과": "a-head-road", "건축과": "a-head-building"}[department]
+    with system.c.database("console").readers() as s:
+        exists = s.execute(select(UserRow.user_id).where(UserRow.username == username)).first() is not None
+    if not exists:
+        add_user(system.c, username, agency=A, role="department_head", department=department)
+    return system.client(username)
+
+
+def open_cases_of(system: System, department: str) -> list[str]:
+    return [c for c, t in system.truth.items() if t.agency == A and t.department == department
+            and t.status in ("received", "filed")]
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def test_a_department_head_approves_the_vouchers_of_their_own_departments_cases_only(system: System) -> None:
+    road = open_cases_of(system, "도로과")
+    ours, theirs = plant_voucher(system, road[0], agencies=(A,)), plant_voucher(system, road[1], agencies=(A,))
+    building = head_of(system, "건축과")
+    html = building.get("/remedies?status=awaiting_approval", headers=HTML).text
+    assert ours in html and f'action="/remedies/{ours}/approve"' not in html  # listed, no button
+    assert "도로과 부서장이 승인합니다" in html
+    for action, form in (("approve", {}), ("reject", {"reason": "다른 부서의 보상"})):
+        refused = building.post(f"/remedies/{ours}/{action}", data={"csrf_token": csrf(html), **form}, headers=HTML,
+                                follow_redirects=False)
+        assert refused.status_code == 403 and "권한 없음" in refused.text, action
+    for account in (f"{A}-department_head", f"{A}-administrator"):  # a head without a department; no approver
+        client = system.client(account)
+        token = csrf(client.get("/remedies", headers=HTML).text)
+        assert client.post(f"/remedies/{ours}/approve", data={"csrf_token": token}, headers=HTML,
+                           follow_redirects=False).status_code == 403, account
+    assert ledger_status(system, ours) == "proposed"
+    head = head_of(system, "도로과")
+    html = head.get("/remedies?status=awaiting_approval", headers=HTML).text
+    assert f'action="/remedies/{ours}/approve"' in html
+    approved = head.post(f"/remedies/{ours}/approve", data={"csrf_token": csrf(html)}, headers=HTML)
+    assert approved.status_code == 200 and ledger_status(system, ours) in ("approved", "issued")
+    rejected = head.post(f"/remedies/{theirs}/reject", data={"csrf_token": csrf(html), "reason": "통지 확인"},
+                         headers=HTML)
+    assert rejected.status_code == 200 and ledger_status(system, theirs) == "cancelled"
+
+
+def test_a_success_message_is_the_servers_own_words_never_a_links(system: System) -> None:
+    voucher = plant_voucher(system, open_cases_of(system, "도로과")[2], agencies=(A,))
+    head = head_of(system, "도로과")
+    # a crafted link confirms nothing
+    crafted = head.get(f"/remedies?status=awaiting_approval&done=approved&voucher={voucher}&month=2026-12&count=99",
+                       headers=HTML)
+    assert crafted.status_code == 200 and 'id="action-message"' not in crafted.text
+    assert "승인했습니다" not in crafted.text and "지급했습니다" not in crafted.text
+    assert ledger_status(system, voucher) == "proposed"
+    done = head.post(f"/remedies/{voucher}/approve", data={"csrf_token": csrf(crafted.text)}, headers=HTML,
+                     follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/remedies?status=awaiting_approval"
+    shown = head.get(done.headers["location"], headers=HTML).text
+    assert f"보상 {voucher}: 승인했습니다." in shown and 'id="action-message"' in shown
+    assert 'id="action-message"' not in head.get(done.headers["location"], headers=HTML).text  # told once
+    # another session of the same account is told nothing
+    assert 'id="action-message"' not in head_of(system, "도로과").get("/remedies", headers=HTML).text

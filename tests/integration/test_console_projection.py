@@ -236,6 +236,8 @@ def test_http_api_scoped_to_the_calling_agency(live, bound: bool) -> None:  # ty
         assert anonymous.get(path).status_code == 401
     report = b.get("/v1/stats/reports/yeonje-gu/2026.json").json()
     assert report["summary"]["evaluations"] == 1 and report["publication"]["status"] == "survey_running"
+    for suffix in ("", ".json"):  # open data: never who published it
+        assert "published_by" not in b.get(f"/v1/stats/reports/yeonje-gu/2026{suffix}").json()["publication"]
     assert a.get("/v1/stats/compliance.csv", params={"year": 2026, "month": 11}).text.count("\r\n") > 5
     for path, field in (("/v1/stats/compliance?month=13", "month"), ("/v1/stats/compliance?year=1800", "year"),
                         ("/v1/stats/satisfaction.csv?year=3000", "year"), ("/v1/stats/reports/x/2026.csv", "municipality"),

@@ -41,3 +41,6 @@ class SessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(Instant, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(Instant, nullable=False)  # absolute: created_at + 8 h
     last_seen_at: Mapped[datetime] = mapped_column(Instant, nullable=False)  # idle expiry: + 30 min
+    # What the next page tells the user once (a flash: "보상 …: 승인했습니다"), written by the server after an
+    # action succeeded: never read from a link's query, so no crafted link can confirm what did not happen.
+    flash: Mapped[str | None] = mapped_column(String(500))

@@ -67,6 +67,25 @@ def resolve_session(session: Session, token: str | None, now: datetime) -> Signe
     return SignedIn(User.of(user), row.csrf_token, row.token_hash, row.expires_at)
 
 
+FLASH_MAX = 500
+
+
+def set_flash(session: Session, token_hash: str, message: str) -> None:
+    """Keep ``message`` for the session's next page (the caller commits)."""
+    row = session.get(SessionRow, token_hash)
+    if row is not None:
+        row.flash = message[:FLASH_MAX]
+
+
+def take_flash(session: Session, token_hash: str) -> str | None:
+    """The message kept for this page, once: it is gone after (the caller commits)."""
+    row = session.get(SessionRow, token_hash)
+    if row is None or not row.flash:
+        return None
+    message, row.flash = row.flash, None
+    return message
+
+
 def end_session(session: Session, token: str | None) -> None:
     if token and len(token) <= 200:
         session.execute(delete(SessionRow).where(SessionRow.token_hash == token_hash(token)))

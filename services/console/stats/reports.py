@@ -34,13 +34,22 @@ PublicationStatus = Literal["not_promised", "survey_running", "open", "published
 
 
 @dataclass(frozen=True)
-class Publication:
+class OpenPublication:
+    """Where the publication stands, as open data says it: never who published it."""
+
     status: PublicationStatus
     promise_id: str | None
     publish_within_days: int | None
     opens_at: datetime  # the survey period closes: the obligation opens
     due_at: datetime | None
     published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Publication(OpenPublication):
+    """The publication as the console knows it: with the account that published it (its pages show it to the
+    agency's officials; open data never does)."""
+
     published_by: str | None
 
 
@@ -58,6 +67,33 @@ class YearlyReport:
     by_department: list[Group]
     by_month: list[Group]
     publication: Publication
+
+
+@dataclass(frozen=True)
+class OpenReport:
+    """The yearly report as open data (the statistics API, the page's .json): ``YearlyReport`` without the
+    publisher."""
+
+    municipality_id: str
+    municipality: str
+    charter_id: str
+    charter_version: str
+    year: int
+    start: datetime
+    end: datetime
+    summary: Summary
+    by_petition_type: list[Group]
+    by_department: list[Group]
+    by_month: list[Group]
+    publication: OpenPublication
+
+
+def open_report(r: YearlyReport) -> OpenReport:
+    p = r.publication
+    return OpenReport(r.municipality_id, r.municipality, r.charter_id, r.charter_version, r.year, r.start, r.end,
+                      r.summary, r.by_petition_type, r.by_department, r.by_month,
+                      OpenPublication(p.status, p.promise_id, p.publish_within_days, p.opens_at, p.due_at,
+                                      p.published_at))
 
 
 def publication_status(opens_at: datetime, due_at: datetime | None, published_at: datetime | None,

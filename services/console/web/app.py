@@ -47,6 +47,7 @@ from services.console.web.security import (
 from services.platform.http import headers, problems
 from services.platform.http.body_limit import BodyLimit
 from services.platform.logs import get_logger
+from shared.bounds import OutOfBounds
 
 log = get_logger("console")
 
@@ -229,6 +230,7 @@ def _install_errors(app: FastAPI) -> None:
     problems.install(app)  # JSON callers get problem+json; browsers get a page in Korean
     json_http = app.exception_handlers[StarletteHTTPException]
     json_validation = app.exception_handlers[RequestValidationError]
+    json_out_of_bounds = app.exception_handlers[OutOfBounds]
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _: LoginRequired) -> Response:
@@ -262,6 +264,14 @@ def _install_errors(app: FastAPI) -> None:
         if wants_html(request):
             return _error_page(request, 400, *ERROR_WORDS[400])
         return await json_validation(request, exc)  # type: ignore[no-any-return, misc]
+
+    @app.exception_handler(OutOfBounds)
+    async def _out_of_bounds(request: Request, exc: OutOfBounds) -> Response:
+        """A value the statistics cannot count (a year outside the working calendar): a browser gets the
+        Korean 400 page, a script 422 problem+json naming the field, on the pages as on the API."""
+        if wants_html(request):
+            return _error_page(request, 400, *ERROR_WORDS[400])
+        return await json_out_of_bounds(request, exc)  # type: ignore[no-any-return, misc]
 
 
 def create_app(console: Console, routers: Iterable[APIRouter] = ()) -> FastAPI:

@@ -20,7 +20,12 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 
-from services.console.accounts.sessions import SignedIn, resolve_session
+from services.console.accounts.sessions import (
+    SignedIn,
+    resolve_session,
+    set_flash,
+    take_flash,
+)
 from services.console.accounts.users import User
 from services.console.web.deps import Console
 
@@ -62,6 +67,24 @@ def forget_signed_in(request: Request) -> None:
     """After sign-in or sign-out within the request: the next look-up reads the database again."""
     if hasattr(request.state, _SIGNED_IN):
         delattr(request.state, _SIGNED_IN)
+
+
+def flash(request: Request, message: str) -> None:
+    """Tell the signed-in user ``message`` on their next page (once): the server's own words after an action
+    succeeded, kept in the session, so a link can never make a page confirm what did not happen."""
+    found = signed_in(request)
+    if found is not None:
+        with console_of(request).db.sessions.begin() as session:
+            set_flash(session, found.token_hash, message)
+
+
+def flashed(request: Request) -> str | None:
+    """The message ``flash`` kept for this page, if any (then gone)."""
+    found = signed_in(request)
+    if found is None:
+        return None
+    with console_of(request).db.sessions.begin() as session:
+        return take_flash(session, found.token_hash)
 
 
 def current_user(request: Request) -> User:

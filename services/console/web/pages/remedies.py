@@ -32,6 +32,7 @@ from services.console.accounts.users import User
 from services.console.clients import ServiceError, ServiceUnavailable
 from services.console.stats.privacy import without_contacts
 from services.console.stats.remedies import (
+    CaseLabel,
     case_labels,
     official_names,
     referrals,
@@ -39,7 +40,13 @@ from services.console.stats.remedies import (
 )
 from services.console.web.labels import VOUCHER_STATUS
 from services.console.web.render import render
-from services.console.web.security import CurrentUser, console_of, require_role
+from services.console.web.security import (
+    CurrentUser,
+    console_of,
+    flash,
+    flashed,
+    require_role,
+)
 from services.platform.logs import get_logger
 from shared.instants import to_kst
 
@@ -53,6 +60,13 @@ VoucherId = Annotated[str, Path(min_length=1, max_length=64)]
 Approver = Annotated[User, Depends(require_role(*APPROVERS))]
 Deliverer = Annotated[User, Depends(require_role(*DELIVERERS))]
 DONE = {"approved": "승인했습니다", "rejected": "거절했습니다", "delivered": "전달을 기록했습니다"}
+
+
+def may_decide(user: User, department: str | None) -> bool:
+    """Approve or reject a voucher of a case of ``department``: a department head of that department; a case
+    not assigned to a department yet, any department head of the agency (an account without a department
+    decides only those). Administrators do not approve: the charter asks for the department head's approval."""
+    return user.role in APPROVERS and (department is None or department == user.department)
 
 
 def tab_of(v: dict[str, Any]) -> str:
@@ -94,6 +108,7 @@ def _page(request: Request, user: User, status: str, *, message: str | None = No
     months = sorted({v["batch_month"] for v in vouchers if v.get("batch_month")} | {f"{to_kst(now):%Y-%m}"},
                     reverse=True)
     referred_ids = {r.official_id for r in referred}
+    decides = {v["voucher_id"] for v in vouchers if may_decide(user, labels[v["case_id"]].department)}
     return render(request, "remedies.html", {
         "status": status, "tabs": [(t, VOUCHER_STATUS[t], len(by_tab.get(t, []))) for t in TABS],
         "vouchers": by_tab.get(status, []), "total": len(vouchers), "names": names, "strikes": strikes,
@@ -101,7 +116,7 @@ def _page(request: Request, user: User, status: str, *, message: str | None = No
         "referred": referred, "referred_ids": referred_ids, "withdrawn": withdrawn, "months": months,
         "this_month": f"{to_kst(now):%Y-%m}", "now": now, "message": message, "error": error or unavailable,
         "reject_errors": reject_errors or {}, "batch_error": batch_error, "batch_month": batch_month,
-        "can_approve": user.role in APPROVERS, "can_deliver": user.role in DELIVERERS,
+        "can_approve": user.role in APPROVERS, "decides": decides, "can_deliver": user.role in DELIVERERS,
         "can_issue": user.role in APPROVERS}, nav="remedies", status_code=status_code)
 
 
@@ -124,8 +139,8 @@ def handled_rows(session: Session, agency_id: str, body: bytes) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _back(status: str, **done: str) -> Response:
-    return RedirectResponse("/remedies?" + urlencode({"status": status, **done}), status_code=303)
+def _back(status: str) -> Response:
+    return RedirectResponse("/remedies?" + urlencode({"status": status}), status_code=303)
 
 
 def router() -> APIRouter:
@@ -133,31 +148,24 @@ def router() -> APIRouter:
 
     @r.get("/remedies", include_in_schema=False)
     def remedies(request: Request, user: CurrentUser,
-                 status: Annotated[str, Query(max_length=32)] = "awaiting_approval",
-                 done: Annotated[str | None, Query(max_length=32)] = None,
-                 voucher: Annotated[str | None, Query(max_length=64)] = None,
-                 month: Annotated[str | None, Query(max_length=7)] = None,
-                 count: Annotated[int | None, Query(ge=0, le=100_000)] = None) -> Response:
+                 status: Annotated[str, Query(max_length=32)] = "awaiting_approval") -> Response:
         if status not in TABS:
             status = "awaiting_approval"
-        message = None
-        if done in DONE and voucher:
-            message = f"보상 {voucher}: {DONE[done]}."
-        elif done == "batch" and month and MONTH.match(month):
-            message = f"{month} 일괄 지급: 보상 {count or 0}건을 지급했습니다."
-        return _page(request, user, status, message=message)
+        # what the last action did, in the server's words kept in the session: never a query echoed
+        return _page(request, user, status, message=flashed(request))
 
     def act(request: Request, user: User, voucher_id: str, status: str, done: str,
-            action: Callable[[], object], check: Callable[[dict[str, Any]], str | None] | None = None) -> Response:
+            action: Callable[[], object],
+            check: Callable[[dict[str, Any], CaseLabel], str | None] | None = None) -> Response:
         console = console_of(request)
         try:
             voucher = console.compensation.voucher(user.agency_id, voucher_id)
             with console.db.readers() as session:
-                handled = case_labels(session, user.agency_id, [voucher["case_id"]])
-            if voucher["case_id"] not in handled:  # a case another agency handles now: as if no voucher
+                case = case_labels(session, user.agency_id, [voucher["case_id"]]).get(voucher["case_id"])
+            if case is None:  # a case another agency handles now: as if no voucher
                 raise HTTPException(404, "no such voucher")
             if check is not None:
-                refusal = check(voucher)
+                refusal = check(voucher, case)
                 if refusal is not None:
                     raise HTTPException(403, refusal)
             action()
@@ -167,17 +175,23 @@ def router() -> APIRouter:
             return _page(request, user, status, error=_service_failure(exc),
                          status_code=exc.status if 400 <= exc.status < 500 else 503)
         log.info("console_voucher_action", action=done, user_id=user.user_id, voucher_id=voucher_id)
-        return _back(status, done=done, voucher=voucher_id)
+        flash(request, f"보상 {voucher_id}: {DONE[done]}.")
+        return _back(status)
 
-    def needs_head(v: dict[str, Any]) -> str | None:
-        """Only where the charter requires the department head's approval (Seongnam)."""
-        return None if v.get("approval") == "department_head" else "this voucher needs no approval"
+    def needs_head(user: User) -> Callable[[dict[str, Any], CaseLabel], str | None]:
+        """Only where the charter requires the department head's approval (Seongnam), and only by the head of
+        the case's department (``may_decide``)."""
+        def check(v: dict[str, Any], case: CaseLabel) -> str | None:
+            if v.get("approval") != "department_head":
+                return "this voucher needs no approval"
+            return None if may_decide(user, case.department) else "another department's voucher"
+        return check
 
     @r.post("/remedies/{voucher_id}/approve", include_in_schema=False)
     def approve(request: Request, user: Approver, voucher_id: VoucherId) -> Response:
         compensation = console_of(request).compensation
         return act(request, user, voucher_id, "awaiting_approval", "approved",
-                   lambda: compensation.approve(user.agency_id, voucher_id, user.actor_id), needs_head)
+                   lambda: compensation.approve(user.agency_id, voucher_id, user.actor_id), needs_head(user))
 
     @r.post("/remedies/{voucher_id}/reject", include_in_schema=False)
     def reject(request: Request, user: Approver, voucher_id: VoucherId,
@@ -188,7 +202,7 @@ def router() -> APIRouter:
                 voucher_id: "거절 사유를 입력하세요." if not reason else "거절 사유는 2,000자 이내로 쓰세요."})
         compensation = console_of(request).compensation
         return act(request, user, voucher_id, "awaiting_approval", "rejected",
-                   lambda: compensation.reject(user.agency_id, voucher_id, user.actor_id, reason), needs_head)
+                   lambda: compensation.reject(user.agency_id, voucher_id, user.actor_id, reason), needs_head(user))
 
     @r.post("/remedies/{voucher_id}/deliver", include_in_schema=False)
     def deliver(request: Request, user: Deliverer, voucher_id: VoucherId) -> Response:
@@ -218,7 +232,8 @@ def router() -> APIRouter:
             return _page(request, user, "approved", error=_service_failure(exc), batch_month=month,
                          status_code=exc.status if 400 <= exc.status < 500 else 503)
         log.info("console_batch_issued", user_id=user.user_id, month=month, issued=len(issued))
-        return _back("issued", done="batch", month=month, count=str(len(issued)))
+        flash(request, f"{month} 일괄 지급: 보상 {len(issued)}건을 지급했습니다.")
+        return _back("issued")
 
     @r.get("/remedies/batches/{month}.csv", include_in_schema=False)
     def batch_csv(request: Request, user: CurrentUser,

@@ -34,6 +34,7 @@ from services.console.stats.reports import (
     UnknownMunicipality,
     YearlyReport,
     municipalities,
+    open_report,
     publication_status,
     publish_report,
     yearly_report,
@@ -122,7 +123,8 @@ def open_data_csv(r: YearlyReport) -> str:
 
 
 def open_data_json(r: YearlyReport) -> dict[str, Any]:
-    data: dict[str, Any] = jsonable_encoder(r)
+    """The report as the statistics API gives it (open data: never who published it), with ``published_on``."""
+    data: dict[str, Any] = jsonable_encoder(open_report(r))
     data["published_on"] = (to_kst(r.publication.published_at).date().isoformat()
                             if r.publication.published_at else None)
     return data

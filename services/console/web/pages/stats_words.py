@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import HTTPException
-
+from services.console.stats.common import year_bounds
+from shared.bounds import OutOfBounds
 from shared.instants import to_kst
 from shared.working_time import WorkingCalendar
 
@@ -137,14 +137,15 @@ class Chosen:
 
 
 def chosen_period(calendar: WorkingCalendar, now: datetime, year: int | None, month: int | None) -> Chosen:
-    """The period asked for (default: this year), within the years the working calendar counts (400
-    otherwise: the statistics count working time). The form offers the last ten years up to this one."""
+    """The period asked for (default: this year), within the years the working calendar counts (otherwise
+    ``OutOfBounds`` naming the field: a browser gets the Korean 400 page, a script 422 problem+json, as the
+    statistics API answers; the statistics count working time). The form offers the last ten years up to
+    this one."""
     this_year = to_kst(now).year
     chosen = this_year if year is None else year
-    if not calendar.first_year <= chosen <= calendar.last_year:
-        raise HTTPException(400, f"year must be within {calendar.first_year}-{calendar.last_year}")
+    year_bounds(calendar, chosen)
     if month is not None and not 1 <= month <= 12:
-        raise HTTPException(400, "month must be 1-12")
+        raise OutOfBounds("month", "must be 1-12")
     top = min(max(this_year, chosen), calendar.last_year)
     years = tuple(y for y in range(top, top - 10, -1) if y >= calendar.first_year)
     return Chosen(chosen, month, years if chosen in years else (*years, chosen))
