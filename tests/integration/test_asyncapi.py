@@ -9,7 +9,7 @@ import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
-from services.asyncapi import document
+from services.asyncapi import EVENT_TOPICS, document
 from services.platform.log.topics import Topics
 from shared.events.registry import registered
 from tests.conftest import _missing
@@ -22,7 +22,9 @@ def test_the_published_document_is_what_the_code_generates() -> None:
     published = json.loads((ROOT / "docs" / "asyncapi.json").read_text(encoding="utf-8"))
     assert published == generated, "docs/asyncapi.json is stale: run charterwatch events asyncapi"
     names = {m["title"] for m in generated["components"]["messages"].values()}
-    assert {f"{t} v{v}" for t, v in registered()} <= names  # every registered event version, old ones too
+    # every event version of the four topics, old ones too (tests register their own probe events elsewhere)
+    ours = {f"{t} v{v}" for (t, v), model in registered().items() if model.__module__ in EVENT_TOPICS}
+    assert len(ours) > 40 and ours <= names
     sla = generated["channels"]["slaEvents"]["bindings"]["kafka"]
     assert sla["partitions"] == 6 and sla["topicConfiguration"]["retention.ms"] == -1
 
