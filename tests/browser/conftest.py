@@ -115,7 +115,7 @@ class World:
                             headers={"Authorization": f"Bearer {self.tokens[agency]}"})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> str:
     """Debian's chromium and Playwright, or the session's browser tests cannot run: skipped locally, a
     failure under CI=true (checked before the system is started and filled, which takes a minute)."""
@@ -128,7 +128,7 @@ def chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world(tmp_path_factory: pytest.TempPathFactory, calendar: WorkingCalendar, chromium: str) -> Iterator[World]:
     started = time.monotonic()
     workdir = tmp_path_factory.mktemp("console-browser")
@@ -171,7 +171,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, calendar: WorkingCalendar, c
         assert code in (0, 130), system.text()[-3000:]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium: str) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -70,6 +70,8 @@ def test_every_answer_conforms_and_none_is_a_server_error(apps, api: str) -> Non
                                            excluded_checks=[positive_data_acceptance])
                 except BaseException as exc:  # a group of failures: counted, reported together below
                     for failure in getattr(exc, "exceptions", [exc]):
+                        if _not_really_negative(failure):
+                            continue
                         key = f"{operation.method.upper()} {operation.path}: {type(failure).__name__}"
                         failures[key] += 1
                         examples.setdefault(key, str(failure)[:800])
@@ -81,3 +83,15 @@ def test_every_answer_conforms_and_none_is_a_server_error(apps, api: str) -> Non
     print(f"{api}: {calls} generated requests over {len(operations)} operations")
     assert calls >= len(operations) * EXAMPLES
     assert not failures, "\n\n".join(f"{k} (x{n})\n{examples[k]}" for k, n in failures.items())
+
+
+def _not_really_negative(failure: BaseException) -> bool:
+    """A "negative" request schemathesis builds by dropping the Authorization header (the test sends a
+    valid one anyway) and adding an unknown query parameter, which these APIs ignore by design: accepted
+    rightly. Any other invalid part (a bad value, a missing field) still counts."""
+    text = str(failure)
+    if type(failure).__name__ != "AcceptedNegativeData":
+        return False
+    parts = [line.strip() for line in text.splitlines() if line.strip().startswith("- ")]
+    allowed = ("- query: violates `additionalProperties`", "- header: violates `required` (was Authorization)")
+    return bool(parts) and all(part in allowed for part in parts)
