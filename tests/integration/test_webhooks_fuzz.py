@@ -4,21 +4,16 @@ answer conforms to the spec. Names are resolved by a stand-in (every host public
 machine); the SSRF refusals themselves are tested in test_webhooks.py."""
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
-from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from services import wiring
 from tests.integration.conftest import api_token, make_container
 from tests.integration.test_intake_api import PETITION
+from tests.integration.test_openapi_fuzz import fuzz
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 EXAMPLES = 12
@@ -43,33 +38,4 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, str]
 
 def test_every_answer_conforms_and_none_is_a_server_error(app) -> None:  # type: ignore[no-untyped-def]
     api, token = app
-    schema = schemathesis.openapi.from_asgi("/openapi.json", api)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert operations
-    failures: Counter[str] = Counter()
-    examples: dict[str, str] = {}
-    calls = 0
-    for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-            def call(case) -> None:  # type: ignore[no-untyped-def]
-                nonlocal calls
-                calls += 1
-                try:
-                    case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
-                                           excluded_checks=[positive_data_acceptance])
-                except BaseException as exc:  # a group of failures: counted, reported together below
-                    for failure in getattr(exc, "exceptions", [exc]):
-                        key = f"{operation.method.upper()} {operation.path}: {type(failure).__name__}"
-                        failures[key] += 1
-                        examples.setdefault(key, str(failure)[:800])
-
-            try:
-                call()
-            except Unsatisfiable:
-                pass
-    print(f"webhooks: {calls} generated requests over {len(operations)} operations")
-    assert calls >= len(operations) * EXAMPLES
-    assert not failures, "\n\n".join(f"{k} (x{n})\n{examples[k]}" for k, n in failures.items())
+    fuzz(api, token, "webhooks")
