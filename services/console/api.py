@@ -45,8 +45,8 @@ from services.console.stats.satisfaction import (
     satisfaction,
     satisfaction_csv,
 )
-from services.platform.access.keys import Unauthorized, authenticate
 from services.platform.http.auth import agency as agency_of_app
+from services.platform.http.auth import agency_of
 from shared.charters import CharterBook
 from shared.events.ids import ID_PATTERN
 from shared.events.petition import Channel
@@ -186,10 +186,6 @@ def install(app: FastAPI, stats: Stats) -> None:
 def stats_router(stats: Stats, keys: sessionmaker) -> APIRouter:
     """The routes bound to ``stats`` and to ``keys`` (the access module's read sessions): nothing on the app."""
     def caller(authorization: Annotated[str | None, Header(description="Bearer cw_<key id>.<secret>")] = None) -> str:
-        with keys() as session:
-            try:
-                return authenticate(session, authorization)
-            except Unauthorized as exc:
-                raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+        return agency_of(keys, authorization)
 
     return build(lambda: stats, caller)
