@@ -52,7 +52,7 @@ export CHARTERWATCH_TEST_POSTGRES_URL=$(deploy/postgres/postgres.sh url)
 lint-imports
 
 set +e
-python3 -m pytest -ra "$@"
+python3 -m pytest -ra --durations=30 "$@"  # the slowest tests, to keep the run short
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then
