@@ -103,9 +103,12 @@ def build(stats: Callable[..., Stats], caller: Callable[..., str]) -> APIRouter:
     def queue(s: Deps, agency_id: Agency, department: str | None = Query(default=None, min_length=1, max_length=100),
               official_id: str | None = Query(default=None, max_length=64, pattern=ID_PATTERN),
               petition_type: PetitionType | None = None, channel: Channel | None = None,
+              number: str | None = Query(default=None, max_length=80, description=(
+                  "a case number (dangjin-2026-000123) or the agency's receipt number (접수번호), exact: the "
+                  "agency's cases of that number, whatever their status")),
               limit: int = Query(default=100, ge=1, le=1000)) -> list[QueueItem]:
         filters = QueueFilter(department, official_id, petition_type.value if petition_type else None,
-                              channel.value if channel else None)
+                              channel.value if channel else None, number=number)
         with s.readers() as session:
             return work_queue(session, agency_id, s.calendar, s.clock(), filters, limit)
 

@@ -158,7 +158,7 @@ def test_the_overdue_export_agrees_with_the_log(world: World, sign_in: SignIn, l
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     header, body = table[0], table[1:]
     assert header[:2] == ["민원번호", "제목"] and "지연 근무일수" in header and "민원인 통지 내역" in header
-    by_case = {r[0]: dict(zip(header, r)) for r in body}
+    by_case = {r[header.index("사건 ID")]: dict(zip(header, r)) for r in body}  # 민원번호: the case number
     # open cases whose statutory deadline the monitor recorded as breached
     open_breached = {c for c in ledger.open_cases("dangjin") if ledger.breaches.get(c)}
     assert {c for c, r in by_case.items() if r["상태"] == "처리중"} == open_breached

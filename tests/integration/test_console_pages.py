@@ -826,3 +826,94 @@ def test_a_success_message_is_the_servers_own_words_never_a_links(system: System
     assert 'id="action-message"' not in head.get(done.headers["location"], headers=HTML).text  # told once
     # another session of the same account is told nothing
     assert 'id="action-message"' not in head_of(system, "도로과").get("/remedies", headers=HTML).text
+
+
+# -- case and receipt numbers (issue 19): shown where a case is listed or shown, searched within the agency ----
+def test_cases_are_shown_and_found_by_their_case_or_receipt_number_within_the_agency(
+        tmp_path: Path, calendar: WorkingCalendar) -> None:
+    clock = Clock()
+    clock.at = END
+    c = make_container(tmp_path, f"sqlite:///{tmp_path / 'console.db'}", clock=clock)
+    try:
+        at = datetime(2026, 11, 5, 10, tzinfo=KST)
+
+        def filed(agency: str, municipality: str, title: str, channel: str = "visit", **numbers: str | None) -> Script:
+            s = Script(agency, municipality)
+            s.add(ev.PetitionReceived(
+                municipality_id=municipality, agency_id=agency, petition_type="grievance", channel=channel,
+                title=title, body="", notice_channels=["sms"], applicant=Sealed(kid="k", nonce="bg==", ciphertext="Yw=="),
+                applicant_ref="ref-7777-" + "x" * 16, **numbers), at)
+            return s
+
+        given = filed(A, "dangjin", "가로등 고장", case_number="dangjin-2026-000123", receipt_number="2026-민원-000777")
+        done = filed(A, "dangjin", "불법 주차 신고", case_number="dangjin-2026-000124")
+        done.add(ev.OfficialAssigned(official=official(A, 0)), at + timedelta(minutes=30))
+        done.add(ev.PetitionResolved(outcome="accepted", explanation="단속 완료"), at + timedelta(hours=3))
+        electronic = filed(A, "dangjin", "도로 파임", channel="internet", case_number="dangjin-2026-000125")
+        electronic.add(ev.ReceiptRecorded(receipt_number="2AA-2611-0001"), at + timedelta(hours=1))
+        old = filed(A, "dangjin", "번호 없는 옛 민원")  # PetitionReceived v1 upcast: neither number
+        # agency-b's case: the same receipt number as agency-a's (agencies number independently)
+        theirs = filed(B, "yeonje-gu", "복지 문의", case_number="yeonje-gu-2026-000001", receipt_number="2026-민원-000777")
+        handler = ProjectionHandler(calendar, CHARTERS)
+        with c.database("console").sessions.begin() as session:
+            for s in (given, done, electronic, old, theirs):
+                for e in s.events:
+                    assert handler.handle(session, e, encode(e)) is None
+        add_user(c, "numbers-auditor", agency=A, role="auditor")
+        app = create_app(deps(c), routers=wiring.console_routers(c))
+        browser = TestClient(app)
+        assert browser.post("/login", data={"username": "numbers-auditor", "password": PASSWORD,
+                                            "csrf_token": login_csrf(browser)}, headers=HTML,
+                            follow_redirects=False).status_code == 303
+
+        def get(path: str, **params: str) -> str:
+            r = browser.get(path, params=params, headers=HTML)
+            assert r.status_code == 200, (path, params, r.status_code)
+            return r.text
+
+        def found(**params: str) -> list[str]:
+            return re.findall(r'<tr data-case-id="([^"]+)"', get("/queue", **params))
+
+        queue = get("/queue")
+        assert 'id="f-number"' in queue and 'name="number"' in queue  # the filter form's search field
+        assert "민원번호 dangjin-2026-000123 · 접수번호 2026-민원-000777" in queue
+        assert "민원번호 dangjin-2026-000125 · 접수번호 2AA-2611-0001" in queue  # given at the formal receipt
+        assert f"민원번호 {old.case_id[:8]}<" in queue  # filed before numbers: its id, as before
+        assert done.case_id not in queue  # the queue lists open cases
+        # found by either number, exactly, spaces around it ignored, open or done, only agency-a's
+        assert found(number="  dangjin-2026-000123\t") == [given.case_id]
+        assert found(number="2026-민원-000777") == [given.case_id]
+        assert found(number="2AA-2611-0001") == [electronic.case_id]
+        resolved = get("/queue", number="dangjin-2026-000124")
+        assert re.findall(r'<tr data-case-id="([^"]+)"', resolved) == [done.case_id] and "처리 완료" in resolved
+        assert found(number="dangjin-2026") == [] and found(number="DANGJIN-2026-000123") == []
+        assert found(number="dangjin-2026-000123", type="suggestion") == []  # with the other filters, not instead
+        # agency-b's case is not found, and the answer is the one for a number nobody has
+        foreign, missing = get("/queue", number="yeonje-gu-2026-000001"), get("/queue", number="yeonje-gu-2026-000002")
+        assert theirs.case_id not in foreign and "민원번호나 접수번호가" in foreign
+        assert foreign.replace("000001", "000002") == missing
+        # the overdue review and its export; the case page
+        overdue = get("/overdue")
+        assert "민원번호 dangjin-2026-000123 · 접수번호 2026-민원-000777" in overdue
+        rows = list(csv.reader(io.StringIO(browser.get("/overdue.csv", headers=HTML).content.decode("utf-8-sig"))))
+        by_id = {r[rows[0].index("사건 ID")]: dict(zip(rows[0], r)) for r in rows[1:]}
+        assert (by_id[given.case_id]["민원번호"], by_id[given.case_id]["접수번호"]) == (
+            "dangjin-2026-000123", "2026-민원-000777")
+        assert (by_id[old.case_id]["민원번호"], by_id[old.case_id]["접수번호"]) == (old.case_id, "")
+        page_ = get(f"/cases/{given.case_id}")
+        assert "민원번호 dangjin-2026-000123 · 접수번호 2026-민원-000777 · " in page_
+        assert re.search(r'id="case-number">dangjin-2026-000123<', page_) and re.search(
+            r'id="receipt-number">2026-민원-000777<', page_)
+        assert re.search(r'id="case-number">없음', get(f"/cases/{old.case_id}"))
+        # the statistics API searches the same way
+        api = TestClient(app)
+        api.headers["Authorization"] = f"Bearer {api_token(c, A)}"
+        got = api.get("/v1/stats/queue", params={"number": " dangjin-2026-000124 "}).json()
+        assert [(i["case_id"], i["case_number"], i["status"], i["nearest"]) for i in got] == [
+            (done.case_id, "dangjin-2026-000124", "resolved", None)]
+        api.headers["Authorization"] = f"Bearer {api_token(c, B)}"
+        assert [i["case_id"] for i in api.get("/v1/stats/queue", params={"number": "2026-민원-000777"}).json()] == [
+            theirs.case_id]
+        assert api.get("/v1/stats/queue", params={"number": "dangjin-2026-000123"}).json() == []
+    finally:
+        c.close()

@@ -121,6 +121,12 @@ def test_rows_follow_the_log(live) -> None:  # type: ignore[no-untyped-def]
         rows = {r.case_id: r for r in s.execute(select(CaseRow)).scalars()}
         assert {k: (r.version, r.agency_id) for k, r in rows.items()} == {
             k: (len(v), v[0].payload.agency_id) for k, v in facts.items()}
+        numbers = {k: (v[0].payload.case_number, v[0].payload.receipt_number) for k, v in facts.items()}
+        for e in log["petition_events"]:  # a formal receipt may give the agency's receipt number
+            if e.event_type == "ReceiptRecorded" and e.payload.receipt_number:
+                numbers[e.case_id] = (numbers[e.case_id][0], e.payload.receipt_number)
+        assert {k: (r.case_number, r.receipt_number) for k, r in rows.items()} == numbers
+        assert all(n for n, _ in numbers.values())  # intake numbers every case it files
         last: dict[tuple[str, str], str] = {}
         for e in log["sla_events"]:
             last[(e.case_id, e.payload.obligation_id)] = e.event_type
@@ -222,6 +228,14 @@ def test_http_api_scoped_to_the_calling_agency(live, bound: bool) -> None:  # ty
     queue = a.get("/v1/stats/queue").json()
     assert queue and {i["case_id"] for i in queue} <= mine
     assert queue[0]["overdue"] or queue[0]["at_risk"]
+    # a case by its number: the agency's own, whatever its status (the extension case is resolved)
+    with c.database("console").readers() as s:
+        numbers = {r.case_id: r.case_number for r in s.execute(select(CaseRow)).scalars()}
+    for case_id in (queue[0]["case_id"], cases["extension"]):
+        assert [i["case_id"] for i in a.get("/v1/stats/queue", params={"number": f" {numbers[case_id]} "}).json()] == [
+            case_id]
+        assert b.get("/v1/stats/queue", params={"number": numbers[case_id]}).json() == []
+    assert a.get("/v1/stats/queue", params={"number": numbers[cases["b1"]]}).json() == []
     assert {i["case_id"] for i in b.get("/v1/stats/queue").json()} == {cases["b1"]}
     assert cases["late_breach"] in {o["case_id"] for o in a.get("/v1/stats/overdue").json()}
     for path in ("/v1/stats/queue", "/v1/stats/overdue", "/v1/stats/overdue.csv", "/v1/stats/compliance?year=2026",
@@ -326,3 +340,64 @@ def test_migration_0003_gives_back_to_the_sending_agency_what_happened_before_a_
         assert conn.execute(text("SELECT agency_id, department FROM console_vouchers")).one() == (A, "도로과")
         assert conn.execute(text("SELECT agency_id FROM console_remedies")).scalar_one() == A
     engine.dispose()
+
+
+def test_migration_0005_numbers_the_cases_projected_before_it(tmp_path: Path) -> None:
+    """The cases projected before 0005 get their case and receipt numbers from their stored facts (a receipt
+    number given at the formal receipt replaces the filing's); a case filed before numbers existed has none."""
+    import json
+    from datetime import timedelta, timezone
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from services.console.projection.handler import scrub
+    from services.console.schema import CHAIN
+    from services.platform.db.engine import alembic_config, make_engine, migrate
+    from shared.events import petition as ev
+    from shared.sealing import Sealed
+    from tests.unit.console_world import Script
+
+    def utc(at: datetime) -> datetime:
+        return at.astimezone(timezone.utc).replace(tzinfo=None)
+
+    day = datetime(2026, 11, 3, 10, tzinfo=KST)
+    numbered, received, old = Script(A, "dangjin"), Script(A, "dangjin"), Script(A, "dangjin")
+    for s, channel, numbers in ((numbered, "visit", {"case_number": "dangjin-2026-000001",
+                                                      "receipt_number": "2026-민원-0001"}),
+                                (received, "internet", {"case_number": "dangjin-2026-000002"}),
+                                (old, "visit", {})):
+        s.add(ev.PetitionReceived(municipality_id="dangjin", agency_id=A, petition_type="grievance",
+                                  channel=channel, title="가로등 고장", body="",
+                                  applicant=Sealed(kid="k", nonce="bg==", ciphertext="Yw=="),
+                                  applicant_ref="ref-5555-" + "x" * 16, notice_channels=["sms"], **numbers), day)
+    received.add(ev.ReceiptRecorded(receipt_number="2AA-2611-0001"), day + timedelta(hours=1))
+    old_facts = [scrub(e) for e in old.events]
+    for fact in old_facts:  # as a v1 event was stored: no number fields at all
+        fact["payload"] = {k: v for k, v in fact["payload"].items() if k not in ("case_number", "receipt_number")}
+        fact["schema_version"] = 1
+    engine = make_engine(f"sqlite:///{tmp_path / 'console.db'}")
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False), CHAIN.location)
+    cfg.attributes["version_table"] = CHAIN.version_table
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004")
+        for s in (numbered, received, old):
+            conn.execute(text(
+                "INSERT INTO console_cases (case_id, agency_id, municipality_id, petition_type, channel, title, "
+                "status, arrived_at, extensions, pauses, transfers, at_risk, statutory_breached, target_missed, "
+                "version, last_event_at) VALUES (:c, :a, 'dangjin', 'grievance', 'visit', '가로등 고장', 'received', "
+                ":at, 0, 0, 0, 0, 0, 0, :v, :at)"), {"c": s.case_id, "a": A, "at": utc(day), "v": len(s.events)})
+            stored = old_facts if s is old else [scrub(e) for e in s.events]
+            for e, fact in zip(s.events, stored):
+                conn.execute(text("INSERT INTO console_case_facts (case_id, version, event_id, event_type, occurred_at, "
+                                  "envelope, agency_id) VALUES (:c, :v, :e, :t, :at, :j, :a)"),
+                             {"c": s.case_id, "v": e.case_version, "e": str(e.event_id), "t": e.event_type,
+                              "at": utc(e.occurred_at), "j": json.dumps(fact, ensure_ascii=False), "a": A})
+    migrate(engine, CHAIN)
+    with engine.connect() as conn:
+        got = dict((r[0], (r[1], r[2])) for r in conn.execute(
+            text("SELECT case_id, case_number, receipt_number FROM console_cases")))
+    engine.dispose()
+    assert got == {numbered.case_id: ("dangjin-2026-000001", "2026-민원-0001"),
+                   received.case_id: ("dangjin-2026-000002", "2AA-2611-0001"), old.case_id: (None, None)}

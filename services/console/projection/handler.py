@@ -167,6 +167,7 @@ class ProjectionHandler:
         row.agency_id, row.municipality_id = f.handling_agency, s.municipality_id
         row.petition_type, row.petition_kind, row.channel = s.petition_type.value, s.petition_kind, s.channel.value
         row.title, row.department = s.title, s.department
+        row.receipt_number, row.case_number = s.receipt_number, s.case_number
         row.official_id = s.official.official_id if s.official else None
         row.official_name = s.official.name if s.official else None
         row.status = s.status.value if s.status else "unknown"

@@ -39,6 +39,11 @@ class CaseRow(Base):
     petition_kind: Mapped[str | None] = mapped_column(String(120))
     channel: Mapped[str] = mapped_column(String(16), nullable=False)
     title: Mapped[str] = mapped_column(String(200), nullable=False)  # free text: shown, never logged
+    # How people name the case (PetitionReceived v2; a case filed before has neither): the agency's receipt
+    # number (접수번호, given at filing or at formal receipt) and the number intake assigned (민원번호). An
+    # official searches by either; neither is unique across agencies, so every search is one agency's.
+    receipt_number: Mapped[str | None] = mapped_column(String(64))
+    case_number: Mapped[str | None] = mapped_column(String(80))
     department: Mapped[str | None] = mapped_column(String(100))
     official_id: Mapped[str | None] = mapped_column(String(64))
     official_name: Mapped[str | None] = mapped_column(String(100))
@@ -207,3 +212,5 @@ Index("ix_console_case_facts_agency_occurred", CaseFactRow.agency_id, CaseFactRo
 Index("ix_console_breaches_agency_due", BreachRow.agency_id, BreachRow.due_at)
 Index("ix_console_cases_agency_received", CaseRow.agency_id, CaseRow.received_at)
 Index("ix_console_cases_agency_resolved", CaseRow.agency_id, CaseRow.resolved_at)
+Index("ix_console_cases_agency_case_number", CaseRow.agency_id, CaseRow.case_number)
+Index("ix_console_cases_agency_receipt_number", CaseRow.agency_id, CaseRow.receipt_number)

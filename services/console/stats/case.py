@@ -37,6 +37,8 @@ WITHHELD = ("applicant", "applicant_ref", "body")  # never stored: placeholders 
 @dataclass(frozen=True)
 class CaseView:
     case_id: str
+    case_number: str | None  # None: filed before case numbers existed
+    receipt_number: str | None
     agency_id: str
     municipality_id: str
     charter_id: str | None

@@ -33,6 +33,8 @@ class Told:
 @dataclass(frozen=True)
 class OverdueCase:
     case_id: str
+    case_number: str | None  # None: filed before case numbers existed
+    receipt_number: str | None
     title: str
     petition_type: str
     department: str | None
@@ -75,9 +77,10 @@ def overdue_cases(session: Session, agency_id: str, calendar: WorkingCalendar, n
         told = tuple(Told(n.kind, n.channel, n.at) for n in session.execute(
             select(NoticeRow).where(NoticeRow.case_id == c.case_id, NoticeRow.status == "sent")
             .order_by(NoticeRow.at, NoticeRow.notice_id)).scalars())
-        out.append(OverdueCase(c.case_id, without_contacts(c.title), c.petition_type, c.department, c.official_id,
-                               c.official_name, c.received_at, due, "open" if c.status in OPEN else "completed_late",
-                               c.resolved_at, late, days_started(late), told))
+        out.append(OverdueCase(c.case_id, c.case_number, c.receipt_number, without_contacts(c.title),
+                               c.petition_type, c.department, c.official_id, c.official_name, c.received_at, due,
+                               "open" if c.status in OPEN else "completed_late", c.resolved_at, late,
+                               days_started(late), told))
     out.sort(key=lambda o: (-o.working_seconds_overdue, o.statutory_due_at, o.case_id))
     return out
 
@@ -88,12 +91,14 @@ STATE_LABELS = {"open": "처리중", "completed_late": "지연처리"}
 
 
 def overdue_csv(items: list[OverdueCase]) -> str:
-    """The monthly review's export."""
+    """The monthly review's export. 민원번호 is the case number the pages show (the case id for a case filed
+    before numbers existed); the case id, which the statistics API answers with, is the last column."""
     return csv_text(["민원번호", "제목", "민원유형", "부서", "담당자", "접수일시", "처리기한", "상태", "처리일시",
-                     "지연 근무일수", "지연 근무시간(초)", "민원인 통지 내역"],
-                    [[o.case_id, o.title, o.petition_type, o.department, o.official_name,
+                     "지연 근무일수", "지연 근무시간(초)", "민원인 통지 내역", "접수번호", "사건 ID"],
+                    [[o.case_number or o.case_id, o.title, o.petition_type, o.department, o.official_name,
                       o.received_at.isoformat() if o.received_at else None, o.statutory_due_at.isoformat(),
                       STATE_LABELS[o.state], o.resolved_at.isoformat() if o.resolved_at else None, o.days_overdue,
                       o.working_seconds_overdue,
-                      "; ".join(f"{NOTICE_LABELS.get(t.kind, t.kind)}({t.channel}) {t.at.isoformat()}" for t in o.told)]
+                      "; ".join(f"{NOTICE_LABELS.get(t.kind, t.kind)}({t.channel}) {t.at.isoformat()}" for t in o.told),
+                      o.receipt_number, o.case_id]
                      for o in items])

@@ -4,13 +4,17 @@ Urgent means an obligation warned at risk, or the statutory deadline passed; the
 left on the case's nearest clock: among its running obligations (statutory deadline, charter target,
 formal receipt, callback, opinion answers, interim notice, transfer, extension notice) the one due first,
 counted in working time at ``now`` (a suspended one keeps what was left when its pause began, Decree 20).
+
+A search by number (``QueueFilter.number``: a case number or the agency's receipt number, exact) finds the
+agency's cases of that number whatever their status: an official looking a case up by the number the
+petitioner quotes must find it, open or done. Another agency's case is not found, as a missing one.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.console.projection.orm import CaseRow, ObligationRow
@@ -34,6 +38,8 @@ class NearestClock:
 @dataclass(frozen=True)
 class QueueItem:
     case_id: str
+    case_number: str | None  # None: filed before case numbers existed (PetitionReceived v1)
+    receipt_number: str | None
     title: str
     petition_type: str
     channel: str
@@ -57,6 +63,7 @@ class QueueFilter:
     petition_type: str | None = None
     channel: str | None = None
     mine: str | None = None  # "my cases": the signed-in official's id
+    number: str | None = None  # a case number or receipt number: any status (the module's docstring)
 
 
 def _clock(calendar: WorkingCalendar, now: datetime, ob: ObligationRow) -> NearestClock:
@@ -81,7 +88,12 @@ def _nearest(calendar: WorkingCalendar, now: datetime, case: CaseRow, obs: list[
 
 def work_queue(session: Session, agency_id: str, calendar: WorkingCalendar, now: datetime,
                filters: QueueFilter = QueueFilter(), limit: int | None = None) -> list[QueueItem]:
-    q = select(CaseRow).where(CaseRow.agency_id == agency_id, CaseRow.status.in_(OPEN))
+    q = select(CaseRow).where(CaseRow.agency_id == agency_id)
+    number = (filters.number or "").strip()
+    if number:
+        q = q.where(or_(CaseRow.case_number == number, CaseRow.receipt_number == number))
+    else:
+        q = q.where(CaseRow.status.in_(OPEN))
     for column, value in ((CaseRow.department, filters.department), (CaseRow.official_id, filters.official_id),
                           (CaseRow.petition_type, filters.petition_type), (CaseRow.channel, filters.channel),
                           (CaseRow.official_id, filters.mine)):
@@ -95,11 +107,12 @@ def work_queue(session: Session, agency_id: str, calendar: WorkingCalendar, now:
             obligations.setdefault(ob.case_id, []).append(ob)
     items = []
     for c in cases:
-        overdue = c.statutory_breached or (c.statutory_due_at is not None and c.statutory_due_at < now)
-        items.append(QueueItem(c.case_id, without_contacts(c.title), c.petition_type, c.channel, c.status,
-                               c.department, c.official_id, c.official_name, c.received_at, c.statutory_due_at,
-                               c.target_due_at, c.paused, c.at_risk, overdue,
-                               _nearest(calendar, now, c, obligations.get(c.case_id, []))))
+        running = c.status in OPEN  # a case found by number may be done: no clock of it runs
+        overdue = running and (c.statutory_breached or (c.statutory_due_at is not None and c.statutory_due_at < now))
+        items.append(QueueItem(c.case_id, c.case_number, c.receipt_number, without_contacts(c.title),
+                               c.petition_type, c.channel, c.status, c.department, c.official_id, c.official_name,
+                               c.received_at, c.statutory_due_at, c.target_due_at, c.paused, running and c.at_risk,
+                               overdue, _nearest(calendar, now, c, obligations.get(c.case_id, [])) if running else None))
 
     def urgency(i: QueueItem) -> tuple[bool, bool, int, datetime, str]:
         left = i.nearest.remaining_working_seconds if i.nearest else None

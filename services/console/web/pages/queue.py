@@ -1,6 +1,8 @@
 """작업 목록 (/queue): the agency's open cases, at risk or overdue first, then by the working time left on
 their nearest clock (``stats.queue.work_queue``); filters by department, official, type and channel as a
-GET form; "내 민원" for an official (the cases assigned to ``user.official_id``)."""
+GET form; "내 민원" for an official (the cases assigned to ``user.official_id``). The same form finds a case
+by its case number (민원번호) or the agency's receipt number (접수번호): exact, spaces around it ignored,
+whatever the case's status, only among the agency's own cases."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -43,14 +45,14 @@ def router(calendar: WorkingCalendar) -> APIRouter:
 
     @r.get("/queue", include_in_schema=False)
     def queue(request: Request, user: CurrentUser, department: Choice = None, official: Choice = None,
-              type: Choice = None, channel: Choice = None,  # noqa: A002
+              type: Choice = None, channel: Choice = None, number: Choice = None,  # noqa: A002
               mine: Annotated[bool, Query()] = False, page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
         console = console_of(request)
         chosen = {k: (v or None) for k, v in (("department", department), ("official", official), ("type", type),
-                                               ("channel", channel))}
+                                               ("channel", channel), ("number", (number or "").strip()))}
         mine = mine and user.official_id is not None
         filters = QueueFilter(chosen["department"], chosen["official"], chosen["type"], chosen["channel"],
-                              user.official_id if mine else None)
+                              user.official_id if mine else None, chosen["number"])
         now = console.clock()
         with console.db.readers() as session:
             items = work_queue(session, user.agency_id, calendar, now, filters)
