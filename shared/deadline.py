@@ -24,9 +24,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from shared.instants import parse_instant, require_aware, to_kst
+from shared.instants import KST, parse_instant, require_aware, to_kst
 from shared.periods import CountingMode, Period
-from shared.working_time import AFTERNOON_END, WORKING_DAY_SECONDS, WorkingCalendar
+from shared.working_time import (
+    AFTERNOON_END,
+    WORKING_DAY_SECONDS,
+    CalendarRangeError,
+    WorkingCalendar,
+)
 
 INTERIM_NOTICE_INTERVAL = timedelta(days=30)  # Decree 23
 MAX_EXTENSIONS = 2  # Decree 21: one, and one more with consent
@@ -239,6 +244,10 @@ def _compute_deadline(
     pauses: tuple[Pause, ...],
     extensions: tuple[Extension, ...],
 ) -> Deadline:
+    if not pauses and not extensions:
+        unpaused = _unpaused(calendar, received_at, period)
+        if unpaused is not None:
+            return unpaused
     _validate(received_at, period, pauses, extensions)
     merged = _merge(pauses)
     progress = _advance(calendar, received_at, period, merged, continuing=False)
@@ -279,6 +288,34 @@ def _compute_deadline(
         counted_working_seconds=counted,
         notes=tuple(notes),
     )
+
+
+def _unpaused(calendar: WorkingCalendar, received_at: datetime, period: Period) -> Deadline | None:
+    """Most deadlines have no pause and no extension: the same count as ``_advance`` in epoch seconds,
+    without the datetimes in between (4x faster; the property tests hold it equal to the general path).
+    None when the count leaves the calendar: the general path then raises, naming the dates."""
+    try:
+        start = calendar.working_seconds_at_epoch(int(received_at.timestamp()))
+        if period.mode is CountingMode.WORKING_TIME:
+            end = calendar.epoch_at(start + period.working_seconds)
+        else:
+            end = calendar.end_of_day_epoch_at_rank(calendar.working_days_before(received_at.date()) + period.amount - 1)
+        counted = calendar.working_seconds_at_epoch(end) - start
+    except CalendarRangeError:
+        return None
+    due = datetime.fromtimestamp(end, KST)
+    # Built past the frozen dataclass's __init__, which sets each of the 13 fields through
+    # object.__setattr__ and alone cost more than the count: the same frozen value (eq, hash, repr).
+    deadline = _new(Deadline)
+    deadline.__dict__.update(
+        received_at=received_at, period=period, mode=period.mode, due_at=due, paused=False,
+        remaining_working_seconds=None, remaining_working_days=None, pauses_applied=(), extensions=(),
+        holidays_skipped=tuple(calendar.holidays_between(received_at.date(), due.date())),
+        calendar_version=calendar.version, counted_working_seconds=counted, notes=())
+    return deadline
+
+
+_new = object.__new__
 
 
 def parse_pause(text: str, field: str) -> Pause:
