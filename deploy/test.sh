@@ -28,6 +28,11 @@ fi
 ASYNCAPI_TOOLS=$(deploy/asyncapi-tools.sh) || echo "deploy/test.sh: could not install @asyncapi/parser: the AsyncAPI test will fail" >&2
 export ASYNCAPI_TOOLS
 
+# The Kubernetes manifests are rendered by kustomize, built once from its Go module, and validated
+# offline (tests/deploy/test_manifests.py); hadolint and kubernetes-validate come with the test extra.
+KUSTOMIZE=$(deploy/k8s-tools.sh) || echo "deploy/test.sh: could not build kustomize: the manifest tests will fail" >&2
+export KUSTOMIZE
+
 work=$(mktemp -d -t charterwatch-test.XXXXXX)
 chmod 755 "$work"  # PostgreSQL runs as the postgres user and must reach its data dir
 export KAFKA_PORT=${TEST_KAFKA_PORT:-29092}
