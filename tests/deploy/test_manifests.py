@@ -33,7 +33,7 @@ from tests.deploy.conftest import ROOT, tool
 K8S = ROOT / "deploy" / "k8s"
 OVERLAY = K8S / "overlays" / "example"
 KUBERNETES_VERSION = "1.32.0"  # the oldest minor release still maintained upstream when this was written
-CUSTOM_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io")
+CUSTOM_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io", "monitoring.coreos.com")
 HTTP_PORTS = {"intake": "port", "compensation": "compensation_port", "notify": "notify_port", "audit": "audit_port",
               "console": "console_port", "webhooks": "webhooks_port"}
 NO_API = ("project", "sla-monitor")  # health and metrics on CHARTERWATCH_METRICS_PORT
@@ -138,6 +138,9 @@ def custom_problems(obj: dict[str, Any]) -> list[str]:
             need("config", dict)
         else:
             problems.append(f"unexpected Strimzi kind {kind}")
+    elif group == "monitoring.coreos.com":  # deploy/k8s/monitoring: its own tests check the rules
+        if obj["apiVersion"] != "monitoring.coreos.com/v1" or kind not in ("PodMonitor", "PrometheusRule"):
+            problems.append(f"unexpected Prometheus Operator resource {obj['apiVersion']} {kind}")
     elif group == "postgresql.cnpg.io":
         if obj["apiVersion"] != "postgresql.cnpg.io/v1":
             problems.append(f"{kind}: apiVersion {obj['apiVersion']}")
@@ -158,7 +161,7 @@ def custom_problems(obj: dict[str, Any]) -> list[str]:
 
 def test_the_operators_resources_are_well_formed(objects: list[dict[str, Any]]) -> None:
     custom = [o for o in objects if o["apiVersion"].split("/")[0] in CUSTOM_GROUPS]
-    assert {o["kind"] for o in custom} == {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "Database"}
+    assert {o["kind"] for o in custom} >= {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "Database"}
     assert [p for o in custom for p in custom_problems(o)] == []
 
 
@@ -249,6 +252,8 @@ def test_probes_ports_and_services(objects: list[dict[str, Any]]) -> None:
         assert port["containerPort"] == want, name
         assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port["name"]}, name
         assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port["name"]}, name
+        # the PodMonitor (deploy/k8s/monitoring) names a target's service by this label
+        assert deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == name
         service = services[name]
         assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"], name
         assert [p["targetPort"] for p in service["spec"]["ports"]] == [port["name"]], name
