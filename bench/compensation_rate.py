@@ -21,6 +21,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from figures import figure  # noqa: E402
 
 from services.compensation import worker  # noqa: E402
 from services.compensation.ledger.book import Ledger  # noqa: E402
@@ -123,6 +126,8 @@ def main() -> None:
     print(f"compensation: {args.breaches:,} breaches decided in {elapsed:.1f} s: {decided:,.0f} breaches/s "
           f"({consumer.decided:,} ledger events, {consumer.decided / elapsed:,.0f} events/s); "
           f"{decided / raw:.3f}x the raw consume rate")
+    figure("compensation_rate", f"compensation, breaches decided ({engine.dialect.name})", decided, "breaches/s",
+           "raw consume", raw, goal_ratio=0.5)
     engine.dispose()
     log.close()
 

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,10 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from figures import figure, free_port  # noqa: E402
 
 FILE = {"municipality_id": "dangjin", "petition_type": "grievance", "channel": "visit", "title": "가로등 고장",
         "body": "시청 앞 가로등이 꺼져 있습니다", "received_at": "2026-11-02T10:00:00+09:00",
@@ -73,12 +75,6 @@ async def generate(url: str, token: str, rate: float, seconds: float) -> dict:
     ok = statuses.get(201, 0)
     return {"sent": total, "ok": ok, "statuses": statuses, "elapsed_s": elapsed, "commands_per_s": ok / elapsed,
             "p50_ms": 1000 * latencies[len(latencies) // 2], "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:
@@ -144,6 +140,11 @@ def main() -> None:
     print(f"latency:   p50 {result['p50_ms']:7.1f} ms   p99 {result['p99_ms']:7.1f} ms")
     print(f"bare kafka-python producer, same broker: {bare:8.0f} events/s  "
           f"(intake sustains {result['commands_per_s'] / bare:.3f}x of it)")
+    figure("intake_load", f"intake sustained ({database}, {args.rate:.0f} req/s offered)", result["commands_per_s"],
+           "commands/s", "bare kafka-python producer", bare, goal=1500 if args.rate >= 1500 else None,
+           note="the issue's baseline is a bare FastAPI endpoint producing with aiokafka: not built here")
+    figure("intake_load", f"intake p99 ({database}, {args.rate:.0f} req/s offered)", result["p99_ms"], "ms",
+           goal=50 if args.rate >= 1000 else None, lower_is_better=True, note=f"p50 {result['p50_ms']:.1f} ms")
     print(json.dumps({"bench": "intake_load", "code": str(code), "database": database, "offered": args.rate,
                       **{k: result[k] for k in ("commands_per_s", "p50_ms", "p99_ms", "ok", "sent")},
                       "bare_producer": bare}))

@@ -13,17 +13,23 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import sys
 import time
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
-from kafka import KafkaProducer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from services.platform.log.kafka import KafkaLog
-from services.platform.log.port import TopicSpec
-from shared.events import Envelope, encode
-from shared.events.petition import PetitionReceived
-from shared.sealing import Keyring, seal
+from figures import figure  # noqa: E402
+from kafka import KafkaProducer  # noqa: E402
+
+from services.platform.log.kafka import KafkaLog  # noqa: E402
+from services.platform.log.port import TopicSpec  # noqa: E402
+from shared.events import Envelope, encode  # noqa: E402
+from shared.events.petition import PetitionReceived  # noqa: E402
+from shared.sealing import Keyring, seal  # noqa: E402
 
 
 def events(n: int) -> list[tuple[str, bytes]]:
@@ -86,6 +92,10 @@ def main() -> None:
     print(f"bare kafka-python send+flush:        {bare_rate:10,.0f} events/s  (baseline)")
     print(f"adapter append_many (500/batch):     {many_rate:10,.0f} events/s  {many_rate / bare_rate:6.2f}x bare")
     print(f"adapter append, one per call (ack):  {single_rate:10,.0f} events/s  {single_rate / bare_rate:6.2f}x bare")
+    figure("producer_rate", "adapter append_many (500/batch)", many_rate, "events/s", "bare kafka-python producer",
+           bare_rate)
+    figure("producer_rate", "adapter append, one acknowledged per call", single_rate, "events/s",
+           "bare kafka-python producer", bare_rate)
 
 
 if __name__ == "__main__":

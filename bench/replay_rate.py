@@ -23,6 +23,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from figures import figure  # noqa: E402
 
 from services.audit.shards import Scope, default_workers, replay_everything  # noqa: E402
 from services.platform.log.embedded import EmbeddedLog  # noqa: E402
@@ -105,6 +108,9 @@ def main() -> None:
         print(f"replay, {workers} worker(s): {summary.events:,} events in {replay_s:.1f} s: {rate:,.0f} events/s, "
               f"{summary.decisions:,} decisions re-derived, {summary.cases:,} cases, disagreements: "
               f"{summary.disagreements or 'none'}; {rate / raw_rate:.3f}x the raw read rate (goal >= 50,000 events/s)")
+    for workers, rate in rates.items():
+        figure("replay_rate", f"audit replay, {workers} worker(s)", rate, "events/s", "raw read", raw_rate,
+               goal_ratio=0.25, goal=50_000)
     if len(rates) > 1:
         print(f"scaling: {args.workers} workers replay {rates[args.workers] / rates[1]:.2f}x as fast as one")
     # ru_maxrss is in KiB on Linux; the parent's peak includes the one-worker run, done in-process

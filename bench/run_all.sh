@@ -1,16 +1,39 @@
 #!/usr/bin/env bash
-# Every benchmark, one after the other, in one run (figures printed, never asserted).
+# Every benchmark, one after the other, in one run; each figure printed beside its same-run baseline and
+# written as a JSON line to $BENCH_JSON (default bench/out/results.jsonl, emptied first); the run ends with
+# ONE table of them all and the machine's load at start and end (figures printed, never asserted).
+#
 # Needs a broker (KAFKA_BOOTSTRAP_SERVERS) and, for the PostgreSQL intake figure, BENCH_POSTGRES_URL.
+# BENCH_SIZE=small runs every bench at a size that proves it works in a few minutes (figures then noisy);
+# the default sizes are the issue's (a million open obligations, a million events replayed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "== legal clock (issue 4)"; python3 bench/deadline_rate.py
-echo "== log producer (issue 3)"; python3 bench/producer_rate.py
-echo "== intake under load, SQLite (issue 5)"; python3 bench/intake_load.py --rate 80 --seconds 20
-if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
-  echo "== intake under load, PostgreSQL (issue 5)"
-  python3 bench/intake_load.py --rate 80 --seconds 20 --database-url "$BENCH_POSTGRES_URL"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export BENCH_JSON="${BENCH_JSON:-$PWD/bench/out/results.jsonl}"
+mkdir -p "$(dirname "$BENCH_JSON")"
+: > "$BENCH_JSON"
+if [ "${BENCH_SIZE:-}" = small ]; then
+  deadline=(--cases 5000 --rounds 2); producer=(--events 5000 --single 500); clients=(--messages 20000)
+  intake=(--rate 60 --seconds 8)
+  monitor=(--obligations 50000 --burst 5000 --history 1,10 --history-cases 1000 --throughput 1000 --idle 5)
+  compensation=(--breaches 5000); notify=(--notices 400); replay=(--events 50000)
+else
+  deadline=(); producer=(); clients=(); intake=(--rate 80 --seconds 20); monitor=(); compensation=(); notify=()
+  replay=()
 fi
-echo "== SLA monitor (issue 6)"; python3 bench/sla_monitor.py
-echo "== compensation (issue 7)"; python3 bench/compensation_rate.py
-echo "== notify (issue 8)"; python3 bench/notify_rate.py
-echo "== audit replay (issue 9)"; python3 bench/replay_rate.py
+python3 bench/table.py --mark start
+echo "== legal clock (goal 6)"; python3 bench/deadline_rate.py "${deadline[@]}"
+echo "== Kafka clients side by side, crc32c (goal 7)"; python3 bench/clients.py "${clients[@]}"
+echo "== log producer"; python3 bench/producer_rate.py "${producer[@]}"
+echo "== intake under load, SQLite (goal 1)"; python3 bench/intake_load.py "${intake[@]}"
+if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
+  echo "== intake under load, PostgreSQL (goal 1)"
+  python3 bench/intake_load.py "${intake[@]}" --database-url "$BENCH_POSTGRES_URL"
+fi
+echo "== SLA monitor, the faust worker (goal 3)"; python3 bench/sla_monitor.py "${monitor[@]}"
+echo "== compensation (goal 5)"; python3 bench/compensation_rate.py "${compensation[@]}"
+echo "== notify (goal 5)"; python3 bench/notify_rate.py "${notify[@]}"
+echo "== audit replay (goal 4)"; python3 bench/replay_rate.py "${replay[@]}"
+python3 bench/table.py --mark end
+echo "== all figures ($BENCH_JSON)"
+python3 bench/table.py "$BENCH_JSON"
