@@ -206,7 +206,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None, log:
     container = Container(
         settings=settings,
         log=log or make_log(settings),
-        topics=Topics(settings.topic_prefix),
+        topics=Topics.configured(settings),
         calendar=load_calendar(settings.holiday_overrides_file),
         charters=CharterBook.bundled(),
         keyring=keyring,

@@ -251,7 +251,7 @@ def sla_monitor(mode: Mode = None) -> None:
 
         admin = KafkaLog(settings.kafka_bootstrap_servers)
         try:  # every topic, the table's changelog included, exists before the first write
-            admin.create_topics(Topics(settings.topic_prefix).specs())
+            admin.create_topics(Topics.configured(settings).specs())
         finally:
             admin.close()
         faust_app = create_faust_app(settings)
@@ -383,7 +383,7 @@ def topics_create(mode: Mode = None) -> None:
     settings = _settings(mode)
     log = make_log(settings)
     try:
-        created = log.create_topics(Topics(settings.topic_prefix).specs())
+        created = log.create_topics(Topics.configured(settings).specs())
     except LogUnavailable as exc:
         _fail(str(exc), 1)
     finally:

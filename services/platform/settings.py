@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CHARTERWATCH_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
     )
     topic_prefix: str = Field(default="", description="prefix for every topic name")
+    kafka_replication_factor: int = Field(default=1, ge=1, le=16, description=(
+        "copies of every topic the services create (1: one broker; 3 in production, deploy/kafka/README.md)"))
+    kafka_min_insync_replicas: int = Field(default=1, ge=1, le=16, description=(
+        "copies that hold a write before the broker acknowledges it (acks=all); 2 in production: one broker "
+        "may be lost without losing an acknowledged event, and writes stop rather than go to one copy"))
     database_url: str | None = Field(
         default=None, description=("the database every service shares unless given its own below; "
                                    "default sqlite:///<data_dir>/readmodel.db"))
@@ -102,6 +107,13 @@ class Settings(BaseSettings):
         default=None,
         description="drills and tests only: the current instant is read from this file (ISO 8601) instead of the wall clock",
     )
+
+    @model_validator(mode="after")
+    def _insync_within_replicas(self) -> Settings:
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            # every acks=all write would be refused (NOT_ENOUGH_REPLICAS): say so at start instead
+            raise ValueError("CHARTERWATCH_KAFKA_MIN_INSYNC_REPLICAS exceeds CHARTERWATCH_KAFKA_REPLICATION_FACTOR")
+        return self
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'readmodel.db').resolve()}"

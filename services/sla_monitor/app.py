@@ -16,7 +16,7 @@ def create_app(settings: Settings) -> faust.App:
         # faust's default data dir is relative to the working directory: keep it with the rest of the data.
         datadir=str(settings.data_dir / "sla-monitor"),
         topic_partitions=6,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.kafka_replication_factor,  # the topics faust creates itself
         web_enabled=False,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",

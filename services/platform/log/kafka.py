@@ -85,8 +85,9 @@ class KafkaLog:
                 topic = NewTopic(
                     spec.name,
                     spec.partitions,
-                    1,
-                    topic_configs={"retention.ms": str(spec.retention_ms), "cleanup.policy": spec.cleanup_policy},
+                    spec.replication_factor,
+                    topic_configs={"retention.ms": str(spec.retention_ms), "cleanup.policy": spec.cleanup_policy,
+                                   "min.insync.replicas": str(spec.min_insync_replicas)},
                 )
                 try:
                     admin.create_topics([topic])

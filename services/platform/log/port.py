@@ -23,6 +23,8 @@ class TopicSpec:
     partitions: int
     retention_ms: int  # -1: keep forever
     cleanup_policy: str = "delete"
+    replication_factor: int = 1  # copies on distinct brokers (a log with one copy ignores it)
+    min_insync_replicas: int = 1  # copies that must hold a write before it is acknowledged
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,14 @@
-"""CharterWatch's topics, with partition counts and retention set in code."""
+"""CharterWatch's topics, with partition counts and retention set in code; replication is the
+deployment's (settings), the same for every topic."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from services.platform.log.port import TopicSpec
+
+if TYPE_CHECKING:
+    from services.platform.settings import Settings
 
 FOREVER = -1
 DAY_MS = 24 * 3600 * 1000
@@ -11,9 +16,17 @@ DAY_MS = 24 * 3600 * 1000
 
 @dataclass(frozen=True)
 class Topics:
-    """Topic names under an optional prefix (tests take one per run so runs never share state)."""
+    """Topic names under an optional prefix (tests take one per run so runs never share state), and the
+    replication they are created with (one copy suits one broker; a cluster wants 3 and 2)."""
 
     prefix: str = ""
+    replication_factor: int = 1
+    min_insync_replicas: int = 1
+
+    @classmethod
+    def configured(cls, settings: Settings) -> Topics:
+        """The deployment's topics: its prefix and replication (CHARTERWATCH_TOPIC_PREFIX, _KAFKA_*)."""
+        return cls(settings.topic_prefix, settings.kafka_replication_factor, settings.kafka_min_insync_replicas)
 
     @property
     def petition_events(self) -> str:
@@ -47,7 +60,8 @@ class Topics:
 
     def specs(self) -> tuple[TopicSpec, ...]:
         # Every event topic is kept forever: audit replay re-derives decisions years later.
-        return (
+        return tuple(replace(spec, replication_factor=self.replication_factor,
+                             min_insync_replicas=self.min_insync_replicas) for spec in (
             TopicSpec(self.petition_events, partitions=6, retention_ms=FOREVER),
             TopicSpec(self.sla_events, partitions=6, retention_ms=FOREVER),
             TopicSpec(self.compensation_events, partitions=6, retention_ms=FOREVER),
@@ -56,4 +70,4 @@ class Topics:
             TopicSpec(self.dead_letter_decisions, partitions=6, retention_ms=FOREVER),
             # created before the monitor's first snapshot write, compacted: the last snapshot per case
             TopicSpec(self.monitor_snapshots, partitions=6, retention_ms=FOREVER, cleanup_policy="compact"),
-        )
+        ))
