@@ -62,6 +62,9 @@ class NoticeCase:
     electronic_consent: bool
     agency_id: str = ""
     vouchers: dict[str, tuple[int, str, str, str]] = field(default_factory=dict)  # cause -> (amount, kind, approval, payment)
+    # the official who had the case when it was last transferred: the transfer leaves it with nobody, and its
+    # notice names who sent it on (Decree 31)
+    transferred_by: ev.Official | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ def observe(case: NoticeCase | None, env: Envelope, charters: CharterBook) -> No
         _, kind, approval, payment = case.vouchers.get(p.cause, (0, "gift_certificate", "none", "on_issue"))
         return replace(case, vouchers={**case.vouchers, p.cause: (p.amount_won, kind, approval, payment)})
     if env.case_version and env.case_version > case.state.version:
+        if isinstance(p, ev.PetitionTransferred):
+            case = replace(case, transferred_by=case.state.official)
         return replace(case, state=apply(case.state, env))
     return case
 
@@ -106,7 +111,10 @@ def owed(case: NoticeCase, env: Envelope, calendar: WorkingCalendar) -> list[Ord
         kind = "receipt"  # an electronic petition formally received (Decree 6-7)
     elif isinstance(p, ev.PetitionTransferred):
         kind = "transfer"
-        ctx.update(destination=p.to_department or p.to_agency_id, reason=p.reason)
+        by = case.transferred_by
+        ctx.update(destination=p.to_department or p.to_agency_id, reason=p.reason, scope=p.scope,
+                   transferred_by=None if by is None else {"name": by.name, "department": by.department,
+                                                           "phone": by.phone, "email": by.email})
     elif isinstance(p, ev.SupplementRequested):
         kind = "supplement_request"  # Act 22; Decree 24-25: in writing, what is missing and by when
         ctx.update(items=p.items, respond_by=korean_instant(p.respond_by) if p.respond_by else None,
@@ -155,6 +163,9 @@ def as_of(context: dict[str, Any], calendar: WorkingCalendar, at: datetime) -> d
     # the day of receipt is day 1, counted by dates in Seoul (접수 후 N일째)
     out["days_open"] = (to_kst(at).date() - to_kst(received).date()).days + 1 if received is not None else None
     out["remaining_days"] = _working_days_left(calendar, at, due) if due is not None else clock["paused_days_left"]
+    # what the current templates say instead of a date: a paused clock has no deadline, a passed one is late
+    out["clock_paused"] = received is not None and due is None
+    out["overdue"] = due is not None and at >= due
     return out
 
 

@@ -52,7 +52,7 @@ def test_receipt_extension_and_completion_notices_over_kafka(tmp_path: Path, kaf
         system.wait_for(lambda: len(box.messages) >= 1, 120, "the receipt notice")
         receipt = box.messages[0]
         assert receipt["Subject"] == "[의정부시] 민원 접수 안내"
-        assert "처리 예정일: 2026년 12월 2일(수) 18:00" in receipt.get_content()
+        assert "처리기한: 2026. 12. 2.(수) 18:00" in receipt.get_content()
         assert "[민원인의 권리]" in receipt.get_content()  # 민원미란다 (Uijeongbu U1)
 
         def post(path: str, at: str, **fields: object) -> None:
@@ -65,7 +65,7 @@ def test_receipt_extension_and_completion_notices_over_kafka(tmp_path: Path, kaf
              expected_completion="2026-12-11T18:00:00+09:00")
         system.wait_for(lambda: len(box.messages) >= 2, 60, "the extension notice")
         assert box.messages[1]["Subject"] == "[의정부시] 민원 처리기간 연장 안내"
-        assert "연장 사유: 현장 확인 필요\n처리 완료 예정일: 2026년 12월 11일(금) 18:00" in box.messages[1].get_content()
+        assert "연장 사유: 현장 확인 필요\n처리 완료 예정일: 2026. 12. 11.(금) 18:00" in box.messages[1].get_content()
 
         def discharged() -> bool:
             return any(decode(rec.value).event_type == "ObligationDischarged"
@@ -78,8 +78,8 @@ def test_receipt_extension_and_completion_notices_over_kafka(tmp_path: Path, kaf
         post("resolution", "2026-12-03T15:00:00+09:00", outcome="accepted", explanation="가로등을 교체하였습니다.")
         system.wait_for(lambda: len(box.messages) >= 3, 60, "the completion notice")
         completion = box.messages[2].get_content()
-        assert "처리 결과: 수용\n가로등을 교체하였습니다." in completion
-        assert "담당: 민원여권과 이주무관 (전화 031-828-2000, 전자우편 lee@ui4u.go.kr)" in completion
+        assert "처리 결과: 수용\n처리 내용: 가로등을 교체하였습니다." in completion
+        assert "담당: 민원여권과 이주무관(전화 031-828-2000, 전자우편 lee@ui4u.go.kr)" in completion
         sent = [decode(rec.value) for rec in read_all(kafka, topics.notice_events)[0]]
         assert [(e.payload.kind, e.event_type) for e in sent if e.case_id == case_id] == \
             [("receipt", "NoticeSent"), ("extension", "NoticeSent"), ("completion", "NoticeSent")]

@@ -159,14 +159,14 @@ def test_email_over_real_smtp_with_korean_subject_and_body(c, smtp, log_lines: i
     assert all(rcpts == ["minwon@example.kr"] for _, rcpts in box.envelopes)
     completion = box.messages[2]
     body = completion.get_content()
-    assert "처리 결과: 수용\n보수를 마쳤습니다.\n담당: 도로과 박주무관 (전화 041-350-1234, 전자우편 p@x.kr)" in body
+    assert "처리 결과: 수용\n처리 내용: 보수를 마쳤습니다.\n담당: 도로과 박주무관(전화 041-350-1234, 전자우편 p@x.kr)" in body
     assert completion.get_content_charset() == "utf-8"
     sent = [e for e in outcomes(c) if e.event_type == "NoticeSent"]
     assert [(e.payload.kind, e.payload.channel) for e in sent] == [("receipt", "email"), ("extension", "email"),
                                                                    ("completion", "email")]
     assert completion["Message-ID"] == f"<{sent[2].payload.notice_id}@charterwatch>"
     assert sent[2].payload.content_sha256 == hashlib.sha256(body.replace("\r\n", "\n").encode()).hexdigest()
-    assert sent[2].payload.template_version == "2"  # completion v2: with its completion date
+    assert sent[2].payload.template_version == "3"  # completion v3: its date in the 공문서 form
     # a redelivery of every event sends nothing more
     again = worker(c, {"email": SmtpChannel("127.0.0.1", port, "당진시 <minwon@dangjin.go.kr>")})
     for e in events:
@@ -316,7 +316,7 @@ def test_derived_events_read_before_the_petition_facts_wait_for_them(c, smtp) ->
     assert len(box.messages) == 1  # the receipt; the apology still waits for version 2
     c.log.append(c.topics.petition_events, case_id, encode(events[1]))
     worker(c, {"email": SmtpChannel("127.0.0.1", port, "x@y.kr")}).run(poll_timeout=0.2, until_caught_up=True)
-    assert [m["Subject"] for m in box.messages] == ["[당진시] 민원 접수 안내", "[당진시] 민원 처리 사과 및 보상 안내"]
+    assert [m["Subject"] for m in box.messages] == ["[당진시] 민원 접수 안내", "[당진시] 민원 처리 사과 안내"]  # no voucher
     with c.database("notify").sessions() as s:
         assert s.query(RUNTIME.held).count() == 0
 
@@ -373,7 +373,7 @@ def test_an_interim_notice_states_its_figures_as_of_the_sending_instant(c) -> No
         bodies = {r.kind: r.body for r in s.execute(select(InboxMessageRow)).scalars()}
     # 11/2 10:00 -> 12/2 11:00 is 30 days and an hour: the 31st day; the deadline (7 days, 11/10 18:00) passed
     assert "접수 후 31일째 처리 중입니다." in bodies["interim"], bodies["interim"]
-    assert "(남은 기간 0일)" in bodies["interim"]
+    assert "처리기한: 2026. 11. 10.(화) 18:00\n처리기한을 지키지 못해 죄송합니다." in bodies["interim"]
     sent = [e for e in outcomes(c) if e.event_type == "NoticeSent" and e.payload.kind == "interim"]
     assert len(sent) == 1 and sent[0].payload.figures_as_of == kst(2026, 12, 2, 11)
     assert sent[0].payload.content_sha256 == hashlib.sha256(bodies["interim"].encode()).hexdigest()
