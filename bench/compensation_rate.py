@@ -124,7 +124,7 @@ def main() -> None:
     print(f"log: {where}; ledger: {engine.dialect.name}")
     print(f"raw consume of {args.breaches:,} breaches: {raw:,.0f} events/s")
     print(f"compensation: {args.breaches:,} breaches decided in {elapsed:.1f} s: {decided:,.0f} breaches/s "
-          f"({consumer.decided:,} ledger events, {consumer.decided / elapsed:,.0f} events/s); "
+          f"({getattr(consumer, 'decided', 0):,} ledger events); "
           f"{decided / raw:.3f}x the raw consume rate")
     figure("compensation_rate", f"compensation, breaches decided ({engine.dialect.name})", decided, "breaches/s",
            "raw consume", raw, goal_ratio=0.5)

@@ -21,19 +21,28 @@ else
   deadline=(); producer=(); clients=(); intake=(--rate 80 --seconds 20); monitor=(); compensation=(); notify=()
   replay=()
 fi
+failed=()
+run() {  # one bench; a failing one is named at the end and fails the run, after the table
+  local title=$1; shift
+  echo "== $title"
+  "$@" || failed+=("$title")
+}
 python3 bench/table.py --mark start
-echo "== legal clock (goal 6)"; python3 bench/deadline_rate.py "${deadline[@]}"
-echo "== Kafka clients side by side, crc32c (goal 7)"; python3 bench/clients.py "${clients[@]}"
-echo "== log producer"; python3 bench/producer_rate.py "${producer[@]}"
-echo "== intake under load, SQLite (goal 1)"; python3 bench/intake_load.py "${intake[@]}"
+run "legal clock (goal 6)" python3 bench/deadline_rate.py "${deadline[@]}"
+run "Kafka clients side by side, crc32c (goal 7)" python3 bench/clients.py "${clients[@]}"
+run "log producer" python3 bench/producer_rate.py "${producer[@]}"
+run "intake under load, SQLite (goal 1)" python3 bench/intake_load.py "${intake[@]}"
 if [ -n "${BENCH_POSTGRES_URL:-}" ]; then
-  echo "== intake under load, PostgreSQL (goal 1)"
-  python3 bench/intake_load.py "${intake[@]}" --database-url "$BENCH_POSTGRES_URL"
+  run "intake under load, PostgreSQL (goal 1)" python3 bench/intake_load.py "${intake[@]}" --database-url "$BENCH_POSTGRES_URL"
 fi
-echo "== SLA monitor, the faust worker (goal 3)"; python3 bench/sla_monitor.py "${monitor[@]}"
-echo "== compensation (goal 5)"; python3 bench/compensation_rate.py "${compensation[@]}"
-echo "== notify (goal 5)"; python3 bench/notify_rate.py "${notify[@]}"
-echo "== audit replay (goal 4)"; python3 bench/replay_rate.py "${replay[@]}"
+run "SLA monitor, the faust worker (goal 3)" python3 bench/sla_monitor.py "${monitor[@]}"
+run "compensation (goal 5)" python3 bench/compensation_rate.py "${compensation[@]}"
+run "notify (goal 5)" python3 bench/notify_rate.py "${notify[@]}"
+run "audit replay (goal 4)" python3 bench/replay_rate.py "${replay[@]}"
 python3 bench/table.py --mark end
 echo "== all figures ($BENCH_JSON)"
 python3 bench/table.py "$BENCH_JSON"
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'bench failed: %s\n' "${failed[@]}" >&2
+  exit 1
+fi
