@@ -25,7 +25,12 @@ EVENT_TOPICS: dict[str, tuple[str, str, str, str]] = {
                                    "notify, console, webhooks, audit"),
     "shared.events.notice": ("notice_events", "noticeEvents", "notify",
                              "intake (read model), sla_monitor, console, webhooks, audit"),
+    "shared.events.findings": ("finding_events", "findingEvents", "compensation", "compensation (strike counter)"),
 }
+# The Kafka key of each topic's events: the case id, but for strikes, which follow the official.
+KEYS = {"finding_events": "agency/official: one official's strikes stay in order on one partition, whichever "
+                          "case they were found in (the envelope's case_id is this key; the payload names the case)"}
+CASE_KEY = "the case id: one case's events stay in order on one partition"
 DESCRIPTIONS = {
     "petition_events": "Facts of each petition (민원), in the order the case lived them: one stream per case, "
                        "gapless case_version, hash-chained (prev_hash).",
@@ -35,6 +40,9 @@ DESCRIPTIONS = {
                            "retraining, referrals.",
     "notice_events": "Notices sent to the petitioner, or failed: the template and the SHA-256 of the text, "
                      "never the text or the contact.",
+    "finding_events": "Strikes against an agency's official (confirmed discourtesies) and their withdrawals, "
+                      "re-keyed by official so compensation's strike counter counts them across cases and "
+                      "raises the personnel-action referral at the charter's threshold.",
 }
 
 
@@ -85,7 +93,7 @@ def document(topics: Topics, version: str) -> dict[str, Any]:
         module = model.__module__
         if module not in EVENT_TOPICS:
             continue
-        _, channel, producer, _ = EVENT_TOPICS[module]
+        attr, channel, producer, _ = EVENT_TOPICS[module]
         schemas[_schema_id(event_type, ver)] = _payload_schema(model, defs)
         name = _name(event_type, ver)
         current = ver == latest_version(event_type)
@@ -98,8 +106,7 @@ def document(topics: Topics, version: str) -> dict[str, Any]:
                              f"An older version: read and upcast to v{latest_version(event_type)}, never written.")),
             "contentType": "application/json",
             "payload": _envelope(event_type, ver),
-            "bindings": {"kafka": {"key": {"type": "string", "description": "the case id: one case's events stay "
-                                                                           "in order on one partition"},
+            "bindings": {"kafka": {"key": {"type": "string", "description": KEYS.get(attr, CASE_KEY)},
                                    "bindingVersion": "0.5.0"}},
         }
         by_channel.setdefault(channel, []).append(_message_id(name))
@@ -122,7 +129,8 @@ def document(topics: Topics, version: str) -> dict[str, Any]:
         messages_of = [{"$ref": f"#/channels/{channel}/messages/{m}"} for m in refs]
         operations[f"{producer}Writes{channel[0].upper()}{channel[1:]}"] = {
             "action": "send", "channel": {"$ref": f"#/channels/{channel}"}, "messages": messages_of,
-            "summary": f"{producer} appends each event with the case id as key (transactional outbox)."}
+            "summary": f"{producer} appends each event with {'its official' if attr in KEYS else 'the case id'} "
+                       "as key (transactional outbox)."}
         operations[f"consumersRead{channel[0].upper()}{channel[1:]}"] = {
             "action": "receive", "channel": {"$ref": f"#/channels/{channel}"}, "messages": messages_of,
             "summary": f"Read by {consumers}: at least once, deduplicated by event_id."}

@@ -39,6 +39,12 @@ class Wiring:
             self._outboxes["compensation"] = wiring.compensation_outbox(self.c, self.outbox_metrics)
         return self._outboxes["compensation"]
 
+    def findings_outbox(self) -> Outbox:
+        """Compensation's findings outbox (strikes by official), shared by its worker and its relay."""
+        if "findings" not in self._outboxes:
+            self._outboxes["findings"] = wiring.findings_outbox(self.c, self.outbox_metrics)
+        return self._outboxes["findings"]
+
     def webhooks_sender(self) -> Any:
         """One webhook sender per process: its worker and its API wake it when deliveries are due."""
         if "webhooks" not in self._senders:
@@ -71,7 +77,11 @@ def _monitor(w: Wiring) -> Loop:
 
 
 def _compensation(w: Wiring) -> Loop:
-    return wiring.compensation_consumer(w.c, w.compensation_outbox(), w.consumer_metrics)
+    return wiring.compensation_consumer(w.c, w.compensation_outbox(), w.consumer_metrics, w.findings_outbox())
+
+
+def _strike_counter(w: Wiring) -> Loop:
+    return wiring.strike_counter(w.c, w.compensation_outbox(), w.consumer_metrics)
 
 
 def _compensation_api(w: Wiring) -> Loop:
@@ -121,8 +131,12 @@ PARTS: tuple[Part, ...] = (
          ("sla_events", "dead_letter"), _monitor, consumer=True),
     Part("compensation_relay", "compensation", (), ("compensation_events",), lambda w: w.compensation_outbox()),
     Part("compensation", "compensation", ("petition_events", "sla_events", "dead_letter_decisions"),
-         ("compensation_events", "dead_letter"), _compensation, consumer=True),
+         ("compensation_events", "finding_events", "dead_letter"), _compensation, consumer=True),
     Part("compensation_api", "compensation", (), ("compensation_events",), _compensation_api),
+    # Strikes cross cases: the ledger publishes each, keyed by official, and the counter counts them there.
+    Part("findings_relay", "compensation", (), ("finding_events",), lambda w: w.findings_outbox()),
+    Part("strike_counter", "compensation", ("finding_events", "dead_letter_decisions"),
+         ("compensation_events", "dead_letter"), _strike_counter, consumer=True),
     Part("notify", "notify", ("petition_events", "sla_events", "compensation_events", "dead_letter_decisions"),
          ("notice_events", "dead_letter"), _notify, consumer=True),
     Part("notify_api", "notify", (), (), _notify_api),

@@ -69,10 +69,18 @@ def petition_projection(c: Container) -> PetitionProjection:
     return PetitionProjection(c.calendar, c.charters, timedelta(days=c.settings.duplicate_window_days))
 
 
+def shared(consumer: Consumer, c: Container, service: str) -> Consumer:
+    """The consumer as one worker of the service's consumer group (Kafka): workers share its partitions."""
+    consumer.group = c.topics.group(service)
+    return consumer
+
+
 def petition_projection_runner(c: Container, metrics: ConsumerMetrics | None = None) -> ProjectionRunner:
     t = c.topics
-    return ProjectionRunner(c.log, t.petition_events, c.database("intake").sessions, petition_projection(c),
-                            t.dead_letter, t.dead_letter_decisions, metrics=metrics, notice_topic=t.notice_events)
+    runner = ProjectionRunner(c.log, t.petition_events, c.database("intake").sessions, petition_projection(c),
+                              t.dead_letter, t.dead_letter_decisions, metrics=metrics, notice_topic=t.notice_events)
+    shared(runner.consumer, c, "projection")
+    return runner
 
 
 # -- the SLA monitor (embedded) ---------------------------------------------------------------------
@@ -93,17 +101,34 @@ def compensation_outbox(c: Container, metrics: OutboxMetrics | None = None) -> O
                   "compensation", metrics=metrics)
 
 
+def findings_outbox(c: Container, metrics: OutboxMetrics | None = None) -> Outbox:
+    """Compensation's second outbox: strikes and their withdrawals for the findings topic, keyed by official."""
+    from services.compensation.schema import FindingOutboxRow
+
+    return Outbox(c.log, c.topics.finding_events, c.database("compensation").sessions, FindingOutboxRow,
+                  "compensation_findings", metrics=metrics)
+
+
 def compensation(c: Container, outbox: Outbox | None = None) -> Compensation:
     return Compensation(c.database("compensation"), Ledger(c.charters, c.calendar),
                         outbox or compensation_outbox(c), c.now)
 
 
 def compensation_consumer(c: Container, outbox: Outbox | None = None,
-                          metrics: ConsumerMetrics | None = None) -> Consumer:
+                          metrics: ConsumerMetrics | None = None, findings: Outbox | None = None) -> Consumer:
     from services.compensation import worker
 
-    return worker.consumer(c.log, c.topics, c.database("compensation").sessions, Ledger(c.charters, c.calendar),
-                           outbox or compensation_outbox(c), c.now, metrics)
+    return shared(worker.consumer(c.log, c.topics, c.database("compensation").sessions, Ledger(c.charters, c.calendar),
+                                  outbox or compensation_outbox(c), c.now, metrics, findings or findings_outbox(c)),
+                  c, "compensation")
+
+
+def strike_counter(c: Container, outbox: Outbox | None = None, metrics: ConsumerMetrics | None = None) -> Consumer:
+    """Compensation's strike counter: the findings topic (by official) into referrals, in its database."""
+    from services.compensation.strikes import counter
+
+    return shared(counter.consumer(c.log, c.topics, c.database("compensation").sessions, c.charters,
+                                   outbox or compensation_outbox(c), c.now, metrics), c, "strike-counter")
 
 
 def compensation_app(c: Container, outbox: Outbox | None = None) -> FastAPI:
@@ -167,10 +192,12 @@ def notify_worker(c: Container, metrics: ConsumerMetrics | None = None, **overri
         "metrics": metrics, "forget": outgoing_files_forgetter(c), **overrides}
     if args["channels"] is None:
         args["channels"] = channels(c)
-    return NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events,
-                        sessions, case_keys(c), c.charters, c.calendar, Renderer(), args.pop("channels"),
-                        Outbox(c.log, t.notice_events, sessions, NotifyOutboxRow, NOTIFY),
-                        c.dead_letters("notify"), args.pop("clock", c.now), **args)
+    worker = NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events,
+                          sessions, case_keys(c), c.charters, c.calendar, Renderer(), args.pop("channels"),
+                          Outbox(c.log, t.notice_events, sessions, NotifyOutboxRow, NOTIFY),
+                          c.dead_letters("notify"), args.pop("clock", c.now), **args)
+    shared(worker.consumer, c, "notify")
+    return worker
 
 
 def notify_app(c: Container) -> FastAPI:
@@ -289,8 +316,8 @@ def console_projection(c: Container, metrics: ConsumerMetrics | None = None) -> 
     """The console's read model (cases, obligations, notices, vouchers, remedies) from every topic."""
     from services.console.projection.runner import projection_consumer
 
-    return projection_consumer(c.log, c.topics, c.database("console").sessions, c.calendar, c.charters, c.now,
-                               metrics)
+    return shared(projection_consumer(c.log, c.topics, c.database("console").sessions, c.calendar, c.charters,
+                                      c.now, metrics), c, "console")
 
 
 # -- webhooks: each event of an agency's cases pushed to its subscribed URLs (docs/webhooks.md) ----------
@@ -311,7 +338,8 @@ def webhooks_consumer(c: Container, metrics: ConsumerMetrics | None = None, wake
     """The worker that turns each event into deliveries; ``wake``: the sender's (new deliveries are due now)."""
     from services.webhooks import worker
 
-    return worker.consumer(c.log, c.topics, c.database("webhooks").sessions, c.now, metrics, after_commit=wake)
+    return shared(worker.consumer(c.log, c.topics, c.database("webhooks").sessions, c.now, metrics,
+                                  after_commit=wake), c, "webhooks")
 
 
 def webhooks_app(c: Container, wake=lambda: None, **overrides: Any) -> FastAPI:  # type: ignore[no-untyped-def]

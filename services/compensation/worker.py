@@ -1,5 +1,8 @@
 """The compensation worker: petition and SLA events into the ledger, on the one consumer runtime.
 
+Strikes cross cases: the ledger records each against its case and publishes it, keyed by the
+official, on the findings topic; the strike counter (``services.compensation.strikes``) counts them.
+
 One loop reads both topics (the petition topic first), so the ledger is never decided by two
 transactions racing on one case. Each batch's ledger rows, outbox rows and positions commit
 together; then the outbox is published. A redelivered event finds its remedies already in the
@@ -72,8 +75,14 @@ class LedgerHandler:
 
 
 def consumer(log: EventLog, topics: Topics, sessions: sessionmaker, ledger: Ledger, outbox: Outbox, clock: Clock,
-             metrics: ConsumerMetrics | None = None) -> Consumer:
-    """The worker over its own database (``sessions``); ``outbox``: the one its API and relay share."""
+             metrics: ConsumerMetrics | None = None, findings: Outbox | None = None) -> Consumer:
+    """The worker over its own database (``sessions``); ``outbox``: the one its API and relay share;
+    ``findings``: the findings topic's (strikes, for the strike counter)."""
+    def publish() -> None:
+        outbox.publish()
+        if findings is not None:
+            findings.publish()
+
     return Consumer(NAME, log, [topics.petition_events, topics.sla_events], sessions, RUNTIME,
                     LedgerHandler(ledger, clock), topics.dead_letter, topics.dead_letter_decisions, clock,
-                    after_commit=outbox.publish, metrics=metrics, seed_from_group=GROUP)
+                    after_commit=publish, metrics=metrics, seed_from_group=GROUP)

@@ -176,6 +176,9 @@ class Deliverer:
         self._concurrency = concurrency
         self._before_settle = before_settle  # tests kill the process here: sent, not yet settled
         self.sent = 0
+        # a worker sends the deliveries of the cases whose partitions it holds (its consumer's): another
+        # worker of the group sends the rest, so no notice goes out twice from two workers
+        self.owns: Callable[[str], bool] = lambda case_id: True
 
     def deliver_pending(self) -> int:
         """Every pending delivery, then the outbox published. Returns how many were sent."""
@@ -183,6 +186,7 @@ class Deliverer:
             rows = list(session.execute(select(NoticeDeliveryRow).where(NoticeDeliveryRow.status == "pending")
                                         .order_by(NoticeDeliveryRow.queued_seq, NoticeDeliveryRow.created_at,
                                                   NoticeDeliveryRow.notice_id)).scalars())
+        rows = [row for row in rows if self.owns(row.case_id)]
         messages = []
         for row in rows:
             try:
@@ -329,6 +333,7 @@ class NotifyWorker:
         self.consumer = Consumer(NAME, event_log, topics, sessions, RUNTIME, self.decider, dead_letters.topic,
                                  decisions_topic, clock, after_commit=self.deliverer.deliver_pending,
                                  metrics=metrics, seed_from_group=group, on_decision=on_decision)
+        self.deliverer.owns = self.consumer.owns_case
 
     @property
     def sent(self) -> int:

@@ -15,13 +15,22 @@ Every consumer that decides in SQL (the projection, compensation, notify) runs o
   (``charterwatch dead-letters``; the decision arrives on the decisions topic). Transient
   failures (the log, the database) are not the event's fault: they roll the batch back and
   raise, and the supervisor restarts the loop with backoff from the committed positions.
+- **Workers share partitions.** With a ``group`` (Kafka), each worker of a service is one member of
+  the service's consumer group and reads only the partitions the group gives it, the same numbers
+  on every topic (the topics are co-partitioned by case), so a case's joins stay in one member.
+  Positions stay in the service's database: a gained partition is read from its committed position;
+  a lost one is let go only between two batches (the one in flight has committed or rolled back),
+  and the state kept of its cases (parked, waiting) is dropped here and reloaded by its new owner.
+  A member that overran its session and lost a partition without hearing it cannot commit over
+  the new owner: each batch checks, under a row lock, that the positions it read from are still
+  the committed ones (``Fenced``). Without a group (or on the embedded log) one member owns all.
 """
 from __future__ import annotations
 
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
@@ -33,7 +42,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.platform.consumer_orm import ConsumerTables, HeldRecord
 from services.platform.log.deadletter import Decision, dead_letter_entry, entry_id_for
-from services.platform.log.port import EventLog, LogUnavailable, Record
+from services.platform.log.partitioner import partition_for
+from services.platform.log.port import EventLog, LogUnavailable, Member, Record
 from services.platform.logs import get_logger
 from shared.events import Envelope, EventDecodeError, decode
 
@@ -57,6 +67,11 @@ class Handler(Protocol):
         ...
 
 
+class Fenced(RuntimeError):
+    """Another member committed a partition this batch read: it is no longer this member's. The batch
+    rolled back; the loop restarts and rejoins (the supervisor's backoff)."""
+
+
 @dataclass(frozen=True)
 class _Failed:
     reason: str
@@ -67,7 +82,8 @@ class ConsumerMetrics:
         self.registry = registry or CollectorRegistry()
         self.events = Counter("charterwatch_consumer_events_total", "Events handled, by outcome",
                               ["consumer", "outcome"], registry=self.registry)
-        self.lag = Gauge("charterwatch_consumer_lag", "Records on the log not yet read", ["consumer"],
+        self.lag = Gauge("charterwatch_consumer_lag", "Records on the log not yet read, in this member's partitions",
+                         ["consumer"],
                          registry=self.registry)
         self.parked = Gauge("charterwatch_consumer_parked_cases", "Cases waiting behind a dead-lettered event",
                             ["consumer"], registry=self.registry)
@@ -88,8 +104,12 @@ class Consumer:
                  attempts: int = 3, retry_delay: float = 0.05, batch: int = 500,
                  tick: Callable[[], float] | None = None, seed_from_group: str | None = None,
                  dead_letter_log: EventLog | None = None,
-                 on_decision: Callable[[Session, Decision], None] | None = None) -> None:
+                 on_decision: Callable[[Session, Decision], None] | None = None,
+                 group: str | None = None) -> None:
+        """``group``: the consumer group its workers share partitions through (Kafka); None: this one
+        reads every partition (the embedded monitor, which rebuilds every case in one process)."""
         self.name = name
+        self.group = group
         self._log = log
         self._topics = list(topics)
         self._decisions = decisions_topic
@@ -110,6 +130,12 @@ class Consumer:
         self._tick = tick  # timers (the SLA monitor): run after each batch, returns the seconds it may sleep
         self._parked: set[str] = set()
         self._waiting: dict[str, set[str]] = {}  # case -> topics with an event waiting
+        self._partition_of: dict[str, int] = {}  # case -> its partition, for the cases above
+        self._owned: frozenset[int] | None = None  # partition numbers held now (None: not reading, or all)
+        self._expected: dict[tuple[str, int], int] = {}  # (topic, partition) -> position committed by this member
+        self._member: Member | None = None
+        self._moved = False  # partitions gained since the last after_commit
+        self._count: int | None = None  # the topics' partition count (co-partitioned)
         self._new_entries: list[tuple[str, bytes]] = []
         self.stopping = threading.Event()
         self.handled = 0
@@ -119,29 +145,73 @@ class Consumer:
     def _all_topics(self) -> list[str]:
         return self._topics + ([self._decisions] if self._decisions else [])
 
-    def _load(self) -> dict[str, dict[int, int]]:
+    # -- partitions gained and lost (the log calls these inside a poll, between two batches) -------
+    def assigned(self, partitions: Mapping[str, Collection[int]]) -> dict[str, dict[int, int]]:
+        """Where to read each gained partition from, and the state of its cases, from the database."""
+        gained = {p for ps in partitions.values() for p in ps}
         with self._sessions() as s:
             rows = s.execute(select(self._position).where(self._position.consumer == self.name)).scalars().all()
-            positions: dict[str, dict[int, int]] = {t: {} for t in self._all_topics()}
+            positions: dict[str, dict[int, int]] = {t: {} for t in partitions}
             for r in rows:
-                if r.topic in positions:
+                if r.topic in positions and r.partition in gained:
                     positions[r.topic][r.partition] = r.next_offset
             if not rows and self._seed_group:
-                positions.update({t: self._log.committed(self._seed_group, t) for t in self._topics})
-            held = s.execute(select(self._held).where(self._held.consumer == self.name)
+                for t in self._topics:
+                    if t in partitions:
+                        seeded = self._log.committed(self._seed_group, t)
+                        positions[t].update({p: o for p, o in seeded.items() if p in gained})
+            held = s.execute(select(self._held).where(self._held.consumer == self.name,
+                                                      self._held.partition.in_(gained))
                              .order_by(self._held.seq)).scalars().all()
-            self._parked = {h.case_id for h in held if h.state == "parked"}
-            self._waiting = {}
             for h in held:
-                if h.state == "waiting":
+                self._partition_of[h.case_id] = h.partition
+                if h.state == "parked":
+                    self._parked.add(h.case_id)
+                elif h.state == "waiting":
                     self._waiting.setdefault(h.case_id, set()).add(h.topic)
             # An entry parked just before a crash may not have reached the dead-letter topic: send again
             # (its id is derived from the record, so a repeat is the same entry).
             self._new_entries = [(h.case_id, self._entry(h, h.reason, h.entry_id or "")) for h in held
                                  if h.state == "parked"]
+        for t, ps in partitions.items():
+            for p in ps:
+                self._expected[(t, p)] = positions[t].get(p, 0)
+        self._owned = (self._owned or frozenset()) | gained
+        self._moved = True
         self._flush_entries()
         self._refresh_gauges()
+        self._log_.info("partitions_assigned", partitions=sorted(gained), group=self.group)
         return positions
+
+    def revoked(self, partitions: Mapping[str, Collection[int]]) -> None:
+        """Forget the cases of lost partitions: their new owner reloads them from the database."""
+        lost = {p for ps in partitions.values() for p in ps}
+        gone = {case for case, p in self._partition_of.items() if p in lost}
+        self._parked -= gone
+        for case in gone:
+            self._waiting.pop(case, None)
+            del self._partition_of[case]
+        for t, ps in partitions.items():
+            for p in ps:
+                self._expected.pop((t, p), None)
+        self._owned = (self._owned or frozenset()) - lost
+        forget = getattr(self._handler, "forget_partitions", None)
+        if forget is not None:  # a handler's own caches of those cases
+            forget(lost)
+        self._refresh_gauges()
+        self._log_.info("partitions_revoked", partitions=sorted(lost), group=self.group)
+
+    def owns(self, partition: int) -> bool:
+        """Is this partition number this member's now? (Every one, when not reading.)"""
+        return self._owned is None or partition in self._owned
+
+    def owns_case(self, case_id: str) -> bool:
+        """Is this case's partition this member's now (work kept per case, e.g. deliveries to send)?"""
+        if self._owned is None:
+            return True
+        if self._count is None:
+            self._count = self._log.partitions(self._topics[0])
+        return partition_for(case_id, self._count) in self._owned
 
     # -- for a consumer that rebuilds its state from the log at start (the SLA monitor) -----------
     def held_records(self) -> set[tuple[str, int, int]]:
@@ -179,51 +249,59 @@ class Consumer:
     # -- the loop -----------------------------------------------------------------
     def run(self, poll_timeout: float = 0.5, until_caught_up: bool = False,
             progress: Callable[[int], None] | None = None) -> int:
-        """Consume until stopped (or, with ``until_caught_up``, until the ends seen at start). Returns events
-        handled; ``progress`` hears each batch's size."""
-        positions = self._load()
-        self._after_commit()  # what a crash left in an outbox
-        readers = {t: self._log.reader(t, positions[t]) for t in self._all_topics()}
-        ends = {t: self._log.end_offsets(t) for t in readers} if until_caught_up else None
+        """Consume until stopped (or, with ``until_caught_up``, until the ends seen at start, of every
+        partition). Returns events handled; ``progress`` hears each batch's size."""
+        self._parked, self._waiting, self._partition_of, self._expected = set(), {}, {}, {}
+        self._owned = frozenset()
+        ends = {t: self._log.end_offsets(t) for t in self._all_topics()} if until_caught_up else None
+        # A catch-up pass (a tool, a test) reads every partition to its end now, without joining the group
+        # (a join costs a rebalance of the live workers); the fence still keeps it off their batches.
+        member = self._member = self._log.join(None if until_caught_up else self.group, self._all_topics(), self)
+        self._moved = False
+        self._after_commit()  # what a crash left in an outbox (or in a delivery queue) of the cases held
         handled_before = self.handled
         refreshed = 0.0
         try:
             while not self.stopping.is_set():
-                if ends is not None and all(readers[t].positions().get(p, 0) >= e
-                                            for t, end in ends.items() for p, e in end.items()):
+                if ends is not None and self._caught_up(member, ends):
                     break
                 if time.monotonic() - refreshed > 5:
-                    self._refresh_lag(readers)
+                    self._refresh_lag(member)
                     refreshed = time.monotonic()
-                batch: list[Record] = []
-                for r in readers.values():
-                    batch += r.poll(max_records=self._batch, timeout=0)
-                if not batch:
-                    first = readers[self._topics[0]]
-                    wait = poll_timeout if self._tick is None else min(poll_timeout, max(0.01, self._tick()))
-                    batch = first.poll(max_records=self._batch, timeout=wait)
-                    for t, r in readers.items():
-                        if r is not first:
-                            batch += r.poll(max_records=self._batch, timeout=0)
+                wait = poll_timeout if self._tick is None else min(poll_timeout, max(0.01, self._tick()))
+                batch = member.poll(max_records=self._batch, timeout=wait)
+                if self._moved and not batch:
+                    self._moved = False
+                    self._after_commit()  # a gained partition's leftovers (a delivery a crashed member queued)
                 if batch:
-                    self.step(batch, {t: r.positions() for t, r in readers.items()})
+                    self._moved = False
+                    self.step(batch, member.positions())
                     if progress is not None:
                         progress(len(batch))
                 if self._tick is not None and len(batch) < self._batch:
                     self._tick()  # only once caught up: a fact still unread may discharge what falls due
         finally:
-            for r in readers.values():
-                r.close()
+            self._member = None
+            member.close()
+            self._owned = None
         return self.handled - handled_before
+
+    @staticmethod
+    def _caught_up(member: Member, ends: dict[str, dict[int, int]]) -> bool:
+        held = member.assigned()
+        if not held:
+            return False  # not yet given partitions by the group
+        at = member.positions()
+        return all(at.get(t, {}).get(p, 0) >= e for t, end in ends.items() for p, e in end.items() if p in held)
 
     def stop(self) -> None:
         self.stopping.set()
 
-    def _refresh_lag(self, readers: dict[str, object]) -> None:
+    def _refresh_lag(self, member: Member) -> None:
         lag = 0
-        for t, r in readers.items():
-            at = r.positions()  # type: ignore[attr-defined]
-            lag += sum(max(0, e - at.get(p, 0)) for p, e in self._log.end_offsets(t).items())
+        held = member.assigned()
+        for t, at in member.positions().items():
+            lag += sum(max(0, e - at.get(p, 0)) for p, e in self._log.end_offsets(t).items() if p in held)
         self.metrics.lag.labels(self.name).set(lag)
 
     def step(self, records: list[Record], positions: dict[str, dict[int, int]]) -> None:
@@ -233,6 +311,8 @@ class Consumer:
         parked_before, waiting_before = set(self._parked), {k: set(v) for k, v in self._waiting.items()}
         try:
             with self._sessions.begin() as s:
+                if self.group is not None and self._member is not None:
+                    self._fence(s, positions)
                 for record in records:
                     if record.topic == self._decisions:
                         self._decide(s, record)
@@ -245,9 +325,29 @@ class Consumer:
         except BaseException:
             self._parked, self._waiting = parked_before, waiting_before  # the batch left no trace
             raise
+        for topic, at in positions.items():
+            for partition, offset in at.items():
+                if (topic, partition) in self._expected:
+                    self._expected[(topic, partition)] = offset
         self._flush_entries()
         self._refresh_gauges()
         self._after_commit()
+
+    def _fence(self, s: Session, positions: dict[str, dict[int, int]]) -> None:
+        """Lock this batch's position rows and check they are where this member left them: otherwise
+        another member has taken the partition since (this one overran its session unheard)."""
+        t = self._position
+        for topic in sorted(positions):
+            parts = sorted(p for p in positions[topic] if (topic, p) in self._expected)
+            if not parts:
+                continue
+            rows = s.execute(select(t.partition, t.next_offset).where(t.consumer == self.name, t.topic == topic,
+                                                                       t.partition.in_(parts))
+                             .order_by(t.partition).with_for_update()).all()
+            for partition, stored in rows:
+                if stored != self._expected[(topic, partition)]:
+                    raise Fenced(f"{self.name}: {topic}[{partition}] is at {stored} in the database, this member "
+                                 f"read from {self._expected[(topic, partition)]}: another member holds it now")
 
     # -- one event ------------------------------------------------------------------
     def _one(self, s: Session, record: Record) -> None:
@@ -269,6 +369,7 @@ class Consumer:
         elif isinstance(outcome, Wait):
             self._hold(s, record, case, "waiting", outcome.reason)
             self._waiting.setdefault(case, set()).add(record.topic)
+            self._partition_of[case] = record.partition
             self.metrics.events.labels(self.name, "waiting").inc()
         else:
             self.handled += 1
@@ -310,6 +411,7 @@ class Consumer:
         entry_id = entry_id_for(self.name, record, attempt)
         row = self._hold(s, record, case, "parked", reason, entry_id)
         self._parked.add(case)
+        self._partition_of[case] = record.partition
         self._new_entries.append((case, self._entry(row, reason, entry_id)))
         self.metrics.events.labels(self.name, "parked").inc()
         self._log_.warning("event_dead_lettered", case_id=case, topic=record.topic, partition=record.partition,
@@ -363,6 +465,7 @@ class Consumer:
             if later.seq > row.seq:
                 later.state = "held"
         self._parked.add(case)
+        self._partition_of[case] = row.partition
         self._waiting.pop(case, None)
         self._new_entries.append((case, self._entry(row, reason, entry_id)))
         self.metrics.events.labels(self.name, "parked").inc()
@@ -389,4 +492,5 @@ class Consumer:
         for row in self._rows(s, d.case_id):
             row.state = "held"
         self._waiting[d.case_id] = set()
+        self._partition_of[d.case_id] = record.partition
         self._release(s, d.case_id)

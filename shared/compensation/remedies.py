@@ -7,19 +7,20 @@ persists them (the service's outbox). Nothing here reads a clock: ``now`` is the
 decision is recorded at. Every remedy is decided once per cause: a voucher per (case, cause),
 an apology per (case, cause), a retraining order and a strike per confirmed finding, a
 referral per strike from the threshold on, however often the cause is delivered. Officials belong
-to an agency (the case's): their strikes, and the referral threshold, count one agency's findings.
+to an agency (the case's): their strikes, and the referral threshold, count one agency's findings
+(``shared.compensation.strikes``: here, or in the strike counter the service runs by official).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel
 
 from shared.charters import CharterBook
 from shared.charters.model import Charter, Remedy
-from shared.compensation import policy
+from shared.compensation import policy, strikes
 from shared.compensation import voucher as vouchers
 from shared.compensation.causes import CauseFound, Withdrawal, cause_of, withdrawal_of
 from shared.compensation.envelopes import envelope
@@ -31,7 +32,7 @@ from shared.compensation.state import (
     Strike,
 )
 from shared.compensation.voucher import Step, Voucher, VoucherNotFound
-from shared.events import Envelope
+from shared.events import Envelope, findings
 from shared.events import compensation as comp
 from shared.events import petition as ev
 from shared.events.envelope import CharterRef
@@ -39,9 +40,14 @@ from shared.working_time import WorkingCalendar
 
 
 class Remedies:
-    def __init__(self, charters: CharterBook, calendar: WorkingCalendar) -> None:
+    def __init__(self, charters: CharterBook, calendar: WorkingCalendar, count_inline: bool = True) -> None:
+        """``count_inline``: count an official's strikes in this ledger and decide the referral here (one
+        ledger over every case: the audit's replay). False (the compensation service): each strike and
+        withdrawal is returned as a findings event (``StrikeRecorded``, ``StrikeWithdrawn``, keyed by the
+        official) for the strike counter, which decides the referral (``shared.compensation.strikes``)."""
         self.charters = charters
         self.calendar = calendar
+        self.count_inline = count_inline
 
     # -- incoming events ---------------------------------------------------------
     def record(self, state: LedgerState, env: Envelope, now: datetime) -> list[Envelope]:
@@ -166,14 +172,23 @@ class Remedies:
         return out
 
     def _withdraw(self, state: LedgerState, w: Withdrawal, env: Envelope, now: datetime) -> list[Envelope]:
+        out: list[Envelope] = []
         if w.cause == "discourtesy":
             strike = state.latest_strike(w.case_id)
             if strike is not None:
                 state.save_strike(replace(strike, withdrawn_at=env.occurred_at))
+                if not self.count_inline:  # the counter no longer counts it either
+                    out.append(envelope(strikes.stream_key(strike.agency_id, strike.official_id),
+                                        findings.StrikeWithdrawn(strike_event_id=strike.event_id,
+                                                                 agency_id=strike.agency_id,
+                                                                 official_id=strike.official_id,
+                                                                 case_id=strike.case_id, withdrawn_at=env.occurred_at,
+                                                                 by_event_id=str(env.event_id)),
+                                        env.occurred_at, now, env, key=f"strike-withdrawn|{strike.event_id}"))
         v = state.voucher_for(w.case_id, w.cause)
         if v is None or v.status not in vouchers.CANCELLABLE:
-            return []  # nothing owed, already cancelled (a redelivery), or in the citizen's hands
-        return [_event(_saved(state, vouchers.cancel(v, w.reason, w.by_event_id, env.occurred_at)), now, env)]
+            return out  # nothing owed, already cancelled (a redelivery), or in the citizen's hands
+        return out + [_event(_saved(state, vouchers.cancel(v, w.reason, w.by_event_id, env.occurred_at)), now, env)]
 
     def _action(self, state: LedgerState, kind: ActionKind, action_id: str, found: CauseFound, promise_id: str,
                 env: Envelope, now: datetime, payload: BaseModel) -> list[Envelope]:
@@ -194,21 +209,16 @@ class Remedies:
             return []
         if state.has_strike(found.cause_event_id):
             return []
-        state.add_strike(Strike(found.cause_event_id, case.officials_agency, found.official_id, found.case_id,
-                                found.occurred_at))
-        if referral is None:
-            return []  # no referral threshold in this charter (Yeonje-gu, Y4): the strike is only kept
-        window = referral.strike_window_days
-        since = found.occurred_at - timedelta(days=window) if window is not None else None
-        strikes = state.strikes_in_window(case.officials_agency, found.official_id, since, found.occurred_at)
-        if not policy.referral_due(referral, len(strikes)):
-            return []
-        # The id is unchanged from when strikes were not kept per agency: the cause event makes it unique.
-        referral_id = policy.remedy_id("referral", found.official_id, found.cause_event_id)
-        return self._action(state, "referral", referral_id, found, referral.id, env, now,
-                            comp.PersonnelActionReferred(referral_id=referral_id, official_id=found.official_id,
-                                                         strikes=len(strikes), window_days=window,
-                                                         strike_event_ids=tuple(strikes), promise_id=referral.id))
+        strike = Strike(found.cause_event_id, case.officials_agency, found.official_id, found.case_id,
+                        found.occurred_at, case_version=env.case_version, charter=env.charter)
+        state.add_strike(strike)
+        if self.count_inline:
+            return strikes.count(state, strike, referral, now)
+        return [envelope(strikes.stream_key(strike.agency_id, strike.official_id),
+                         findings.StrikeRecorded(strike_event_id=strike.event_id, agency_id=strike.agency_id,
+                                                 official_id=strike.official_id, case_id=strike.case_id,
+                                                 confirmed_at=strike.confirmed_at),
+                         found.occurred_at, now, env, key=f"strike|{strike.event_id}")]
 
     # -- officials' decisions ----------------------------------------------------------
     def approve(self, state: LedgerState, voucher_id: str, official_id: str, now: datetime) -> list[Envelope]:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from shared.compensation.voucher import Step, Voucher
+from shared.events.envelope import CharterRef
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class Strike:
     case_id: str
     confirmed_at: datetime
     withdrawn_at: datetime | None = None
+    # the finding's place in its case's stream and its charter: what a referral at this strike carries,
+    # decided when it arrives or when an earlier-confirmed strike arrives after it
+    case_version: int = 0
+    charter: CharterRef | None = None
 
 
 class LedgerState(Protocol):
@@ -121,6 +126,16 @@ class LedgerState(Protocol):
         by ``until``, oldest first; another agency's official of the same id is someone else (SQL:
         counted under the (agency, official) lock, so two consumers cannot both miss the third)."""
         ...
+
+    def later_strikes(self, strike: Strike, until: datetime | None) -> list[Strike]:
+        """The official's standing strikes confirmed at or after ``strike`` (itself aside), up to ``until``."""
+        ...
+
+
+def later_in(strikes: list[Strike], after: Strike, until: datetime | None) -> list[Strike]:
+    """The standing strikes confirmed after ``after`` (ties: added after it), up to ``until`` (None: any)."""
+    return [s for s in strikes if s.event_id != after.event_id and s.withdrawn_at is None
+            and s.confirmed_at >= after.confirmed_at and (until is None or s.confirmed_at <= until)]
 
 
 class InMemoryLedgerState:
@@ -201,3 +216,7 @@ class InMemoryLedgerState:
         found = [s for s in strikes if s.withdrawn_at is None and s.confirmed_at <= until
                  and (since is None or s.confirmed_at > since)]
         return [s.event_id for s in sorted(found, key=lambda s: s.confirmed_at)]
+
+    def later_strikes(self, strike: Strike, until: datetime | None) -> list[Strike]:
+        strikes = [self.strikes[i] for i in self._official_strikes.get((strike.agency_id, strike.official_id), ())]
+        return sorted(later_in(strikes, strike, until), key=lambda s: s.confirmed_at)

@@ -2,7 +2,7 @@
 
 Importing this package registers every payload type.
 """
-from shared.events import compensation, notice, petition, sla  # noqa: F401  (registers payloads)
+from shared.events import compensation, findings, notice, petition, sla  # noqa: F401  (registers payloads)
 from shared.events.envelope import Envelope, EventDecodeError, decode, encode
 from shared.events.registry import UnknownEventType, payload_model, registered
 

@@ -50,7 +50,7 @@ class World:
         self.audit = wiring.audit(c)
         self.http.headers["Authorization"] = f"Bearer {api_token(c, 'agency-a')}"
         self.start_monitor()
-        self.compensation = [wiring.compensation_consumer(c)]
+        self.compensation = [wiring.compensation_consumer(c), wiring.strike_counter(c)]
         self.notify = wiring.notify_worker(
             c, channels={"sms": FileChannel(tmp / "sms"), "email": FileChannel(tmp / "email"),
                          "inbox": InboxChannel(c.database("notify").sessions, clock)},

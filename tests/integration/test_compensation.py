@@ -10,21 +10,28 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from services.compensation.ledger.book import Ledger, TransitionRefused, strike_counts
+from services.compensation.ledger.book import (
+    FINDINGS,
+    Ledger,
+    TransitionRefused,
+    strike_counts,
+)
 from services.compensation.ledger.orm import (
-    OfficialLockRow,
     RemedyActionRow,
     StrikeRow,
     VoucherRow,
     VoucherTransitionRow,
 )
 from services.compensation.schema import CHAIN, RUNTIME, OutboxRow
+from services.compensation.strikes.counter import SqlStrikeTally
+from services.compensation.strikes.orm import OfficialStrikeRow
 from services.platform.db.engine import make_engine, make_sessionmaker, migrate
 from services.platform.log.embedded import EmbeddedLog
 from services.platform.log.topics import Topics
 from services.platform.outbox.publisher import Outbox
 from services.sla_monitor.runner import read_all
 from shared.charters import CharterBook
+from shared.compensation.strikes import StrikeCounter
 from shared.events import Envelope, decode, encode, sla
 from shared.events import petition as ev
 from shared.holiday_source import korean_calendar
@@ -68,10 +75,16 @@ def voided(case: Case, due: datetime) -> Envelope:
 
 
 def feed(sessions, ledger: Ledger, *events: Envelope) -> list[Envelope]:
+    """The ledger's decisions; its strikes (findings, keyed by official) go through the strike counter, as
+    the counter reads them from the findings topic, and the referrals it decides are in the result."""
     out: list[Envelope] = []
     for env in events:
         with sessions.begin() as s:
-            out += ledger.record(s, env, NOW)
+            decided = ledger.record(s, env, NOW)
+        out += [e for e in decided if not isinstance(e.payload, FINDINGS)]
+        for finding in (e for e in decided if isinstance(e.payload, FINDINGS)):
+            with sessions.begin() as s:
+                out += StrikeCounter(CHARTERS).record(SqlStrikeTally(s), finding, NOW)
     return out
 
 
@@ -158,8 +171,8 @@ def test_strikes_and_referrals_count_one_agencys_official(sessions, ledger) -> N
         assert tuple(b_strikes) == referral.payload.strike_event_ids and referral.payload.strikes == 3
         assert strike_counts(s, "agency-a") == [("o-17", 2, 0)] and strike_counts(s, "agency-b") == [("o-17", 3, 0)]
         assert strike_counts(s, "agency-c") == []
-        assert sorted(s.execute(select(OfficialLockRow.agency_id, OfficialLockRow.official_id)).all()) == [
-            ("agency-a", "o-17"), ("agency-b", "o-17")]
+        counted = s.execute(select(OfficialStrikeRow.agency_id, func.count()).group_by(OfficialStrikeRow.agency_id))
+        assert sorted(counted.all()) == [("agency-a", 2), ("agency-b", 3)]  # the counter's own, by official
     third_a = finding("agency-a", 17)
     [referral] = [e for e in third_a if e.event_type == "PersonnelActionReferred"]
     assert referral.payload.strikes == 3 and not set(referral.payload.strike_event_ids) & set(b_strikes)

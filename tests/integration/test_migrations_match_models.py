@@ -16,7 +16,7 @@ SCHEMAS = {"access": "services.platform.access.schema", "vault": "services.platf
            "compensation": "services.compensation.schema", "notify": "services.notify.schema",
            "console": "services.console.schema", "webhooks": "services.webhooks.schema"}
 MODELS = ["services.platform.access.orm", "services.intake.readmodel.orm", "services.intake.store.orm",
-          "services.compensation.ledger.orm", "services.notify.store.orm",
+          "services.compensation.ledger.orm", "services.compensation.strikes.orm", "services.notify.store.orm",
           "services.console.accounts.orm", "services.console.projection.orm", "services.webhooks.orm"]
 
 

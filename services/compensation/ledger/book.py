@@ -24,7 +24,7 @@ from services.compensation.ledger.orm import (
     VoucherRow,
     VoucherTransitionRow,
 )
-from services.compensation.schema import OutboxRow
+from services.compensation.schema import FindingOutboxRow, OutboxRow
 from shared.charters import CharterBook
 from shared.compensation.remedies import Remedies
 from shared.compensation.state import CompensationCase, RemedyAction, Strike
@@ -35,8 +35,10 @@ from shared.compensation.voucher import (
     VoucherNotFound,
 )
 from shared.events import Envelope, encode
+from shared.events.findings import StrikeRecorded, StrikeWithdrawn
 from shared.working_time import WorkingCalendar
 
+FINDINGS = (StrikeRecorded, StrikeWithdrawn)
 __all__ = ["Ledger", "SqlLedgerState", "TransitionRefused", "VoucherNotFound", "strike_counts"]
 
 _COLUMNS = tuple(f.name for f in fields(Voucher))  # a voucher's row has one column per field of the value
@@ -49,7 +51,8 @@ class Ledger:
     def __init__(self, charters: CharterBook, calendar: WorkingCalendar) -> None:
         self.charters = charters
         self.calendar = calendar
-        self.remedies = Remedies(charters, calendar)
+        # strikes leave as findings (keyed by official) for the strike counter: they cross cases
+        self.remedies = Remedies(charters, calendar, count_inline=False)
 
     # -- incoming events ---------------------------------------------------------
     def record(self, session: Session, env: Envelope, now: datetime) -> list[Envelope]:
@@ -84,10 +87,11 @@ class Ledger:
 
     # -- events --------------------------------------------------------------------
     def _queue(self, session: Session, events: list[Envelope]) -> list[Envelope]:
-        """The one place the ledger writes to the outbox: committed with the ledger's rows."""
+        """The one place the ledger writes to its outboxes: committed with the ledger's rows. A finding
+        (a strike) goes to the findings topic, keyed by its official (its envelope's key)."""
         for env in events:
-            session.add(OutboxRow(event_id=str(env.event_id), case_id=env.case_id, value=encode(env),
-                                  published=False))
+            table = FindingOutboxRow if isinstance(env.payload, FINDINGS) else OutboxRow
+            session.add(table(event_id=str(env.event_id), case_id=env.case_id, value=encode(env), published=False))
         return events
 
 
@@ -201,6 +205,18 @@ class SqlLedgerState:
         if since is not None:
             query = query.where(StrikeRow.confirmed_at > since)
         return list(self.session.execute(query.order_by(StrikeRow.confirmed_at)).scalars())
+
+
+    def later_strikes(self, strike: Strike, until: datetime | None) -> list[Strike]:
+        """Not counted here (the strike counter counts, by official): what the ledger recorded, for the port."""
+        query = select(StrikeRow).where(StrikeRow.agency_id == strike.agency_id,
+                                        StrikeRow.official_id == strike.official_id, StrikeRow.withdrawn_at.is_(None),
+                                        StrikeRow.event_id != strike.event_id,
+                                        StrikeRow.confirmed_at >= strike.confirmed_at)
+        if until is not None:
+            query = query.where(StrikeRow.confirmed_at <= until)
+        return [Strike(r.event_id, r.agency_id, r.official_id, r.case_id, r.confirmed_at, r.withdrawn_at)
+                for r in self.session.execute(query.order_by(StrikeRow.confirmed_at)).scalars()]
 
 
 def _voucher(row: VoucherRow) -> Voucher:

@@ -14,8 +14,10 @@ from pathlib import Path
 from services.platform.files import private_sqlite
 from services.platform.log.partitioner import partition_for
 from services.platform.log.port import (
+    AllPartitions,
     LogUnavailable,
     Position,
+    Rebalance,
     Record,
     TopicSpec,
     assigned_partitions,
@@ -135,6 +137,10 @@ class EmbeddedLog:
     def reader(self, topic: str, positions: Mapping[int, int] | None = None,
                partitions: Collection[int] | None = None) -> "EmbeddedReader":
         return EmbeddedReader(self, topic, positions or {}, partitions)
+
+    def join(self, group: str | None, topics: Sequence[str], listener: Rebalance) -> AllPartitions:
+        """One process owns the file: its one member reads every partition, whatever the group."""
+        return AllPartitions(self, topics, listener)
 
     def _wait_for_append(self, timeout: float) -> None:
         with self._appended:

@@ -12,21 +12,30 @@ from collections.abc import Collection, Mapping, Sequence
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from services.platform.log.port import (
+    AllPartitions,
     LogUnavailable,
     Position,
+    Rebalance,
     Record,
     TopicSpec,
     assigned_partitions,
+    co_partitioned,
 )
 
 
 class KafkaLog:
-    def __init__(self, bootstrap_servers: str, client_id: str = "charterwatch", timeout_s: float = 10.0) -> None:
+    def __init__(self, bootstrap_servers: str, client_id: str = "charterwatch", timeout_s: float = 10.0,
+                 session_timeout_ms: int = 10_000) -> None:
+        """``session_timeout_ms``: how long a silent group member keeps its partitions (a crashed
+        worker's partitions move after it; the broker's floor is group.min.session.timeout.ms)."""
         self.bootstrap_servers = bootstrap_servers
+        self.session_timeout_ms = session_timeout_ms
         self._client_id = client_id
         self._timeout_s = timeout_s
         self._timeout_ms = int(timeout_s * 1000)
@@ -133,11 +142,16 @@ class KafkaLog:
         return {tp.partition: int(o) for tp, o in ends.items()}
 
     def reopened(self) -> KafkaLog:
-        return KafkaLog(self.bootstrap_servers, self._client_id, self._timeout_s)
+        return KafkaLog(self.bootstrap_servers, self._client_id, self._timeout_s, self.session_timeout_ms)
 
     def reader(self, topic: str, positions: Mapping[int, int] | None = None,
                partitions: Collection[int] | None = None) -> "KafkaReader":
         return KafkaReader(self, topic, positions or {}, partitions)
+
+    def join(self, group: str | None, topics: Sequence[str], listener: Rebalance) -> KafkaMember | AllPartitions:
+        if group is None:
+            return AllPartitions(self, topics, listener)
+        return KafkaMember(self, group, topics, listener)
 
     # -- consumer groups ------------------------------------------------------
     def _group_client(self, group: str) -> KafkaConsumer:
@@ -216,3 +230,94 @@ class KafkaReader:
 
     def close(self) -> None:
         self._consumer.close()
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, member: KafkaMember) -> None:
+        self._member = member
+
+    def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        self._member._revoked(revoked)
+
+    def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        self._member._assigned(assigned)
+
+
+def _by_topic(tps: Collection[TopicPartition]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for tp in sorted(tps):
+        out.setdefault(tp.topic, []).append(tp.partition)
+    return out
+
+
+class KafkaMember:
+    """A member of a Kafka consumer group whose positions live elsewhere (the caller's database).
+
+    Kafka balances the partitions among the group's members and tells this one, inside ``poll``,
+    which it gains and loses; the range assignor gives a member the same partition numbers on every
+    topic of a co-partitioned set, so one case's events on every topic reach the same member.
+    Nothing is committed to Kafka: a gained partition is read from where ``listener.assigned`` says.
+    """
+
+    def __init__(self, log: KafkaLog, group: str, topics: Sequence[str], listener: Rebalance) -> None:
+        co_partitioned(log, topics)
+        self._topics = list(topics)
+        self._order = {t: i for i, t in enumerate(self._topics)}
+        self._listener = listener
+        self._positions: dict[str, dict[int, int]] = {}
+        self._failure: BaseException | None = None
+        self._consumer = KafkaConsumer(
+            **log._common(), group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
+            partition_assignment_strategy=[RangePartitionAssignor],
+            session_timeout_ms=log.session_timeout_ms, heartbeat_interval_ms=max(100, log.session_timeout_ms // 6),
+            max_poll_records=2000, fetch_max_wait_ms=100)
+        self._consumer.subscribe(topics=self._topics, listener=_Listener(self))
+
+    # kafka-python logs and swallows a listener's exception: keep it and raise it from poll, so a
+    # partition whose position could not be read is never read from elsewhere.
+    def _assigned(self, tps: Collection[TopicPartition]) -> None:
+        try:
+            start = self._listener.assigned(_by_topic(tps))
+            for tp in tps:
+                offset = int(start.get(tp.topic, {}).get(tp.partition, 0))
+                self._consumer.seek(tp, offset)
+                self._positions.setdefault(tp.topic, {})[tp.partition] = offset
+        except BaseException as exc:
+            self._failure = exc
+
+    def _revoked(self, tps: Collection[TopicPartition]) -> None:
+        for tp in tps:
+            self._positions.get(tp.topic, {}).pop(tp.partition, None)
+        try:
+            self._listener.revoked(_by_topic(tps))
+        except BaseException as exc:
+            self._failure = exc
+
+    def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
+        try:
+            batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        except KafkaError as exc:
+            raise LogUnavailable(f"kafka at {self._consumer.config['bootstrap_servers']}: {exc}") from exc
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+        out: list[Record] = []
+        for tp, messages in batches.items():
+            if tp.partition not in self._positions.get(tp.topic, {}):
+                continue  # fetched before it was revoked
+            for m in messages:
+                out.append(Record(tp.topic, tp.partition, m.offset, (m.key or b"").decode(), m.value, m.timestamp))
+            if messages:
+                self._positions[tp.topic][tp.partition] = messages[-1].offset + 1
+        # the consumer's first topic first (its per-case joins expect it), each partition in offset order
+        out.sort(key=lambda r: (self._order[r.topic], r.partition, r.offset))
+        return out
+
+    def positions(self) -> dict[str, dict[int, int]]:
+        return {t: dict(at) for t, at in self._positions.items()}
+
+    def assigned(self) -> frozenset[int]:
+        return frozenset(p for at in self._positions.values() for p in at)
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)

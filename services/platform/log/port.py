@@ -54,6 +54,34 @@ class Reader(Protocol):
     def close(self) -> None: ...
 
 
+class Rebalance(Protocol):
+    """What a member is told when its partitions change (inside ``Member.poll``, between two batches)."""
+
+    def assigned(self, partitions: Mapping[str, Collection[int]]) -> Mapping[str, Mapping[int, int]]:
+        """These partitions are now this member's: returns where to read each from (next offset)."""
+        ...
+
+    def revoked(self, partitions: Mapping[str, Collection[int]]) -> None:
+        """These partitions go to another member once this returns: forget what is kept of them."""
+        ...
+
+
+class Member(Protocol):
+    """One member of a consumer group: reads the partitions the group gives it, on every topic."""
+
+    def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]: ...
+
+    def positions(self) -> dict[str, dict[int, int]]:
+        """topic -> partition -> next offset, for the partitions this member holds now."""
+        ...
+
+    def assigned(self) -> frozenset[int]:
+        """The partition numbers this member holds now (the same on each of its topics)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class EventLog(Protocol):
     def create_topics(self, specs: Sequence[TopicSpec]) -> list[str]:
         """Create missing topics; returns the names created."""
@@ -73,6 +101,13 @@ class EventLog(Protocol):
         ``partitions``: read only these (default: all), as one member of a group of readers would."""
         ...
 
+    def join(self, group: str | None, topics: Sequence[str], listener: Rebalance) -> Member:
+        """Read ``topics`` as one member of consumer group ``group``: the log hands this member some
+        partition numbers, the same on every topic (the topics are co-partitioned), and tells
+        ``listener`` when they change. ``group`` None (or a log with one process, the embedded one):
+        this member owns every partition. Positions stay with the caller (``listener.assigned``)."""
+        ...
+
     def committed(self, group: str, topic: str) -> dict[int, int]: ...
 
     def commit(self, group: str, topic: str, positions: Mapping[int, int]) -> None: ...
@@ -82,6 +117,50 @@ class EventLog(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def co_partitioned(log: EventLog, topics: Sequence[str]) -> int:
+    """The topics' common partition count. A consumer joining facts of one case across topics needs the
+    case on the same partition number everywhere (same key, same partitioner, same count)."""
+    counts = {t: log.partitions(t) for t in topics}
+    if len(set(counts.values())) != 1:
+        raise ValueError(f"topics read together must have one partition count (keyed by case): {counts}")
+    return next(iter(counts.values()))
+
+
+class AllPartitions:
+    """A member that owns every partition of its topics (the embedded log's one process, or a consumer
+    with no group): readers from the positions ``listener.assigned`` gives once, at the start."""
+
+    def __init__(self, log: EventLog, topics: Sequence[str], listener: Rebalance) -> None:
+        self._topics = list(topics)
+        parts = {t: list(range(log.partitions(t))) for t in self._topics}
+        self._assigned = frozenset(p for ps in parts.values() for p in ps)
+        start = listener.assigned(parts)
+        self._readers = {t: log.reader(t, dict(start.get(t, {}))) for t in self._topics}
+
+    def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
+        batch: list[Record] = []
+        for r in self._readers.values():
+            batch += r.poll(max_records=max_records, timeout=0)
+        if batch or not self._readers:
+            return batch
+        first = self._readers[self._topics[0]]
+        batch = first.poll(max_records=max_records, timeout=timeout)
+        for r in self._readers.values():
+            if r is not first:
+                batch += r.poll(max_records=max_records, timeout=0)
+        return batch
+
+    def positions(self) -> dict[str, dict[int, int]]:
+        return {t: r.positions() for t, r in self._readers.items()}
+
+    def assigned(self) -> frozenset[int]:
+        return self._assigned
+
+    def close(self) -> None:
+        for r in self._readers.values():
+            r.close()
 
 
 def assigned_partitions(count: int, partitions: Collection[int] | None) -> list[int]:

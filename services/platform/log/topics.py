@@ -45,6 +45,12 @@ class Topics:
         return self.prefix + "charterwatch.notice-events"
 
     @property
+    def finding_events(self) -> str:
+        """Confirmed and withdrawn findings against an official, keyed ``agency/official``: strikes are
+        counted across cases, so they follow the official, not the case (docs/compensation.md)."""
+        return self.prefix + "charterwatch.finding-events"
+
+    @property
     def dead_letter(self) -> str:
         return self.prefix + "charterwatch.dead-letter"
 
@@ -58,6 +64,10 @@ class Topics:
         """The faust monitor's table changelog (faust names it ``<app id>-<table>-changelog``)."""
         return self.prefix + "charterwatch-sla-monitor-case-snapshots-changelog"
 
+    def group(self, service: str) -> str:
+        """The consumer group a service's workers share partitions through."""
+        return f"{self.prefix}charterwatch-{service}"
+
     def specs(self) -> tuple[TopicSpec, ...]:
         # Every event topic is kept forever: audit replay re-derives decisions years later.
         return tuple(replace(spec, replication_factor=self.replication_factor,
@@ -66,6 +76,7 @@ class Topics:
             TopicSpec(self.sla_events, partitions=6, retention_ms=FOREVER),
             TopicSpec(self.compensation_events, partitions=6, retention_ms=FOREVER),
             TopicSpec(self.notice_events, partitions=6, retention_ms=FOREVER),
+            TopicSpec(self.finding_events, partitions=6, retention_ms=FOREVER),
             TopicSpec(self.dead_letter, partitions=1, retention_ms=FOREVER),  # an operator reads every entry
             TopicSpec(self.dead_letter_decisions, partitions=6, retention_ms=FOREVER),
             # created before the monitor's first snapshot write, compacted: the last snapshot per case
