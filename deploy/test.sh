@@ -28,6 +28,11 @@ fi
 ASYNCAPI_TOOLS=$(deploy/asyncapi-tools.sh) || echo "deploy/test.sh: could not install @asyncapi/parser: the AsyncAPI test will fail" >&2
 export ASYNCAPI_TOOLS
 
+# promtool (built from the Go module once, then cached) checks the alert rules, their unit tests and
+# prometheus.yml (tests/deploy/test_alert_rules.py).
+PROMTOOL=$(deploy/promtool.sh) || echo "deploy/test.sh: could not build promtool: the alert rule tests will fail" >&2
+export PROMTOOL
+
 # The Kubernetes manifests are rendered by kustomize, built once from its Go module, and validated
 # offline (tests/deploy/test_manifests.py); hadolint and kubernetes-validate come with the test extra.
 KUSTOMIZE=$(deploy/k8s-tools.sh) || echo "deploy/test.sh: could not build kustomize: the manifest tests will fail" >&2
