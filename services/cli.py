@@ -68,10 +68,7 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     import uvicorn
 
     from services.bootstrap import bootstrap
-    from services.platform.consumer import ConsumerMetrics
-    from services.sla_monitor.metrics import MonitorMetrics
-    from services.topology import PARTS, Wiring
-    from services.wiring import intake_app
+    from services.topology import PARTS, process
 
     settings = _settings(mode, port=port, host=host)
     _require_free_ports(settings)  # before anything starts: a second `up` must not claim to be up
@@ -81,21 +78,12 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     if settings.clock_file:  # a drill: say so loudly, once, where the operator looks
         typer.echo(f"DRILL CLOCK ACTIVE: 'now' is read from {settings.clock_file} (now {c.now().isoformat()}), "
                    "not the wall clock. Unset CHARTERWATCH_CLOCK_FILE for real use.", err=True)
-    api = intake_app(c)
-    registry = api.state.metrics.registry  # one /metrics for the whole process
-    wiring = Wiring(c, ConsumerMetrics(registry), api.state.outbox.metrics, MonitorMetrics(registry),
-                    apps={"intake": api})
+    wiring = process(c, None)  # one /metrics for the whole process, on every API of it
+    api = wiring.apps["intake"]
     server = uvicorn.Server(uvicorn.Config(api, host=settings.host, port=settings.port,
                                            log_config=None, access_log=False))
     supervisor, consumers = _start_parts(wiring, PARTS)
-
-    def status() -> dict[str, object]:
-        out: dict[str, object] = {"loops": supervisor.status()}
-        for name, loop in consumers.items():
-            out[name] = getattr(loop, "consumer", loop).status()
-        return out
-
-    api.state.status = status
+    _watch(api.state.health, supervisor, consumers)
     typer.echo(f"CharterWatch is up ({settings.mode} mode): API on http://{settings.host}:{settings.port} "
                f"(OpenAPI at http://{settings.host}:{settings.port}/docs), compensation API on "
                f"http://{settings.host}:{settings.compensation_port}, inbox API on "
@@ -151,17 +139,47 @@ def _start_parts(wiring, parts):  # type: ignore[no-untyped-def]
     return supervisor, consumers
 
 
+def _watch(health, supervisor, consumers) -> None:  # type: ignore[no-untyped-def]
+    """/readyz of the process: its supervised loops (one down: not ready), and each consumer's status."""
+    health.loops = supervisor.status
+    health.detail = lambda: {name: getattr(loop, "consumer", loop).status() for name, loop in consumers.items()}
+
+
+def _serve_health(health, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """/healthz, /readyz and /metrics on CHARTERWATCH_METRICS_PORT (0: not served), for a process without an
+    API of its own. A port in use is told once and not retried: the process's work goes on without them."""
+    import threading
+
+    from services.platform.http.health import metrics_app
+    from services.platform.logs import get_logger
+    from services.platform.supervisor import HttpServer
+
+    if not settings.metrics_port:
+        return
+    server = HttpServer(metrics_app(health), settings.host, settings.metrics_port)
+
+    def serve() -> None:
+        try:
+            server.run()
+        except (RuntimeError, OSError) as exc:
+            get_logger("runtime").warning("metrics_port_unavailable", port=settings.metrics_port, reason=str(exc))
+    threading.Thread(target=serve, name="metrics_http", daemon=True).start()
+
+
 def _run_service(service: str, settings: Settings, http_port: dict[str, int] | None = None) -> None:
-    """Run one service's parts of the topology until Ctrl-C; each restarts with backoff when it fails."""
+    """Run one service's parts of the topology until Ctrl-C; each restarts with backoff when it fails.
+
+    The process has one metrics registry and one health, served by its APIs; a service without an API
+    (project, sla-monitor) serves /healthz, /readyz and /metrics on CHARTERWATCH_METRICS_PORT."""
     from services.bootstrap import bootstrap
-    from services.platform.consumer import ConsumerMetrics
-    from services.platform.outbox.publisher import OutboxMetrics
-    from services.sla_monitor.metrics import MonitorMetrics
-    from services.topology import Wiring, parts_of
+    from services.topology import parts_of, process
 
     c = bootstrap(settings)
-    wiring = Wiring(c, ConsumerMetrics(), OutboxMetrics(), MonitorMetrics(), http_port=http_port or {})
-    supervisor, _ = _start_parts(wiring, parts_of(service))
+    wiring = process(c, service, http_port)
+    supervisor, consumers = _start_parts(wiring, parts_of(service))
+    _watch(wiring.health, supervisor, consumers)
+    if not http_port:
+        _serve_health(wiring.health, settings)
     try:
         for t in supervisor.threads:
             while t.is_alive():
@@ -213,16 +231,14 @@ def intake(mode: Mode = None) -> None:
     import uvicorn
 
     from services.bootstrap import bootstrap
-    from services.platform.consumer import ConsumerMetrics
-    from services.sla_monitor.metrics import MonitorMetrics
-    from services.topology import Wiring, parts_of
-    from services.wiring import intake_app
+    from services.topology import parts_of, process
 
     settings = _settings(mode)
     c = bootstrap(settings)
-    api = intake_app(c)
-    wiring = Wiring(c, ConsumerMetrics(), api.state.outbox.metrics, MonitorMetrics(), apps={"intake": api})
-    supervisor, _ = _start_parts(wiring, parts_of("intake"))  # publishes what a crash or a down log left behind
+    wiring = process(c, "intake")
+    api = wiring.apps["intake"]
+    supervisor, consumers = _start_parts(wiring, parts_of("intake"))  # publishes what a crash or a down log left behind
+    _watch(api.state.health, supervisor, consumers)
     try:
         uvicorn.run(api, host=settings.host, port=settings.port, log_config=None, access_log=False)
     finally:
@@ -257,10 +273,11 @@ def sla_monitor(mode: Mode = None) -> None:
         faust_app = create_faust_app(settings)
         monitor = register(faust_app, Topics(settings.topic_prefix), load_calendar(settings.holiday_overrides_file),
                            CharterBook.bundled(), settings_clock(settings), settings.monitor_stall_s)
-        if settings.monitor_metrics_port:
-            from prometheus_client import start_http_server
+        from services.platform.http.health import Health, log_probe
 
-            start_http_server(settings.monitor_metrics_port, addr=settings.host, registry=monitor.metrics.registry)
+        # /readyz: the broker answers (the worker's own loop is faust's); /metrics: the monitor's registry
+        probe = log_probe(KafkaLog(settings.kafka_bootstrap_servers), Topics(settings.topic_prefix).petition_events)
+        _serve_health(Health(monitor.metrics.registry, [probe]), settings)
         worker = faust.Worker(faust_app, loglevel="WARNING", quiet=True)
         worker.spinner = None  # a terminal spinner would interleave escape codes with the JSON log lines
         worker.execute_from_commandline()

@@ -13,16 +13,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+
 from services import wiring
 from services.bootstrap import Container
+from services.compensation.metrics import CompensationMetrics
+from services.notify.metrics import NoticeMetrics
 from services.platform.consumer import ConsumerMetrics
+from services.platform.http.health import Health
 from services.platform.outbox.publisher import Outbox, OutboxMetrics
 from services.platform.supervisor import ChildProcess, HttpServer, Loop
+from services.webhooks.metrics import WebhookMetrics
 
 
 @dataclass
 class Wiring:
-    """What the parts of one process share: the container, one metrics registry, the outboxes, the HTTP apps."""
+    """What the parts of one process share: the container, one metrics registry, the outboxes, the HTTP apps,
+    and its health (``health``: every app of the process serves it on /healthz, /readyz, /metrics)."""
 
     c: Container
     consumer_metrics: ConsumerMetrics
@@ -32,11 +39,24 @@ class Wiring:
     _outboxes: dict[str, Outbox] = field(default_factory=dict)
     apps: dict[str, Any] = field(default_factory=dict)
     _senders: dict[str, Any] = field(default_factory=dict)
+    health: Health | None = None
+    _metrics: dict[type, Any] = field(default_factory=dict)
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        return self.consumer_metrics.registry
+
+    def metrics(self, kind: type) -> Any:
+        """One of a service's metrics objects per process (a part restarted does not register them again)."""
+        if kind not in self._metrics:
+            self._metrics[kind] = kind(self.registry)
+        return self._metrics[kind]
 
     def compensation_outbox(self) -> Outbox:
         """One compensation outbox per process, shared by its worker, its API and its relay."""
         if "compensation" not in self._outboxes:
-            self._outboxes["compensation"] = wiring.compensation_outbox(self.c, self.outbox_metrics)
+            self._outboxes["compensation"] = wiring.compensation_outbox(self.c, self.outbox_metrics,
+                                                                        self.metrics(CompensationMetrics))
         return self._outboxes["compensation"]
 
     def findings_outbox(self) -> Outbox:
@@ -48,8 +68,15 @@ class Wiring:
     def webhooks_sender(self) -> Any:
         """One webhook sender per process: its worker and its API wake it when deliveries are due."""
         if "webhooks" not in self._senders:
-            self._senders["webhooks"] = wiring.webhooks_sender(self.c)
+            self._senders["webhooks"] = wiring.webhooks_sender(self.c, metrics=self.metrics(WebhookMetrics))
         return self._senders["webhooks"]
+
+    def serve(self, app: Any, name: str, port: int) -> HttpServer:
+        """An API of this process: it serves the process's health (its probes joined to the process's)."""
+        if self.health is not None:
+            self.health.add(app.state.health.probes)
+            app.state.health = self.health
+        return HttpServer(app, self.c.settings.host, self.http_port.get(name, port))
 
 
 @dataclass(frozen=True)
@@ -85,20 +112,21 @@ def _strike_counter(w: Wiring) -> Loop:
 
 
 def _compensation_api(w: Wiring) -> Loop:
-    return HttpServer(wiring.compensation_app(w.c, w.compensation_outbox()), w.c.settings.host,
-                      w.http_port.get("compensation", w.c.settings.compensation_port))
+    return w.serve(wiring.compensation_app(w.c, w.compensation_outbox()), "compensation",
+                   w.c.settings.compensation_port)
 
 
 def _notify(w: Wiring) -> Loop:
-    return wiring.notify_worker(w.c, w.consumer_metrics)
+    return wiring.notify_worker(w.c, w.consumer_metrics, outbox_metrics=w.outbox_metrics,
+                                notice_metrics=w.metrics(NoticeMetrics))
 
 
 def _notify_api(w: Wiring) -> Loop:
-    return HttpServer(wiring.notify_app(w.c), w.c.settings.host, w.http_port.get("notify", w.c.settings.notify_port))
+    return w.serve(wiring.notify_app(w.c), "notify", w.c.settings.notify_port)
 
 
 def _audit_api(w: Wiring) -> Loop:
-    return HttpServer(wiring.audit_app(w.c), w.c.settings.host, w.http_port.get("audit", w.c.settings.audit_port))
+    return w.serve(wiring.audit_app(w.c), "audit", w.c.settings.audit_port)
 
 
 def _console_projection(w: Wiring) -> Loop:
@@ -106,8 +134,7 @@ def _console_projection(w: Wiring) -> Loop:
 
 
 def _console_web(w: Wiring) -> Loop:
-    return HttpServer(wiring.console_app(w.c), w.c.settings.host,
-                      w.http_port.get("console", w.c.settings.console_port))
+    return w.serve(wiring.console_app(w.c), "console", w.c.settings.console_port)
 
 
 def _webhooks(w: Wiring) -> Loop:
@@ -119,8 +146,7 @@ def _webhooks_sender(w: Wiring) -> Loop:
 
 
 def _webhooks_api(w: Wiring) -> Loop:
-    return HttpServer(wiring.webhooks_app(w.c, wake=w.webhooks_sender().wake), w.c.settings.host,
-                      w.http_port.get("webhooks", w.c.settings.webhooks_port))
+    return w.serve(wiring.webhooks_app(w.c, wake=w.webhooks_sender().wake), "webhooks", w.c.settings.webhooks_port)
 
 
 PARTS: tuple[Part, ...] = (
@@ -165,6 +191,29 @@ INTAKE_API = Part("intake_api", "intake", (), ("petition_events",), lambda w: w.
 # Whose database each service's parts use (the `project` command runs intake's projection).
 DATABASE = {"intake": "intake", "project": "intake", "sla-monitor": "sla_monitor", "compensation": "compensation",
             "notify": "notify", "audit": None, "console": "console", "webhooks": "webhooks"}
+
+
+def process(c: Container, service: str | None, http_port: dict[str, int] | None = None) -> Wiring:
+    """What the parts of one process share: ``service`` None is `up` (every part in one process).
+
+    One registry and one health per process. Intake's API is the process's server under `up` and
+    `charterwatch intake`: its registry and health are the process's. Any other service starts its own."""
+    from services.platform.http.health import Health
+    from services.sla_monitor.metrics import MonitorMetrics
+
+    if service in (None, "intake"):
+        api = wiring.intake_app(c)
+        registry = api.state.metrics.registry
+        return Wiring(c, ConsumerMetrics(registry), api.state.outbox.metrics,
+                      MonitorMetrics(registry if service is None else None), http_port=http_port or {},
+                      apps={"intake": api}, health=api.state.health)
+    registry = CollectorRegistry()
+    database = DATABASE[service]
+    health = Health(registry, wiring.probes(c, *([database] if database else [])))
+    # the monitor's metrics only where it runs: no empty series elsewhere
+    return Wiring(c, ConsumerMetrics(registry), OutboxMetrics(registry),
+                  MonitorMetrics(registry if service == "sla-monitor" else None), http_port=http_port or {},
+                  health=health)
 
 
 def describe(c: Container) -> list[str]:

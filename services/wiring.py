@@ -15,6 +15,7 @@ from services.audit.deps import Audit
 from services.bootstrap import Container
 from services.compensation.api.deps import Compensation
 from services.compensation.ledger.book import Ledger
+from services.compensation.metrics import CompensationMetrics
 from services.console.clients import AgencyKeys, AuditClient, CompensationClient
 from services.console.web.deps import Console
 from services.intake.api.deps import Intake
@@ -30,6 +31,13 @@ from services.notify.worker import PRODUCER as NOTIFY
 from services.notify.worker import NotifyWorker
 from services.platform.consumer import Consumer, ConsumerMetrics
 from services.platform.files import private_tree
+from services.platform.http.health import (
+    Health,
+    Probe,
+    database_probe,
+    install,
+    log_probe,
+)
 from services.platform.outbox.publisher import Outbox, OutboxMetrics
 from services.platform.vault.case_keys import CaseKeys
 from services.sla_monitor.metrics import MonitorMetrics
@@ -93,12 +101,26 @@ def monitor_loop(c: Container, registry: CollectorRegistry | None = None,
                        sessions=c.database("sla_monitor").sessions, consumer_metrics=consumer_metrics)
 
 
+# -- every HTTP API: /healthz, /readyz, /metrics (services.platform.http.health) ---------------------
+def probes(c: Container, *databases: str) -> list[Probe]:
+    """What a part of ``c`` cannot work without: its databases (by service) and the log."""
+    return [*(database_probe(f"database:{d}", c.database(d).engine) for d in databases),
+            log_probe(c.log, c.topics.petition_events)]
+
+
+def _served(app: FastAPI, c: Container, *databases: str) -> FastAPI:
+    """The app with the three paths; its process replaces ``app.state.health`` with its own."""
+    return install(app, Health(probes=probes(c, *databases, "access")))
+
+
 # -- compensation -------------------------------------------------------------------------------------
-def compensation_outbox(c: Container, metrics: OutboxMetrics | None = None) -> Outbox:
+def compensation_outbox(c: Container, metrics: OutboxMetrics | None = None,
+                        remedies: CompensationMetrics | None = None) -> Outbox:
+    """``remedies``: counts the remedies the outbox puts on the log (one per process's registry)."""
     from services.compensation.schema import OutboxRow
 
     return Outbox(c.log, c.topics.compensation_events, c.database("compensation").sessions, OutboxRow,
-                  "compensation", metrics=metrics)
+                  "compensation", metrics=metrics, on_published=(remedies or CompensationMetrics()).published)
 
 
 def findings_outbox(c: Container, metrics: OutboxMetrics | None = None) -> Outbox:
@@ -134,7 +156,8 @@ def strike_counter(c: Container, outbox: Outbox | None = None, metrics: Consumer
 def compensation_app(c: Container, outbox: Outbox | None = None) -> FastAPI:
     from services.compensation.api.app import create_app
 
-    return create_app(compensation(c, outbox), c.database("access").readers, c.settings.max_body_bytes)
+    return _served(create_app(compensation(c, outbox), c.database("access").readers, c.settings.max_body_bytes),
+                   c, "compensation")
 
 
 # -- notify -------------------------------------------------------------------------------------------
@@ -183,7 +206,8 @@ def outgoing_files_forgetter(c: Container):  # type: ignore[no-untyped-def]
 
 
 def notify_worker(c: Container, metrics: ConsumerMetrics | None = None, **overrides: Any) -> NotifyWorker:
-    """``overrides``: any of NotifyWorker's keyword arguments (channels, policy, concurrency, ...)."""
+    """``overrides``: any of NotifyWorker's keyword arguments (channels, policy, concurrency, notice_metrics,
+    ...), and ``outbox_metrics`` for its outbox."""
     t = c.topics
     sessions = c.database("notify").sessions
     args: dict[str, Any] = {
@@ -194,7 +218,8 @@ def notify_worker(c: Container, metrics: ConsumerMetrics | None = None, **overri
         args["channels"] = channels(c)
     worker = NotifyWorker(c.log, [t.petition_events, t.sla_events, t.compensation_events], t.notice_events,
                           sessions, case_keys(c), c.charters, c.calendar, Renderer(), args.pop("channels"),
-                          Outbox(c.log, t.notice_events, sessions, NotifyOutboxRow, NOTIFY),
+                          Outbox(c.log, t.notice_events, sessions, NotifyOutboxRow, NOTIFY,
+                                 metrics=args.pop("outbox_metrics", None)),
                           c.dead_letters("notify"), args.pop("clock", c.now), **args)
     shared(worker.consumer, c, "notify")
     return worker
@@ -203,7 +228,7 @@ def notify_worker(c: Container, metrics: ConsumerMetrics | None = None, **overri
 def notify_app(c: Container) -> FastAPI:
     from services.notify.api import create_app
 
-    return create_app(c.database("notify").readers, c.database("access").readers)
+    return _served(create_app(c.database("notify").readers, c.database("access").readers), c, "notify")
 
 
 # -- audit --------------------------------------------------------------------------------------------
@@ -214,7 +239,7 @@ def audit(c: Container) -> Audit:
 def audit_app(c: Container) -> FastAPI:
     from services.audit.app import create_app
 
-    return create_app(audit(c), c.database("access").readers, c.settings.max_body_bytes)
+    return _served(create_app(audit(c), c.database("access").readers, c.settings.max_body_bytes), c)
 
 
 def stored_head(c: Container):  # type: ignore[no-untyped-def]
@@ -248,7 +273,7 @@ def console_app(c: Container, deps: Console | None = None) -> FastAPI:
     other services' in-process apps); built from the container otherwise."""
     from services.console.web.app import create_app
 
-    return create_app(deps or console(c), routers=console_routers(c))
+    return _served(create_app(deps or console(c), routers=console_routers(c)), c, "console")
 
 
 def console_routers(c: Container) -> list[APIRouter]:
@@ -350,4 +375,4 @@ def webhooks_app(c: Container, wake=lambda: None, **overrides: Any) -> FastAPI: 
 
     args: dict[str, Any] = {"allow_private": c.settings.webhooks_allow_private_targets, **overrides}
     deps = Webhooks(c.database("webhooks"), c.keyring, c.now, wake=wake, **args)
-    return create_app(deps, c.database("access").readers, c.settings.max_body_bytes)
+    return _served(create_app(deps, c.database("access").readers, c.settings.max_body_bytes), c, "webhooks")

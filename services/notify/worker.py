@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.notify.channels.port import Channel, Message
 from services.notify.delivery import Outcome, RetryPolicy, deliver
 from services.notify.failures import failure
+from services.notify.metrics import NoticeMetrics
 from services.notify.schema import RUNTIME, OutboxRow
 from services.notify.store.orm import (
     InboxMessageRow,
@@ -162,8 +163,10 @@ class Deliverer:
     def __init__(self, sessions: sessionmaker, keyring: KeySource, channels: dict[str, Channel], outbox: Outbox,
                  dead_letters: DeadLetters, notice_topic: str, clock: Clock, policy: RetryPolicy,
                  renderer: Renderer, calendar: WorkingCalendar,
-                 concurrency: int = 1, before_settle: Callable[[str], None] = lambda notice_id: None) -> None:
+                 concurrency: int = 1, before_settle: Callable[[str], None] = lambda notice_id: None,
+                 metrics: NoticeMetrics | None = None) -> None:
         self._sessions = sessions
+        self.metrics = metrics or NoticeMetrics()
         self._renderer = renderer
         self._calendar = calendar
         self._keyring = keyring
@@ -290,6 +293,9 @@ class Deliverer:
         # The notice id, kind, channel and the classified failure: never the body, the contact, nor the
         # provider's text (which may echo the contact).
         f = outcome.failure
+        provider = f.provider if f is not None else getattr(self._channels.get(message.channel), "provider", "unknown")
+        status = "sent" if outcome.sent else ("unreachable" if outcome.attempts == 0 else "failed")  # as the row
+        self.metrics.settled(message.channel, provider, status, outcome.attempts)
         log.info("notice_sent" if outcome.sent else "notice_failed", case_id=message.case_id, notice_id=notice_id,
                  kind=message.kind, channel=message.channel, attempts=outcome.attempts,
                  **({} if outcome.sent or f is None else {"error_class": f.error_class, "provider": f.provider,
@@ -326,10 +332,11 @@ class NotifyWorker:
                  policy: RetryPolicy = RetryPolicy(), concurrency: int = 1, group: str = GROUP,
                  decisions_topic: str | None = None, metrics: ConsumerMetrics | None = None,
                  before_settle: Callable[[str], None] = lambda notice_id: None,
-                 forget: Callable[[list[str]], None] = lambda notice_ids: None) -> None:
+                 forget: Callable[[list[str]], None] = lambda notice_ids: None,
+                 notice_metrics: NoticeMetrics | None = None) -> None:
         self.decider = NoticeDecider(keyring, charters, calendar, renderer, clock, forget)
         self.deliverer = Deliverer(sessions, keyring, channels, outbox, dead_letters, notice_topic, clock, policy,
-                                   renderer, calendar, concurrency, before_settle)
+                                   renderer, calendar, concurrency, before_settle, notice_metrics)
         self.consumer = Consumer(NAME, event_log, topics, sessions, RUNTIME, self.decider, dead_letters.topic,
                                  decisions_topic, clock, after_commit=self.deliverer.deliver_pending,
                                  metrics=metrics, seed_from_group=group, on_decision=on_decision)

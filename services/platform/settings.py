@@ -58,7 +58,12 @@ class Settings(BaseSettings):
         "base64 of 32 bytes: the key applicant (inbox) references are made with; never rotated, never a PII "
         "key. Default: generated into the data dir (an install whose references were made with its first "
         "PII key keeps that key's bytes, so its inboxes are not split)"))
-    monitor_metrics_port: int | None = Field(default=None, description="the faust SLA worker serves /metrics here")
+    # Before this setting the faust worker alone had one (CHARTERWATCH_MONITOR_METRICS_PORT): still read.
+    metrics_port: int = Field(
+        default=9100, ge=0, le=65535,
+        validation_alias=AliasChoices("CHARTERWATCH_METRICS_PORT", "CHARTERWATCH_MONITOR_METRICS_PORT"),
+        description=("`charterwatch project` and `charterwatch sla-monitor` (no API of their own) serve /healthz, "
+                     "/readyz and /metrics here; 0: not served"))
     monitor_stall_s: float = Field(default=20.0, ge=5, le=600, description=(
         "a fact partition behind and silent this long: the faust worker fetches it again, then restarts"))
     monitor_session_timeout_s: float = Field(default=15.0, ge=6, le=300,

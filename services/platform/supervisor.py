@@ -33,6 +33,7 @@ class Supervised:
     loop: Loop | None = None
     restarts: int = 0
     last_error: str | None = None
+    up: bool = False  # built and running; False while it waits for its restart (/readyz reads it)
 
 
 @dataclass
@@ -60,9 +61,11 @@ class Supervisor:
                 started = time.monotonic()
                 try:
                     entry.loop = entry.make()
+                    entry.up = True
                     entry.loop.run()
                     return  # a loop that returns has finished its work
                 except Exception as exc:  # any failure of a loop: logged, then restarted (or everything stopped)
+                    entry.up = False
                     entry.last_error = f"{type(exc).__name__}: {exc}"[:300]
                     log.exception("loop_failed", loop=name, restarts=entry.restarts)
                     if not self.restart:
@@ -84,7 +87,7 @@ class Supervisor:
         thread.start()
 
     def status(self) -> dict[str, dict[str, object]]:
-        return {e.name: {"restarts": e.restarts, "last_error": e.last_error} for e in self.loops}
+        return {e.name: {"up": e.up, "restarts": e.restarts, "last_error": e.last_error} for e in self.loops}
 
     def stop_all(self) -> None:
         self.stopping.set()

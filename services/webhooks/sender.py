@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from services.platform.logs import get_logger
 from services.webhooks import store, targets
+from services.webhooks.metrics import WebhookMetrics
 from services.webhooks.orm import AttemptRow, DeliveryRow, SubscriptionRow
 from services.webhooks.payload import headers
 from shared.sealing import KeySource, SealingError
@@ -107,6 +108,7 @@ class Sender:
     stopping: threading.Event = field(default_factory=threading.Event)
     _wake: threading.Event = field(default_factory=threading.Event)
     sent: int = 0
+    metrics: WebhookMetrics = field(default_factory=WebhookMetrics)
 
     # -- the loop ------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -234,11 +236,17 @@ class Sender:
         return done(status, kind)
 
     def _settle(self, delivery_id: str, outcome: Outcome) -> None:
+        settled = self._record(delivery_id, outcome)
+        if settled is not None:  # committed: counted
+            self.metrics.attempted(settled, outcome.error, outcome.duration_ms)
+
+    def _record(self, delivery_id: str, outcome: Outcome) -> str | None:
+        """The attempt recorded; returns what it settled: succeeded, retry or failed (None: no such delivery)."""
         now = self.clock()
         with self.sessions.begin() as session:
             d = _delivery(session, delivery_id)
             if d is None:
-                return
+                return None
             sub = session.get(SubscriptionRow, d.webhook_id)
             d.attempts += 1
             d.first_attempt_at = d.first_attempt_at or now
@@ -253,19 +261,22 @@ class Sender:
                 self.sent += 1
                 log.info("webhook_delivered", delivery_id=delivery_id, case_id=d.case_id, attempts=d.attempts,
                          status_code=outcome.status_code)
-                return
+                return "succeeded"
             if sub is not None and sub.failing_since is None:
                 sub.failing_since = now
             delay = timedelta(seconds=max(0.0, min(self.policy.jitter(self.policy.cap(d.attempts)),
                                                    self.policy.cap(d.attempts))))
             if now + delay > d.first_attempt_at + self.policy.retry_window:
                 d.status, d.next_attempt_at, d.settled_at = "failed", None, now
+                settled = "failed"
                 log.warning("webhook_given_up", delivery_id=delivery_id, case_id=d.case_id, attempts=d.attempts,
                             error=outcome.error, status_code=outcome.status_code)
             else:
                 d.next_attempt_at = now + delay
+                settled = "retry"
                 log.info("webhook_retry_scheduled", delivery_id=delivery_id, case_id=d.case_id, attempts=d.attempts,
                          error=outcome.error, status_code=outcome.status_code, in_seconds=delay.total_seconds())
+        return settled
 
     # -- disabling -----------------------------------------------------------------------------------
     def disable_failing(self, now: datetime) -> list[str]:
@@ -285,4 +296,5 @@ class Sender:
                 disabled.append(sub.webhook_id)
                 log.warning("webhook_disabled", webhook_id=sub.webhook_id, agency_id=sub.agency_id,
                             failing_since=since)
+        self.metrics.disabled.inc(len(disabled))
         return disabled

@@ -19,9 +19,8 @@ from fastapi import (
 )
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AwareDatetime, BaseModel, Field, create_model
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -478,33 +477,3 @@ def get_deadline(
     extend[i] or consent."""
     return deadline_dict(calculate(c.rules.calendar, received, period, pause or [], extend or [], consent,
                                    names=DEADLINE_QUERY))
-
-
-@router.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
-def get_metrics(m: Metrics) -> Response:
-    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
-
-
-@router.get("/healthz", tags=["operations"], summary="The process is up")
-def healthz() -> dict:
-    return {"status": "ok"}
-
-
-@router.get("/readyz", tags=["operations"],
-            summary="The log and the database answer; with the services' detail (parked cases, restarts) under `up`")
-def readyz(c: Deps, request: Request) -> Response:
-    problems = {}
-    try:
-        c.log.partitions(c.petition_topic)
-    except Exception as exc:  # any failure means not ready; reported, not swallowed
-        problems["log"] = type(exc).__name__
-    try:
-        with c.db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        problems["database"] = type(exc).__name__
-    if problems:
-        raise HTTPException(503, f"not ready: {problems}", headers={"Retry-After": "5"})
-    status = getattr(request.app.state, "status", None)
-    detail = status() if status is not None else {}
-    return JSONResponse({"status": "ready", **detail})

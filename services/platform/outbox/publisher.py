@@ -16,9 +16,12 @@ from __future__ import annotations
 import threading
 import time
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,18 +40,58 @@ def _relay_lock(session: Session, producer: str) -> None:
 
 
 class OutboxMetrics:
+    """How many events each outbox holds unpublished and how old the oldest is, read from its table when
+    scraped: a relay stuck on a down log still shows its outbox growing older."""
+
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self.unpublished = Gauge("charterwatch_outbox_unpublished", "Events committed, not yet on the log",
-                                 ["producer"], registry=self.registry)
-        self.oldest = Gauge("charterwatch_outbox_oldest_age_seconds", "Age of the oldest event not yet on the log",
-                            ["producer"], registry=self.registry)
+        self._watched: dict[str, Callable[[], tuple[int, datetime | None]]] = {}
+        self.registry.register(_Backlog(self._watched))
+
+    def watch(self, producer: str, backlog: Callable[[], tuple[int, datetime | None]]) -> None:
+        """``backlog``: (events unpublished, the oldest one's created_at) of the producer's outbox."""
+        self._watched[producer] = backlog
+
+
+class _Backlog(Collector):
+    def __init__(self, watched: dict[str, Callable[[], tuple[int, datetime | None]]]) -> None:
+        self._watched = watched
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        return (GaugeMetricFamily("charterwatch_outbox_unpublished", "Events committed, not yet on the log",
+                                  labels=["producer"]),
+                GaugeMetricFamily("charterwatch_outbox_oldest_age_seconds",
+                                  "Age of the oldest event not yet on the log", labels=["producer"]))
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        unpublished, oldest = self._families()
+        now = datetime.now(timezone.utc)
+        for producer, backlog in list(self._watched.items()):
+            try:
+                count, first = backlog()
+            except Exception as exc:  # a database that does not answer: no sample (its /readyz says why)
+                log.warning("outbox_metrics_unavailable", producer=producer, reason=type(exc).__name__)
+                continue
+            age = 0.0
+            if first is not None:
+                at = first if first.tzinfo else first.replace(tzinfo=timezone.utc)
+                age = max(0.0, (now - at).total_seconds())
+            unpublished.add_metric([producer], count)
+            oldest.add_metric([producer], age)
+        yield unpublished
+        yield oldest
 
 
 class Outbox:
     def __init__(self, log: EventLog, topic: str, sessions: sessionmaker, table: type[OutboxRecord], producer: str,
-                 batch: int = 1000, metrics: OutboxMetrics | None = None) -> None:
-        """``table``: the producing service's own outbox; ``producer``: its name in logs, metrics and the lock."""
+                 batch: int = 1000, metrics: OutboxMetrics | None = None,
+                 on_published: Callable[[Iterable[bytes]], object] = lambda values: None) -> None:
+        """``table``: the producing service's own outbox; ``producer``: its name in logs, metrics and the lock;
+        ``on_published``: told the events each append put on the log (a service's own metrics)."""
         self._log = log
         self._table = table
         self._producer = producer
@@ -59,9 +102,10 @@ class Outbox:
         self._wake = threading.Event()
         self._down_until = 0.0
         self._relaying = False  # a relay loop runs in this process: requests only wake it
-        self._refreshed = 0.0
+        self._on_published = on_published
         self._sqlite = sessions.kw["bind"].dialect.name == "sqlite"
         self.metrics = metrics or OutboxMetrics()
+        self.metrics.watch(producer, self.backlog)
         self.stopping = threading.Event()
 
     def publish(self) -> int:
@@ -100,6 +144,7 @@ class Outbox:
         except LogUnavailable:
             self._down_until = time.monotonic() + 5
             raise
+        self._on_published([bytes(value) for _, _, value in rows])
 
     def _mark(self, session: Session, rows: list) -> None:  # type: ignore[type-arg]
         t = self._table
@@ -117,16 +162,12 @@ class Outbox:
             log.warning("outbox_publish_deferred", producer=self._producer, reason=str(exc))
             self._wake.set()
 
-    def refresh_metrics(self) -> None:
+    def backlog(self) -> tuple[int, datetime | None]:
+        """Events not yet on the log, and when the oldest of them was committed."""
         with self._sessions() as session:
             count, oldest = session.execute(select(func.count(), func.min(self._table.created_at))
                                             .where(self._table.published.is_(False))).one()
-        self.metrics.unpublished.labels(self._producer).set(count)
-        age = 0.0
-        if oldest is not None:
-            at = oldest if oldest.tzinfo else oldest.replace(tzinfo=timezone.utc)
-            age = max(0.0, (datetime.now(timezone.utc) - at).total_seconds())
-        self.metrics.oldest.labels(self._producer).set(age)
+        return int(count), oldest
 
     # -- as a supervised loop: the relay for what a crash or a down log left behind --------------
     def run(self) -> None:
@@ -142,9 +183,6 @@ class Outbox:
                 delay = min(30.0, delay * 2)
                 self.stopping.wait(delay)  # the log is down: commits do not hurry the next try
                 continue
-            if time.monotonic() - self._refreshed > 5:
-                self.refresh_metrics()
-                self._refreshed = time.monotonic()
             self._wake.wait(1.0)
         self._relaying = False
 
