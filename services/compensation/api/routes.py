@@ -4,13 +4,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from services.compensation.api import examples
 from services.compensation.api.deps import Compensation, Deps
 from services.compensation.api.schemas import (
     OfficialAction,
@@ -41,6 +42,17 @@ Cause = Literal["statutory_deadline_missed", "repeat_visit", "administrative_err
 CAUSE_LABELS = {"statutory_deadline_missed": "처리기한 초과", "repeat_visit": "재방문", "administrative_error": "행정착오",
                 "insincere_handling": "불성실 처리", "discourtesy": "불친절"}
 KIND_LABELS = {"gift_certificate": "상품권", "culture_voucher": "문화상품권", "bank_transfer": "계좌이체", "cash": "현금"}
+# The request bodies with their Korean examples in the docs
+ApprovalBody = Annotated[OfficialAction, Body(openapi_examples=examples.APPROVAL)]
+RejectionBody = Annotated[Rejection, Body(openapi_examples=examples.REJECTION)]
+DeliveryBody = Annotated[OfficialAction, Body(openapi_examples=examples.DELIVERY)]
+BatchBody = Annotated[OfficialAction, Body(openapi_examples=examples.BATCH)]
+# Each operation's error answers in its own words (problem+json: services.platform.http.openapi adds the body).
+NO_VOUCHER: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such voucher among the agency's cases (another agency's answers as a missing one)"}}
+TRANSITION: dict[int | str, dict[str, Any]] = {**NO_VOUCHER, 409: {
+    "description": "the voucher cannot make this transition now (a voucher-transition problem; `rule` names why, "
+                   "e.g. voucher-state)"}}
 
 
 def _visible(session: Session, agency_id: str) -> Callable[[str], bool]:
@@ -91,7 +103,7 @@ def list_vouchers(c: Deps, agency_id: Agency, status: Status | None = None, caus
     return VoucherPage(items=[VoucherOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/v1/vouchers/{voucher_id}", response_model=VoucherDetail, tags=["vouchers"],
+@router.get("/v1/vouchers/{voucher_id}", response_model=VoucherDetail, tags=["vouchers"], responses=NO_VOUCHER,
             summary="One voucher with every state it passed through")
 def get_voucher(voucher_id: str, c: Deps, agency_id: Agency) -> VoucherDetail:
     with c.db.readers() as session:
@@ -113,29 +125,32 @@ def _act(request: Request, c: Compensation, voucher_id: str, agency_id: str,
 
 
 @router.post("/v1/vouchers/{voucher_id}/approval", response_model=VoucherDetail, tags=["vouchers"],
-             summary="Approve a proposed voucher (the department head, Seongnam); issued at once unless paid monthly")
-def approve(voucher_id: str, body: OfficialAction, request: Request, c: Deps, agency_id: Agency) -> VoucherDetail:
+             summary="Approve a proposed voucher (the department head, Seongnam); issued at once unless paid monthly",
+             responses=TRANSITION)
+def approve(voucher_id: str, body: ApprovalBody, request: Request, c: Deps, agency_id: Agency) -> VoucherDetail:
     return _act(request, c, voucher_id, agency_id,
                 lambda ledger, s: ledger.approve(s, voucher_id, body.official_id, c.clock()))
 
 
 @router.post("/v1/vouchers/{voucher_id}/rejection", response_model=VoucherDetail, tags=["vouchers"],
-             summary="Reject a proposed voucher: cancelled with the reason, never deleted")
-def reject(voucher_id: str, body: Rejection, request: Request, c: Deps, agency_id: Agency) -> VoucherDetail:
+             summary="Reject a proposed voucher: cancelled with the reason, never deleted", responses=TRANSITION)
+def reject(voucher_id: str, body: RejectionBody, request: Request, c: Deps, agency_id: Agency) -> VoucherDetail:
     return _act(request, c, voucher_id, agency_id,
                 lambda ledger, s: ledger.reject(s, voucher_id, body.official_id, body.reason, c.clock()))
 
 
 @router.post("/v1/vouchers/{voucher_id}/delivery", response_model=VoucherDetail, tags=["vouchers"],
-             summary="Record that an issued voucher reached the citizen")
-def deliver(voucher_id: str, body: OfficialAction, request: Request, c: Deps, agency_id: Agency) -> VoucherDetail:
+             summary="Record that an issued voucher reached the citizen", responses=TRANSITION)
+def deliver(voucher_id: str, body: DeliveryBody, request: Request, c: Deps, agency_id: Agency) -> VoucherDetail:
     return _act(request, c, voucher_id, agency_id,
                 lambda ledger, s: ledger.deliver(s, voucher_id, body.official_id, c.clock()))
 
 
 @router.post("/v1/voucher-batches/{month}/issue", response_model=list[VoucherOut], tags=["batches"],
-             summary="Issue every approved voucher of a monthly batch (Gochang, Busan)")
-def issue_batch(month: Month, body: OfficialAction, request: Request, c: Deps, agency_id: Agency) -> list[VoucherOut]:
+             summary="Issue every approved voucher of a monthly batch (Gochang, Busan)",
+             responses={409: {"description": "a voucher of the batch cannot be issued now (a voucher-transition "
+                                             "problem; `rule` names why)"}})
+def issue_batch(month: Month, body: BatchBody, request: Request, c: Deps, agency_id: Agency) -> list[VoucherOut]:
     ledger = c.ledger
     with c.db.sessions.begin() as session:
         issued = ledger.issue_batch(session, month, body.official_id, c.clock(), _visible(session, agency_id))

@@ -1,7 +1,8 @@
 """Every API documents its error answers: each operation lists the 4xx (and the intake's 503) it can
-give, all as application/problem+json (RFC 9457) with one Problem schema, replacing FastAPI's default
-422 body, which these APIs never send. The spec is then complete enough for a client generator, and
-schemathesis checks every answer against it."""
+give, all as application/problem+json (RFC 9457) with one Problem schema (an answer an operation declares
+itself, in its own words, gets the same body), replacing FastAPI's default 422 body, which these APIs
+never send. The spec is then complete enough for a client generator, and schemathesis checks every answer
+against it."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -35,8 +36,6 @@ ANSWERS = {
     "422": "A field is invalid (the problem names it)",
     "503": "The event log did not take it; nothing was recorded; retry (Retry-After)",
 }
-# Answers only some operations give: kept as the operation documents them, given the problem+json body.
-DECLARED = ("410",)
 WRITES = ("post", "put", "patch", "delete")
 
 
@@ -68,9 +67,10 @@ def document_problems(app: FastAPI, extra: Callable[[dict[str, Any]], None] | No
                 for code in _answers(method, operation):
                     described = responses.get(code, {}).get("description")
                     responses[code] = {"description": described or ANSWERS[code], **problem}
-                for code in DECLARED:
-                    if code in responses:
-                        responses[code] = {"description": responses[code].get("description", ""), **problem}
+                for code, answer in responses.items():  # answers only some operations give (410, 415...)
+                    if str(code)[:1] in ("4", "5"):
+                        responses[code] = {"description": answer.get("description") or ANSWERS.get(str(code), ""),
+                                           **problem}
         if extra is not None:
             extra(spec)
         app.openapi_schema = spec

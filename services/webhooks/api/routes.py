@@ -3,9 +3,9 @@ subscription answers 404, as a missing one does."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Body, HTTPException, Path, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from services.platform.http.auth import Agency
 from services.platform.http.paging import decode_cursor, encode_cursor, keyset_page
 from services.platform.http.problems import CommandRejected
 from services.webhooks import store, targets
+from services.webhooks.api import examples
 from services.webhooks.api.deps import Deps, Webhooks
 from services.webhooks.api.schemas import (
     AttemptOut,
@@ -36,6 +37,16 @@ router = APIRouter()
 WebhookId = Annotated[str, Path(min_length=1, max_length=64, description="the subscription's id")]
 DeliveryId = Annotated[str, Path(min_length=1, max_length=64, description="the delivery's id")]
 TAG = ["webhooks"]
+# The request bodies with their Korean examples in the docs
+NewSubscription = Annotated[SubscriptionIn, Body(openapi_examples=examples.SUBSCRIPTION)]
+Change = Annotated[SubscriptionPatch, Body(openapi_examples=examples.CHANGE)]
+# Each operation's error answers in its own words (problem+json: services.platform.http.openapi adds the body).
+NO_WEBHOOK: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such webhook for this agency (another agency's answers as a missing one)"}}
+NO_DELIVERY: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such webhook for this agency, or no such delivery of it"}}
+TARGET = ("a field is invalid, or the URL may not be a target (field `url`: not http(s), credentials in it, or "
+          "a name resolving to a private, loopback or link-local address)")
 
 
 def _out(session: Session, sub: SubscriptionRow, c: Webhooks) -> SubscriptionOut:
@@ -73,8 +84,10 @@ def _filters(sub: SubscriptionRow, f: Filters) -> None:
 
 @router.post("/v1/webhooks", response_model=SubscriptionCreated, status_code=201, tags=TAG,
              summary="Subscribe a URL to events of the agency's cases; the signing secret is shown once",
-             responses={201: {"description": "Subscribed. Keep `secret`: it is never shown again."}})
-def create(body: SubscriptionIn, c: Deps, agency_id: Agency, response: Response) -> SubscriptionCreated:
+             responses={201: {"description": "Subscribed. Keep `secret`: it is never shown again."},
+                        409: {"description": "the agency has as many webhooks as it may (`rule`: webhooks-per-agency)"},
+                        422: {"description": TARGET}})
+def create(body: NewSubscription, c: Deps, agency_id: Agency, response: Response) -> SubscriptionCreated:
     url = _checked(c, body.url)
     now = c.clock()
     with c.db.sessions.begin() as session:
@@ -106,15 +119,17 @@ def list_webhooks(c: Deps, agency_id: Agency,
         return SubscriptionPage(items=[_out(session, r, c) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/v1/webhooks/{webhook_id}", response_model=SubscriptionOut, tags=TAG, summary="One webhook")
+@router.get("/v1/webhooks/{webhook_id}", response_model=SubscriptionOut, tags=TAG, summary="One webhook",
+            responses=NO_WEBHOOK)
 def get_webhook(webhook_id: WebhookId, c: Deps, agency_id: Agency) -> SubscriptionOut:
     with c.db.readers() as session:
         return _out(session, _mine(session, webhook_id, agency_id), c)
 
 
 @router.patch("/v1/webhooks/{webhook_id}", response_model=SubscriptionOut, tags=TAG,
-              summary="Change a webhook's URL, event types, filters or description, or pause it (enabled: false)")
-def patch_webhook(webhook_id: WebhookId, body: SubscriptionPatch, c: Deps, agency_id: Agency) -> SubscriptionOut:
+              summary="Change a webhook's URL, event types, filters or description, or pause it (enabled: false)",
+              responses={**NO_WEBHOOK, 422: {"description": TARGET + "; url or event_types given as null"}})
+def patch_webhook(webhook_id: WebhookId, body: Change, c: Deps, agency_id: Agency) -> SubscriptionOut:
     fields = body.model_fields_set
     for name in ("url", "event_types"):
         if name in fields and getattr(body, name) is None:
@@ -142,7 +157,7 @@ def patch_webhook(webhook_id: WebhookId, body: SubscriptionPatch, c: Deps, agenc
 
 
 @router.delete("/v1/webhooks/{webhook_id}", status_code=204, tags=TAG,
-               summary="Delete a webhook with its secrets and delivery log; nothing more is sent")
+               summary="Delete a webhook with its secrets and delivery log; nothing more is sent", responses=NO_WEBHOOK)
 def delete_webhook(webhook_id: WebhookId, c: Deps, agency_id: Agency) -> Response:
     with c.db.sessions.begin() as session:
         store.delete(session, _mine(session, webhook_id, agency_id))
@@ -150,7 +165,8 @@ def delete_webhook(webhook_id: WebhookId, c: Deps, agency_id: Agency) -> Respons
 
 
 @router.post("/v1/webhooks/{webhook_id}/secrets", response_model=NewSecret, status_code=201, tags=TAG,
-             summary="Rotate the signing secret: a new one (shown once); the one before still signs for 24 hours")
+             summary="Rotate the signing secret: a new one (shown once); the one before still signs for 24 hours",
+             responses=NO_WEBHOOK)
 def rotate(webhook_id: WebhookId, c: Deps, agency_id: Agency) -> NewSecret:
     now = c.clock()
     with c.db.sessions.begin() as session:
@@ -163,7 +179,9 @@ def rotate(webhook_id: WebhookId, c: Deps, agency_id: Agency) -> NewSecret:
 
 
 @router.post("/v1/webhooks/{webhook_id}/enable", response_model=SubscriptionOut, tags=TAG,
-             summary="Enable a webhook (after it was disabled for failing, or paused): what waited is sent, in order")
+             summary="Enable a webhook (after it was disabled for failing, or paused): what waited is sent, in order",
+             responses={**NO_WEBHOOK, 422: {"description": "the URL may no longer be a target (field `url`: its "
+                                                           "name now resolves to a refused address)"}})
 def enable(webhook_id: WebhookId, c: Deps, agency_id: Agency) -> SubscriptionOut:
     url_check: str | None = None
     with c.db.readers() as session:
@@ -187,7 +205,8 @@ def _delivery_cursor(cursor: str | None) -> int | None:
 
 
 @router.get("/v1/webhooks/{webhook_id}/deliveries", response_model=DeliveryPage, tags=TAG,
-            summary="The delivery log, newest first: attempts, status codes, next attempt, errors by class")
+            summary="The delivery log, newest first: attempts, status codes, next attempt, errors by class",
+            responses={**NO_WEBHOOK, 400: {"description": "a cursor this API did not return"}})
 def deliveries(webhook_id: WebhookId, c: Deps, agency_id: Agency,
                status: str | None = Query(default=None, pattern="^(pending|succeeded|failed)$"),
                case_id: str | None = Query(default=None, max_length=64),
@@ -227,7 +246,7 @@ def _detail(session: Session, row: DeliveryRow) -> DeliveryDetail:
 
 
 @router.get("/v1/webhooks/{webhook_id}/deliveries/{delivery_id}", response_model=DeliveryDetail, tags=TAG,
-            summary="One delivery with each attempt")
+            summary="One delivery with each attempt", responses=NO_DELIVERY)
 def delivery(webhook_id: WebhookId, delivery_id: DeliveryId, c: Deps, agency_id: Agency) -> DeliveryDetail:
     with c.db.readers() as session:
         _mine(session, webhook_id, agency_id)
@@ -236,7 +255,8 @@ def delivery(webhook_id: WebhookId, delivery_id: DeliveryId, c: Deps, agency_id:
 
 @router.post("/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", response_model=DeliveryDetail,
              status_code=202, tags=TAG,
-             summary="Send a delivery's event again (same body and webhook-id), after the case's pending ones")
+             summary="Send a delivery's event again (same body and webhook-id), after the case's pending ones",
+             responses=NO_DELIVERY)
 def redeliver(webhook_id: WebhookId, delivery_id: DeliveryId, c: Deps, agency_id: Agency) -> DeliveryDetail:
     with c.db.sessions.begin() as session:
         _mine(session, webhook_id, agency_id)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.webhooks.api.examples import CHANGE, SUBSCRIPTION
 from shared.events import registered
 from shared.events.sla import ObligationKind
 from shared.instants import to_kst
@@ -68,14 +69,8 @@ class _Events(BaseModel):
         return value
 
 
-EXAMPLE = {"url": "https://minwon.example.go.kr/hooks/charterwatch",
-           "event_types": ["PetitionReceived", "PetitionResolved", "ObligationBreached", "VoucherIssued"],
-           "filters": {"municipality_ids": ["dangjin"], "obligation_kinds": ["statutory_deadline"]},
-           "description": "민원 처리 현황 연계 (당진시 민원관리시스템)"}
-
-
 class SubscriptionIn(_Events):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SUBSCRIPTION["breaches"]["value"]]})
     url: str = Field(min_length=8, max_length=2000, description="https (or http) URL the events are posted to")
     event_types: list[str] = Field(min_length=1, max_length=100, description="event types (docs/events), e.g. "
                                    "PetitionReceived, ObligationBreached")
@@ -84,8 +79,7 @@ class SubscriptionIn(_Events):
 
 
 class SubscriptionPatch(_Events):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"event_types": ["PetitionReceived", "ObligationBreached"], "description": "기한 초과만"}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [CHANGE["narrow"]["value"]]})
     url: str | None = Field(default=None, min_length=8, max_length=2000)
     event_types: list[str] | None = Field(default=None, min_length=1, max_length=100)
     filters: Filters | None = None
