@@ -11,7 +11,7 @@ from services.intake.api.routes import router
 from services.intake.metrics import MetricsMiddleware
 from services.platform.http import docs, headers, problems
 from services.platform.http.body_limit import BodyLimit
-from services.platform.http.health import Health, database_probe, install, log_probe
+from services.platform.http.key_cache import KeyCache
 
 
 def create_app(intake: Intake, keys: sessionmaker, max_body_bytes: int) -> FastAPI:
@@ -30,10 +30,7 @@ def create_app(intake: Intake, keys: sessionmaker, max_body_bytes: int) -> FastA
     app.state.outbox = intake.outbox
     problems.install(app, openapi_extra=lambda spec: _municipalities(spec, intake.rules.charters.ids()))
     app.include_router(router)
-    # /healthz, /readyz, /metrics (listed under operations); the process running it shares its own Health
-    probes = [database_probe("database:intake", intake.db.engine), database_probe("database:access", keys.kw["bind"]),
-              log_probe(intake.log, intake.petition_topic)]
-    install(app, Health(intake.metrics.registry, probes), documented=True)
+    app.state.key_cache = KeyCache()  # every command is authenticated: a key is looked up once per TTL
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=intake.metrics)
     docs.install(app)
