@@ -11,6 +11,7 @@ from services.intake.api.routes import router
 from services.intake.metrics import MetricsMiddleware
 from services.platform.http import docs, headers, problems
 from services.platform.http.body_limit import BodyLimit
+from services.platform.http.health import Health, database_probe, install, log_probe
 from services.platform.http.key_cache import KeyCache
 
 
@@ -31,6 +32,10 @@ def create_app(intake: Intake, keys: sessionmaker, max_body_bytes: int) -> FastA
     problems.install(app, openapi_extra=lambda spec: _municipalities(spec, intake.rules.charters.ids()))
     app.include_router(router)
     app.state.key_cache = KeyCache()  # every command is authenticated: a key is looked up once per TTL
+    # /healthz, /readyz, /metrics (listed under operations); the process running it shares its own Health
+    probes = [database_probe("database:intake", intake.db.engine), database_probe("database:access", keys.kw["bind"]),
+              log_probe(intake.log, intake.petition_topic)]
+    install(app, Health(intake.metrics.registry, probes), documented=True)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=intake.metrics)
     docs.install(app)
