@@ -64,7 +64,7 @@ def intake(c: Container, metrics: IntakeMetrics | None = None) -> Intake:
                     metrics=OutboxMetrics(metrics.registry))
     keys = case_keys(c)
     return Intake(Rules(c.now, c.calendar, c.charters, keys, c.applicant_ref_key), db, c.log, c.topics.petition_events,
-                  outbox, metrics, timedelta(days=c.settings.duplicate_window_days), keys.prepare)
+                  outbox, metrics, timedelta(days=c.settings.duplicate_window_days), keys.prepare, keys.prepare_many)
 
 
 def intake_app(c: Container) -> FastAPI:

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
+from services.intake.api import bulk
 from services.intake.api.deps import Intake
 from services.intake.api.routes import router
 from services.intake.metrics import MetricsMiddleware
@@ -31,12 +32,13 @@ def create_app(intake: Intake, keys: sessionmaker, max_body_bytes: int) -> FastA
     app.state.outbox = intake.outbox
     problems.install(app, openapi_extra=lambda spec: _municipalities(spec, intake.rules.charters.ids()))
     app.include_router(router)
+    app.include_router(bulk.router)
     app.state.key_cache = KeyCache()  # every command is authenticated: a key is looked up once per TTL
     # /healthz, /readyz, /metrics (listed under operations); the process running it shares its own Health
     probes = [database_probe("database:intake", intake.db.engine), database_probe("database:access", keys.kw["bind"]),
               log_probe(intake.log, intake.petition_topic)]
     install(app, Health(intake.metrics.registry, probes), documented=True)
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, by_path={bulk.PATH: intake.bulk_max_bytes})
     app.add_middleware(MetricsMiddleware, metrics=intake.metrics)
     docs.install(app)
     headers.install(app)

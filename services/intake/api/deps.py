@@ -26,9 +26,21 @@ class Intake:
     metrics: IntakeMetrics
     duplicate_window: timedelta = timedelta(days=30)  # D14: how far apart two filings may be and still be one
     prepare_case_key: Callable[[str], None] = lambda case_id: None  # the vault makes a new case's data key
+    # many at once (bulk), returning the keys made; default: one by one
+    prepare_case_keys: Callable[[list[str]], dict[str, bytes]] | None = None
+    bulk_max_items: int = 1000  # commands per bulk request (POST /v1/petitions:bulk)
+    bulk_max_bytes: int = 8 * 1024 * 1024  # bytes per bulk request
+
+    def prepare_keys(self, case_ids: list[str]) -> dict[str, bytes]:
+        """New cases' data keys, committed; those it knows without reading them back (maybe none)."""
+        if self.prepare_case_keys is not None:
+            return self.prepare_case_keys(case_ids)
+        for case_id in case_ids:
+            self.prepare_case_key(case_id)
+        return {}
 
 
-def intake(request: Request) -> Intake:
+async def intake(request: Request) -> Intake:  # async: reading app.state needs no thread
     return request.app.state.intake  # type: ignore[no-any-return]
 
 

@@ -20,7 +20,7 @@ from fastapi import (
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field, create_model
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,8 +42,9 @@ from services.intake.commands import (
     FilePetition,
     Recorded,
     Rules,
-    file_petition,
+    commit_filing,
     formal_receipt_due,
+    prepare_filing,
     record_fact,
 )
 from services.intake.metrics import IntakeMetrics
@@ -75,11 +76,12 @@ router = APIRouter()
 log = get_logger("intake")
 
 
-def metrics(request: Request) -> IntakeMetrics:
+# Dependencies that only read app.state are async: a plain def would cost a thread-pool hop each.
+async def metrics(request: Request) -> IntakeMetrics:
     return request.app.state.metrics
 
 
-def outbox(request: Request) -> Outbox:
+async def outbox(request: Request) -> Outbox:
     return request.app.state.outbox
 
 
@@ -124,27 +126,22 @@ def _execute(c: Intake, m: IntakeMetrics, outbox: Outbox, agency_id: str, idem_k
              request_body: Any, action: Callable[[Session], tuple[dict[str, Any], Recorded]]) -> JSONResponse:
     """Run one command in one transaction: idempotency record, case-stream row and the event in the
     outbox commit together; then the outbox is published (the relay does it if the log is down)."""
-    digest = hashlib.sha256(json.dumps(request_body, sort_keys=True, default=str).encode()).hexdigest()
+    digest = request_digest(request_body)
     with c.db.sessions() as session:
         if idem_key:
             existing = session.get(IdempotencyRow, (agency_id, idem_key))
             if existing is not None:
                 return _replay(existing, digest)
-            session.add(IdempotencyRow(agency_id=agency_id, key=idem_key, request_hash=digest, status_code=0,
-                                       response={}, headers={}, created_at=c.rules.clock()))
             try:
-                session.flush()  # claims the key before anything is appended
+                claim_key(session, agency_id, idem_key, digest, c.rules.clock())  # before anything is appended
             except IntegrityError:
                 session.rollback()
                 with c.db.sessions() as fresh:
                     return _replay(fresh.get(IdempotencyRow, (agency_id, idem_key)), digest)  # type: ignore[arg-type]
         body, recorded = action(session)
-        headers = {"ETag": f'"{recorded.envelope.case_version}"',
-                   "Location": f"/v1/petitions/{recorded.envelope.case_id}"}
+        headers = answer_headers(recorded)
         if idem_key:
-            row = session.get(IdempotencyRow, (agency_id, idem_key))
-            assert row is not None
-            row.status_code, row.response, row.headers = 201, body, headers
+            keep_answer(session, agency_id, idem_key, 201, body, headers)
         failpoint("intake.before_commit")
         session.commit()
     failpoint("intake.after_commit")
@@ -154,6 +151,29 @@ def _execute(c: Intake, m: IntakeMetrics, outbox: Outbox, agency_id: str, idem_k
     outbox.publish_soon()
     failpoint("intake.after_publish")
     return JSONResponse(body, status_code=201, headers=headers)
+
+
+def request_digest(request_body: Any) -> str:
+    """What an Idempotency-Key is bound to: the request as validated (a bulk item hashes like its twin)."""
+    return hashlib.sha256(json.dumps(request_body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def claim_key(session: Session, agency_id: str, key: str, digest: str, now: datetime) -> None:
+    """Claims the key in the caller's transaction (IntegrityError: another request holds it)."""
+    session.execute(insert(IdempotencyRow.__table__), {  # type: ignore[arg-type]
+        "agency_id": agency_id, "key": key, "request_hash": digest, "status_code": 0, "response": {},
+        "headers": {}, "created_at": now})
+
+
+def keep_answer(session: Session, agency_id: str, key: str, status: int, body: dict[str, Any],
+                headers: dict[str, str]) -> None:
+    t = IdempotencyRow.__table__
+    session.execute(update(t).where(t.c.agency_id == agency_id, t.c.key == key)
+                    .values(status_code=status, response=body, headers=headers))
+
+
+def answer_headers(recorded: Recorded) -> dict[str, str]:
+    return {"ETag": f'"{recorded.envelope.case_version}"', "Location": f"/v1/petitions/{recorded.envelope.case_id}"}
 
 
 def _replay(row: IdempotencyRow, digest: str) -> JSONResponse:
@@ -181,29 +201,39 @@ def _if_match(value: str | None) -> int | None:
              summary="File a petition (appends PetitionReceived; 201 only once the log has it)")
 async def post_petition(body: Annotated[PetitionIn, Body(openapi_examples=examples.PETITION)], c: Deps, m: Metrics,
                         ob: IntakeOutbox, agency_id: Agency, idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    cmd = FilePetition(
+    cmd = filing_command(body, agency_id)
+
+    def run() -> JSONResponse:  # one thread-pool hop for the whole command
+        # The case's data key exists (committed) before the transaction that seals the applicant under it;
+        # the checks and the sealing run before the transaction, its writes inside.
+        c.prepare_case_key(cmd.case_id)
+        prepared = prepare_filing(cmd, rules(c))
+        return _execute(c, m, ob, agency_id, idempotency_key, body.model_dump(mode="json"),
+                        lambda session: filed_body(c, commit_filing(session, prepared, rules(c))))
+
+    return await run_in_threadpool(run)
+
+
+def filing_command(body: PetitionIn, agency_id: str) -> FilePetition:
+    return FilePetition(
         agency_id=agency_id, municipality_id=body.municipality_id, petition_type=body.petition_type,
         petition_kind=body.petition_kind, channel=body.channel, title=body.title, body=body.body,
         received_at=body.received_at, applicant=Applicant(**body.applicant.model_dump()),
         notice_channels=None if body.notice_channels is None else tuple(body.notice_channels),
         electronic_consent=body.electronic_consent, receipt_number=body.receipt_number,
     )
-    # The case's data key exists (committed) before the transaction that seals the applicant under it.
-    await run_in_threadpool(c.prepare_case_key, cmd.case_id)
 
-    def action(session: Session) -> tuple[dict[str, Any], Recorded]:
-        recorded = file_petition(session, cmd, rules(c))
-        assert recorded.envelope.charter is not None and recorded.notices is not None
-        p: ev.PetitionReceived = recorded.envelope.payload  # type: ignore[assignment]
-        return {**_recorded_body(c, recorded), "charter_id": recorded.envelope.charter.charter_id,
-                "charter_version": recorded.envelope.charter.version, "inbox_ref": p.applicant_ref,
-                "case_number": p.case_number, "receipt_number": p.receipt_number,
-                "reference": recorded.state.reference, "notice_channels": list(recorded.notices.channels),
-                "notice_channels_chosen_by": recorded.notices.chosen_by,
-                "warnings": list(recorded.notices.warnings)}, recorded
 
-    return await run_in_threadpool(_execute, c, m, ob, agency_id, idempotency_key, body.model_dump(mode="json"),
-                                   action)
+def filed_body(c: Intake, recorded: Recorded) -> tuple[dict[str, Any], Recorded]:
+    """The answer to a filing."""
+    assert recorded.envelope.charter is not None and recorded.notices is not None
+    p: ev.PetitionReceived = recorded.envelope.payload  # type: ignore[assignment]
+    return {**_recorded_body(c, recorded), "charter_id": recorded.envelope.charter.charter_id,
+            "charter_version": recorded.envelope.charter.version, "inbox_ref": p.applicant_ref,
+            "case_number": p.case_number, "receipt_number": p.receipt_number,
+            "reference": recorded.state.reference, "notice_channels": list(recorded.notices.channels),
+            "notice_channels_chosen_by": recorded.notices.chosen_by,
+            "warnings": list(recorded.notices.warnings)}, recorded
 
 
 COMMANDS: list[tuple[str, type[BaseModel], str]] = [
@@ -234,18 +264,27 @@ COMMANDS: list[tuple[str, type[BaseModel], str]] = [
 ]
 
 
+# Each command's request body and the fact it records, by path: the bulk endpoint validates its items with them.
+BODY_MODELS: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {}
+
+
+def fact_of(payload_type: type[BaseModel], body: BaseModel) -> tuple[BaseModel, datetime]:
+    data = body.model_dump()
+    occurred_at: datetime = data.pop("occurred_at")
+    return payload_type.model_validate(data), occurred_at
+
+
 def _command_route(path: str, payload_type: type[BaseModel], summary: str) -> None:
     body_model = create_model(  # the fact's fields plus when it happened
         f"{payload_type.__name__}Command", __base__=payload_type,
         occurred_at=(AwareDatetime, Field(description="when it happened, with its UTC offset")),
     )
+    BODY_MODELS[path] = (body_model, payload_type)
 
     async def endpoint(case_id: str, body: body_model, c: Deps, m: Metrics, ob: IntakeOutbox,  # type: ignore[valid-type]
                        agency_id: Agency,
                        idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> JSONResponse:
-        data = body.model_dump()  # type: ignore[attr-defined]
-        occurred_at: datetime = data.pop("occurred_at")
-        payload = payload_type.model_validate(data)
+        payload, occurred_at = fact_of(payload_type, body)
         expected = _if_match(if_match)
 
         def action(session: Session) -> tuple[dict[str, Any], Recorded]:

@@ -2,20 +2,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, by_path: Mapping[str, int] | None = None) -> None:
+        """``by_path``: another limit for these exact paths (a bulk endpoint takes many commands at once)."""
         self.app = app
         self.max_bytes = max_bytes
+        self.by_path = dict(by_path or {})
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, limit: int) -> None:
         body = json.dumps({
             "type": "/problems/body-too-large", "title": "Request body too large", "status": 413,
-            "detail": f"the body exceeds {self.max_bytes} bytes", "field": "body",
-            "errors": [{"field": "body", "message": f"larger than {self.max_bytes} bytes"}],
+            "detail": f"the body exceeds {limit} bytes", "field": "body",
+            "errors": [{"field": "body", "message": f"larger than {limit} bytes"}],
         }).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
@@ -25,10 +28,11 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.by_path.get(scope.get("path", ""), self.max_bytes)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                await self._reject(send)
+            if not declared.isdigit() or int(declared) > limit:
+                await self._reject(send, limit)
                 return
             await self.app(scope, receive, send)  # the server holds the client to its declared length
             return
@@ -41,8 +45,8 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break  # the client went away
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                await self._reject(send)
+            if seen > limit:
+                await self._reject(send, limit)
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -91,10 +91,12 @@ _NAMED = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\[\]]*): (.+)$", re.S)
 
 
 def _field(loc: tuple[Any, ...], msg: str = "") -> str:
+    # only the leading part says where the input was; later ones are fields (a bulk command's "body")
+    inner = loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc
     named = _NAMED.match(_PREFIX.sub("", msg)) if _PREFIX.match(msg) else None
-    if named and len([p for p in loc if p not in ("body", "query", "path", "header")]) == 0:
+    if named and len(inner) == 0:
         return named.group(1)  # a model-level check that names its field ("refusal_reasons: ...")
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    parts = [str(p) for p in inner]
     out = ""
     for p in parts:
         out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
@@ -168,6 +170,44 @@ def _korean(error: Mapping[str, Any], english: str) -> str:
         return template.split(":")[0]
 
 
+def validation_problem(errors: Sequence[Mapping[str, Any]], korean: bool) -> JSONResponse:
+    """The 422 (or 400 for a body that is not JSON) naming each field pydantic refused: what a request's
+    validation answers, and what a bulk request answers for each item (the same words)."""
+    headers = {"Content-Language": "ko" if korean else "en"}
+    if any(e.get("type") == "json_invalid" for e in errors):
+        msg = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "")
+        detail = f"the request body is not valid JSON: {msg}".rstrip(": ")
+        message = "not valid JSON"
+        if korean:
+            detail = message = _KO["json_invalid"]
+        return problem(400, _TITLES_KO["Malformed JSON"] if korean else "Malformed JSON", detail,
+                       [{"field": "body", "message": message, "code": "json_invalid"}], headers=headers,
+                       kind="malformed-json")
+    listed = []
+    for e in errors:
+        field = _field(tuple(e["loc"]), str(e.get("msg", "")))
+        english = _message(e, field)
+        listed.append({"field": field, "message": _korean(e, english) if korean else english,
+                       "code": str(e.get("type", "value_error"))})
+    return problem(422, _TITLES_KO["Invalid request"] if korean else "Invalid request",
+                   "; ".join(f"{e['field']}: {e['message']}" for e in listed), listed, headers=headers,
+                   kind="validation")
+
+
+def rejected_problem(exc: CommandRejected) -> JSONResponse:
+    """What a command the rules or checks refused answers (404, 409, 412, 422), naming the field."""
+    title = {404: "Not found", 409: "Forbidden by the rules", 412: "Precondition failed"}.get(
+        exc.status, "Command rejected")
+    kind = {400: "bad-request", 404: "not-found", 409: "rule-violation", 412: "stale-version"}.get(
+        exc.status, "validation")
+    response = problem(exc.status, title, str(exc), [{"field": exc.field, "message": exc.message}], kind=kind)
+    if exc.rule:
+        body = json.loads(response.body)
+        body["rule"] = exc.rule
+        response = JSONResponse(body, status_code=exc.status, media_type=PROBLEM_JSON)
+    return response
+
+
 def install(app: FastAPI, openapi_extra: Callable[[dict[str, Any]], None] | None = None) -> None:
     """Every error as problem+json, and documented so in the app's OpenAPI (``openapi_extra`` may
     refine the spec further)."""
@@ -175,40 +215,11 @@ def install(app: FastAPI, openapi_extra: Callable[[dict[str, Any]], None] | None
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
-        korean = wants_korean(request)
-        headers = {"Content-Language": "ko" if korean else "en"}
-        if any(e.get("type") == "json_invalid" for e in errors):
-            msg = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "")
-            detail = f"the request body is not valid JSON: {msg}".rstrip(": ")
-            message = "not valid JSON"
-            if korean:
-                detail = message = _KO["json_invalid"]
-            return problem(400, _TITLES_KO["Malformed JSON"] if korean else "Malformed JSON", detail,
-                           [{"field": "body", "message": message, "code": "json_invalid"}], headers=headers,
-                           kind="malformed-json")
-        listed = []
-        for e in errors:
-            field = _field(tuple(e["loc"]), str(e.get("msg", "")))
-            english = _message(e, field)
-            listed.append({"field": field, "message": _korean(e, english) if korean else english,
-                           "code": str(e.get("type", "value_error"))})
-        return problem(422, _TITLES_KO["Invalid request"] if korean else "Invalid request",
-                       "; ".join(f"{e['field']}: {e['message']}" for e in listed), listed, headers=headers,
-                       kind="validation")
+        return validation_problem(exc.errors(), wants_korean(request))
 
     @app.exception_handler(CommandRejected)
     async def _rejected(_: Request, exc: CommandRejected) -> JSONResponse:
-        title = {404: "Not found", 409: "Forbidden by the rules", 412: "Precondition failed"}.get(
-            exc.status, "Command rejected")
-        kind = {400: "bad-request", 404: "not-found", 409: "rule-violation", 412: "stale-version"}.get(
-            exc.status, "validation")
-        response = problem(exc.status, title, str(exc), [{"field": exc.field, "message": exc.message}], kind=kind)
-        if exc.rule:
-            body = json.loads(response.body)
-            body["rule"] = exc.rule
-            response = JSONResponse(body, status_code=exc.status, media_type=PROBLEM_JSON)
-        return response
+        return rejected_problem(exc)
 
     @app.exception_handler(OutOfBounds)
     async def _out_of_bounds(_: Request, exc: OutOfBounds) -> JSONResponse:
