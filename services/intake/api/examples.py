@@ -42,3 +42,12 @@ COMMANDS: dict[str, dict[str, Any]] = {
                                                     "scope": "within_agency", "to_department": "건설과",
                                                     "reason": "보도 정비는 건설과 소관입니다."}},
 }
+
+# A backlog synced in one request (POST /v1/petitions:bulk): a filing, and facts on a case filed before.
+BULK: list[dict[str, Any]] = [
+    {"idempotency_key": "desk-2026-000123", "path": "/v1/petitions", "body": PETITION["desk"]["value"]},
+    {"idempotency_key": "desk-2026-000124", "path": "/v1/petitions", "body": {
+        "municipality_id": "dangjin", "petition_type": "grievance", "channel": "phone",
+        "title": "불법 주정차 단속 요청", "body": "초등학교 앞 불법 주정차가 많아 아이들이 위험합니다.",
+        "received_at": "2026-12-01T10:20:00+09:00", "applicant": {"name": "이시민", "phone": "010-2345-6789"}}},
+]
