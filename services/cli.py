@@ -226,9 +226,16 @@ def _local_key(c: Container, terminal: bool) -> str:
 
 
 @app.command()
-def intake(mode: Mode = None) -> None:
+def intake(mode: Mode = None, workers: Annotated[Optional[int], typer.Option(
+        min=1, max=64, help="worker processes, each with its own engine and relay; default: 1 on SQLite (one "
+                            "writer: more would only queue on its lock), the CPUs (at most 4) on PostgreSQL")] = None,
+           ) -> None:
     """Run only the intake HTTP API, with its outbox relay."""
     import uvicorn
+
+    if (processes := _intake_workers(_settings(mode), workers)) > 1:
+        _serve_intake_workers(_settings(mode), processes)
+        return
 
     from services.bootstrap import bootstrap
     from services.topology import parts_of, process
@@ -243,6 +250,39 @@ def intake(mode: Mode = None) -> None:
         uvicorn.run(api, host=settings.host, port=settings.port, log_config=None, access_log=False)
     finally:
         supervisor.join()
+
+
+def _intake_workers(settings: Settings, asked: int | None) -> int:
+    """SQLite has one writer (and its outbox relay takes no lock across processes): one worker only."""
+    sqlite = settings.database_for("intake")[0].startswith("sqlite")
+    if sqlite and asked is not None and asked > 1:
+        _fail("--workers above 1 needs PostgreSQL (CHARTERWATCH_DATABASE_URL): SQLite has one writer")
+    if asked is not None:
+        return asked
+    return 1 if sqlite else max(1, min(4, os.cpu_count() or 1))
+
+
+def _serve_intake_workers(settings: Settings, processes: int) -> None:
+    """uvicorn's worker processes, each building its own app, engine and relay (``intake_worker_app``);
+    the relays share the outbox through PostgreSQL's advisory lock, so events keep their order."""
+    import uvicorn
+
+    os.environ["CHARTERWATCH_MODE"] = settings.mode  # the workers read their settings from the environment
+    uvicorn.run("services.cli:intake_worker_app", factory=True, workers=processes, host=settings.host,
+                port=settings.port, log_config=None, access_log=False)
+
+
+def intake_worker_app():  # type: ignore[no-untyped-def]
+    """One worker process of `charterwatch intake --workers N`: the API and its relay."""
+    from services.bootstrap import bootstrap
+    from services.topology import parts_of, process
+
+    wiring = process(bootstrap(_settings()), "intake")
+    api = wiring.apps["intake"]
+    supervisor, consumers = _start_parts(wiring, parts_of("intake"))
+    _watch(api.state.health, supervisor, consumers)
+    api.router.on_shutdown.append(supervisor.join)
+    return api
 
 
 @app.command()
