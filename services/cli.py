@@ -91,8 +91,11 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
                f"console on http://{settings.host}:{settings.console_port}, "
                f"webhooks API on http://{settings.host}:{settings.webhooks_port}. "
                f"{key_note} Ctrl-C stops it.", err=True)
+    _stop_on_sigterm()
     try:
         server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
         supervisor.join()
         c.close()
@@ -166,6 +169,17 @@ def _serve_health(health, settings: Settings) -> None:  # type: ignore[no-untype
     threading.Thread(target=serve, name="metrics_http", daemon=True).start()
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (what Kubernetes and compose send before SIGKILL) stops the process as Ctrl-C does: every loop
+    finishes or rolls back its batch and the process exits, instead of dying mid-batch at the default action."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _run_service(service: str, settings: Settings, http_port: dict[str, int] | None = None) -> None:
     """Run one service's parts of the topology until Ctrl-C; each restarts with backoff when it fails.
 
@@ -180,6 +194,7 @@ def _run_service(service: str, settings: Settings, http_port: dict[str, int] | N
     _watch(wiring.health, supervisor, consumers)
     if not http_port:
         _serve_health(wiring.health, settings)
+    _stop_on_sigterm()
     try:
         for t in supervisor.threads:
             while t.is_alive():
@@ -246,8 +261,11 @@ def intake(mode: Mode = None, workers: Annotated[Optional[int], typer.Option(
     api = wiring.apps["intake"]
     supervisor, consumers = _start_parts(wiring, parts_of("intake"))  # publishes what a crash or a down log left behind
     _watch(api.state.health, supervisor, consumers)
+    _stop_on_sigterm()  # uvicorn re-raises the signal after its graceful shutdown: the relay then stops too
     try:
         uvicorn.run(api, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    except KeyboardInterrupt:
+        pass
     finally:
         supervisor.join()
 

@@ -102,6 +102,14 @@ class Running:
         body = last.text[-2000:] if last is not None else "no answer"
         raise AssertionError(f"{self.name}: timed out waiting for {what}; last {path}: {body}\n{self.text()[-3000:]}")
 
+    def terminate(self, timeout: float = 60) -> int:
+        """SIGTERM to the process alone, as Kubernetes sends it: its exit code once it has stopped."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name} still running {timeout} s after SIGTERM:\n{self.text()[-3000:]}")
+
     def stop(self) -> None:
         self.http.close()
         if self.proc.poll() is None:
@@ -139,6 +147,9 @@ def test_every_service_process_serves_healthz_readyz_and_metrics(tmp_path: Path,
     started.extend(Running(name, tmp_path / name, {"CHARTERWATCH_MODE": "embedded"}) for name in COMMANDS)
     for service in started:
         check_three_paths(service)
+    # Stopped as a pod is: SIGTERM ends each one cleanly (exit 0, its loops stopped), not at the signal's default.
+    codes = {service.name: service.terminate() for service in started}
+    assert codes == {name: 0 for name in COMMANDS}, {n: (c, s.text()[-1500:]) for (n, c), s in zip(codes.items(), started) if c}
 
 
 @pytest.mark.kafka
