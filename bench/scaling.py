@@ -156,7 +156,7 @@ def group_ready(admin, group: str, k: int) -> bool:  # type: ignore[no-untyped-d
     return described.get("group_state") == "Stable" and len(members) == k
 
 
-def step(service: str, k: int, n: int, admin_url: str, replication: int, tmp: Path) -> float:
+def step(service: str, k: int, n: int, admin_url: str, replication: int, tmp: Path, timeout: float) -> float:
     from kafka import KafkaAdminClient
     from sqlalchemy import create_engine
 
@@ -202,7 +202,7 @@ def step(service: str, k: int, n: int, admin_url: str, replication: int, tmp: Pa
         for attr, items in batches:
             for i in range(0, len(items), 1000):
                 log.append_many(getattr(topics, attr), items[i:i + 1000])
-        deadline = time.monotonic() + 900
+        deadline = time.monotonic() + timeout
         while len(seen) < expected:
             for r in reader.poll(max_records=5000, timeout=0.5):
                 m = mark(r)
@@ -235,6 +235,7 @@ def main() -> None:
     parser.add_argument("--services", default="monitor,compensation,notify")
     parser.add_argument("--replication", type=int, default=3, help="3 on the three-broker cluster, 1 on one broker")
     parser.add_argument("--database-url", default=os.environ.get("CHARTERWATCH_TEST_POSTGRES_URL"))
+    parser.add_argument("--timeout", type=float, default=600, help="seconds a step may take to finish its outputs")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -252,22 +253,34 @@ def main() -> None:
     counts = [int(k) for k in args.workers.split(",")]
     tmp = Path(tempfile.mkdtemp())
     table: dict[str, dict[int, float]] = {}
+    failed: dict[str, str] = {}
     for service in args.services.split(","):
         for k in counts:
-            table.setdefault(service, {})[k] = step(service, k, args.events, args.database_url, args.replication, tmp)
+            try:
+                table.setdefault(service, {})[k] = step(service, k, args.events, args.database_url, args.replication,
+                                                        tmp, args.timeout)
+            except RuntimeError as exc:  # told, and the other steps still run
+                failed[f"{service} x{k}"] = str(exc)
+                print(f"  {service}: {k} worker(s): failed: {exc}", flush=True)
+                continue
             print(f"  {service}: {k} worker(s): {table[service][k]:,.0f} events/s", flush=True)
     print()
     print(f"{'service':<14}" + "".join(f"{f'{k} worker(s)':>16}" for k in counts) + f"{'best / 1':>10}")
     for service, rates in table.items():
-        print(f"{service:<14}" + "".join(f"{rates[k]:>16,.0f}" for k in counts) +
-              f"{max(rates.values()) / rates[counts[0]]:>9.2f}x")
+        base = rates.get(counts[0])
+        print(f"{service:<14}" + "".join(f"{rates[k]:>16,.0f}" if k in rates else f"{'failed':>16}" for k in counts) +
+              (f"{max(rates.values()) / base:>9.2f}x" if base and rates else f"{'-':>10}"))
     print()
     for service, rates in table.items():
-        base = rates[counts[0]]
+        base = rates.get(counts[0])
         for k in counts:
+            if k not in rates:
+                continue
             figure("scaling", f"{service}, {k} worker(s)", rates[k], "events/s",
-                   f"{counts[0]} worker(s)" if k != counts[0] else None, base if k != counts[0] else None,
+                   f"{counts[0]} worker(s)" if k != counts[0] and base else None, base if k != counts[0] else None,
                    note=f"{brokers} broker(s), {os.cpu_count()} cores")
+    for step_name, reason in failed.items():
+        print(f"failed: {step_name}: {reason}")
     machine("end")
 
 
