@@ -13,8 +13,6 @@ def create_app(settings: Settings) -> faust.App:
         f"{settings.topic_prefix}{APP_ID}",  # the consumer group: one per topic namespace
         broker=[f"kafka://{s}" for s in settings.kafka_bootstrap_servers.split(",")],
         store="memory://",
-        # faust's default data dir is relative to the working directory: keep it with the rest of the data.
-        datadir=str(settings.data_dir / "sla-monitor"),
         topic_partitions=6,
         topic_replication_factor=settings.kafka_replication_factor,  # the topics faust creates itself
         web_enabled=False,

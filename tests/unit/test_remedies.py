@@ -367,7 +367,11 @@ def test_the_sql_ledger_and_the_in_memory_state_decide_the_same(batched: bool, m
 
     for op, args in inputs(municipalities, steps):
         ours = run(op, args, sql_record, sql_act)
+        if ours[0] == "emitted":  # findings go to their own topic (the strike counter's); the strike rows are compared below
+            ours = ("emitted", [e for e in ours[1] if e["event_type"] not in ("StrikeRecorded", "StrikeWithdrawn")])
         theirs = run(op, args, lambda env: remedies.record(memory, env, NOW), memory_act)
+        if theirs[0] == "emitted":  # the referral is the strike counter's (tests/integration/test_strike_counter.py)
+            theirs = ("emitted", [e for e in theirs[1] if e["event_type"] != "PersonnelActionReferred"])
         assert ours == theirs, (op, args)
     if batch is not None:
         batch.commit()
@@ -381,7 +385,8 @@ def test_the_sql_ledger_and_the_in_memory_state_decide_the_same(batched: bool, m
             history.setdefault(t.voucher_id, []).append((t.event_id, t.status, t.at, t.actor, t.amount_won, t.reason))
         assert history == {voucher_id: [(str(t.event_id), t.voucher.status, t.at, t.actor, t.voucher.amount_won,
                                          t.reason) for t in steps] for voucher_id, steps in memory.history.items()}
-        assert sorted(s.execute(select(RemedyActionRow.action_id)).scalars()) == sorted(memory.actions)
+        assert sorted(s.execute(select(RemedyActionRow.action_id)).scalars()) == sorted(
+            i for i, a in memory.actions.items() if a.kind != "referral")  # referrals: the strike counter's rows
         strikes = s.execute(select(StrikeRow)).scalars()
         assert {r.event_id: (r.agency_id, r.official_id, r.case_id, r.confirmed_at, r.withdrawn_at)
                 for r in strikes} == {k: (v.agency_id, v.official_id, v.case_id, v.confirmed_at, v.withdrawn_at)
