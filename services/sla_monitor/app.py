@@ -1,15 +1,41 @@
 """The faust application, alone in its module, built by a factory (nothing connects at import)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import faust
+from faust.transport.drivers import aiokafka as driver
+from faust.types import TransportT
 
 from services.platform.settings import Settings
 
 APP_ID = "charterwatch-sla-monitor"
 
 
+class _IdempotentProducer(driver.Producer):
+    """acks=all with an idempotent producer, as the log port's own producer. faust turns idempotence
+    on only inside transactions; without it a send retried after a broker dies mid-request (the record
+    written, the answer lost) is written twice: the same breach, twice on the SLA topic."""
+
+    def _settings_extra(self) -> Mapping[str, Any]:
+        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+
+
+class _Transport(driver.Transport):
+    Producer = _IdempotentProducer
+
+
+class MonitorApp(faust.App):
+    def _new_transport(self) -> TransportT:
+        return _Transport(self.conf.broker_consumer, self)
+
+    def _new_producer_transport(self) -> TransportT:
+        return _Transport(self.conf.broker_producer, self)
+
+
 def create_app(settings: Settings) -> faust.App:
-    return faust.App(
+    return MonitorApp(
         f"{settings.topic_prefix}{APP_ID}",  # the consumer group: one per topic namespace
         broker=[f"kafka://{s}" for s in settings.kafka_bootstrap_servers.split(",")],
         store="memory://",
