@@ -11,7 +11,7 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -103,9 +103,33 @@ class KafkaLog:
                     created.append(spec.name)
                 except TopicAlreadyExistsError:
                     pass
+            self._await_usable(admin, [s for s in specs if s.name in created])
         finally:
             admin.close()
         return created
+
+    def _await_usable(self, admin: KafkaAdminClient, specs: Sequence[TopicSpec]) -> None:
+        """Back from ``create_topics`` only when every created topic is usable: each partition has a
+        leader and the broker answers with the topic's own configuration. The controller acknowledges a
+        creation before the brokers have applied it; a client right behind it (a consumer group's
+        assignor, a describe) would otherwise see no partitions or an empty configuration."""
+        want = {s.name: s for s in specs}
+        deadline = time.monotonic() + self._timeout_s * 3
+        while want:
+            described = admin.describe_topics(list(want))
+            led = {t["name"] for t in described if t["error_code"] == 0
+                   and len(t["partitions"]) == want[t["name"]].partitions
+                   and all(p["leader_id"] >= 0 for p in t["partitions"])}
+            if led:
+                configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in led])
+                for name in led:
+                    if "cleanup.policy" in configs.get("topic", {}).get(name, {}):
+                        del want[name]
+            if not want:
+                return
+            if time.monotonic() > deadline:
+                raise LogUnavailable(f"topics created but not usable after {self._timeout_s * 3:.0f} s: {sorted(want)}")
+            time.sleep(0.1)
 
     def partitions(self, topic: str) -> int:
         meta = self._metadata()
