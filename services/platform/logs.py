@@ -32,6 +32,20 @@ _SHARED = [
 ]
 
 
+class _ClosedSocketRead(logging.Filter):
+    """kafka-python 3.0 reads a connection its own other thread has just closed and logs the resulting
+    ``AttributeError`` at error level with a traceback; it then reconnects, nothing is lost. Told as what
+    it is, a warning, so an operator's error alerts and a reader of the log are not sent after it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, AttributeError) and "Error receiving network data" in str(record.msg):
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = f"{record.msg} (socket closed under the read; the client reconnects)"
+        return True
+
+
 def configure(level: str = "info", stream: TextIO = sys.stdout) -> None:
     numeric = getattr(logging, level.upper())
     handler = logging.StreamHandler(stream)
@@ -47,6 +61,9 @@ def configure(level: str = "info", stream: TextIO = sys.stdout) -> None:
     # Third-party libraries log at their own verbosity; only their warnings here.
     for noisy in ("kafka", "aiokafka", "faust", "mode", "uvicorn.access", "sqlalchemy", "alembic"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    transport = logging.getLogger("kafka.net.transport")
+    if not any(isinstance(f, _ClosedSocketRead) for f in transport.filters):
+        transport.addFilter(_ClosedSocketRead())
     structlog.configure(
         processors=[*_SHARED, structlog.processors.format_exc_info, structlog.processors.JSONRenderer(ensure_ascii=False)],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

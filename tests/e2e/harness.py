@@ -72,7 +72,15 @@ class RunningSystem:
             if condition():
                 return
             time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}; output:\n{self.text()[-3000:]}")
+        raise AssertionError(f"timed out waiting for {what}; what the system said:\n{self.telling()}")
+
+    def telling(self, tail: int = 2000) -> str:
+        """For a failure's reader: the warnings, errors and group moves (the info lines drown them), then
+        the output's tail."""
+        told = [line for line in self.text().splitlines()
+                if not line.startswith("{") or '"level": "info"' not in line
+                or '"event": "partitions_' in line or '"event": "loop_' in line]
+        return "\n".join(told[-80:]) + f"\n... the last {tail} characters:\n" + self.text()[-tail:]
 
     def stop(self) -> int:
         self.http.close()

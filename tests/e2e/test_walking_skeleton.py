@@ -34,7 +34,9 @@ def walk(system: RunningSystem, consumer_timeout: float) -> str:
     # question about a system: 7 days (Decree 14), from Tue 11/24 -> Wed 12/2 18:00
     assert r.json()["statutory_deadline"]["due_at"] == "2026-12-02T18:00:00+09:00"
 
-    system.wait_for(lambda: system.http.get(f"/v1/petitions/{case_id}").status_code == 200, 30, "the projection")
+    # the read model: the projector is one more consumer group to join in the Kafka mode
+    system.wait_for(lambda: system.http.get(f"/v1/petitions/{case_id}").status_code == 200, consumer_timeout,
+                    "the projection")
     row = system.http.get(f"/v1/petitions/{case_id}").json()
     assert row["status"] == "received" and row["charter_id"] == "yeonje-gu"
 

@@ -40,3 +40,22 @@ def test_personal_keys_are_redacted_in_logs() -> None:
     line = json.loads(out.getvalue().strip().splitlines()[-1])
     assert line["case_id"] == "c1" and line["phone"] == "[redacted]" and line["name"] == "[redacted]"
     assert "010-1234-5678" not in out.getvalue()
+
+
+def test_kafka_clients_closed_socket_read_is_a_warning_without_traceback() -> None:
+    import logging
+
+    out = io.StringIO()
+    configure("info", out)
+    transport = logging.getLogger("kafka.net.transport")
+    try:
+        None.recv(4096)  # type: ignore[attr-defined]  # what kafka-python's reader hits on a closed socket
+    except AttributeError:
+        transport.exception("%s: Error receiving network data closing socket", "<KafkaTCPTransport (closed)>")
+    try:
+        raise ValueError("something else")
+    except ValueError:
+        transport.exception("%s: Error receiving network data closing socket", "<KafkaTCPTransport>")
+    race, other = (json.loads(line) for line in out.getvalue().splitlines())
+    assert race["level"] == "warning" and "exception" not in race and "reconnects" in race["event"]
+    assert other["level"] == "error" and "Traceback" in other["exception"]  # any other failure stays an error
