@@ -121,7 +121,8 @@ def main() -> None:
     for _ in range(args.notices // 2):
         case_id = str(uuid.uuid4())
         at = datetime(2026, 11, 2, 10, tzinfo=KST)
-        common = dict(case_id=case_id, recorded_at=at, producer="bench", charter=CharterRef(charter.id, charter.version))
+        common = dict(case_id=case_id, recorded_at=at, producer="intake",  # notify takes petition facts from intake only
+                      charter=CharterRef(charter.id, charter.version))
         received = Envelope(event_id=uuid.uuid4(), case_version=1, occurred_at=at, **common, payload=ev.PetitionReceived(
             municipality_id="dangjin", agency_id="bench", petition_type="grievance", channel="visit", title="민원",
             applicant=seal(c.keyring, {"name": "김", "email": "citizen@example.kr"}, case_id), applicant_ref="r" * 32,
