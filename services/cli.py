@@ -1,9 +1,11 @@
 """``charterwatch``: the single entry point (Typer)."""
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -51,6 +53,8 @@ def _settings(mode: str | None = None, **overrides: object) -> Settings:
     if updates:
         settings = Settings(**{**settings.model_dump(), **updates})
     configure(settings.log_level)
+    # A crash in native code (a driver, the event loop) prints every thread's stack to stderr, not a bare -11.
+    faulthandler.enable()
     return settings
 
 
@@ -148,9 +152,11 @@ def _watch(health, supervisor, consumers) -> None:  # type: ignore[no-untyped-de
     health.detail = lambda: {name: getattr(loop, "consumer", loop).status() for name, loop in consumers.items()}
 
 
-def _serve_health(health, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def _serve_health(health, settings: Settings) -> Callable[[], None]:  # type: ignore[no-untyped-def]
     """/healthz, /readyz and /metrics on CHARTERWATCH_METRICS_PORT (0: not served), for a process without an
-    API of its own. A port in use is told once and not retried: the process's work goes on without them."""
+    API of its own. A port in use is told once and not retried: the process's work goes on without them.
+    Returns what stops the server: called before the process closes its databases and exits, so no request
+    thread is left running into the interpreter's shutdown (an embedded monitor once died there, SIGSEGV)."""
     import threading
 
     from services.platform.http.health import metrics_app
@@ -158,7 +164,7 @@ def _serve_health(health, settings: Settings) -> None:  # type: ignore[no-untype
     from services.platform.supervisor import HttpServer
 
     if not settings.metrics_port:
-        return
+        return lambda: None
     server = HttpServer(metrics_app(health), settings.host, settings.metrics_port)
 
     def serve() -> None:
@@ -166,7 +172,13 @@ def _serve_health(health, settings: Settings) -> None:  # type: ignore[no-untype
             server.run()
         except (RuntimeError, OSError) as exc:
             get_logger("runtime").warning("metrics_port_unavailable", port=settings.metrics_port, reason=str(exc))
-    threading.Thread(target=serve, name="metrics_http", daemon=True).start()
+    thread = threading.Thread(target=serve, name="metrics_http", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.stop()
+        thread.join(10)
+    return stop
 
 
 def _stop_on_sigterm() -> None:
@@ -192,8 +204,7 @@ def _run_service(service: str, settings: Settings, http_port: dict[str, int] | N
     wiring = process(c, service, http_port)
     supervisor, consumers = _start_parts(wiring, parts_of(service))
     _watch(wiring.health, supervisor, consumers)
-    if not http_port:
-        _serve_health(wiring.health, settings)
+    stop_health = _serve_health(wiring.health, settings) if not http_port else (lambda: None)
     _stop_on_sigterm()
     try:
         for t in supervisor.threads:
@@ -203,6 +214,7 @@ def _run_service(service: str, settings: Settings, http_port: dict[str, int] | N
         pass
     finally:
         supervisor.join()
+        stop_health()
         c.close()
 
 
@@ -335,10 +347,13 @@ def sla_monitor(mode: Mode = None) -> None:
 
         # /readyz: the broker answers (the worker's own loop is faust's); /metrics: the monitor's registry
         probe = log_probe(KafkaLog(settings.kafka_bootstrap_servers), Topics(settings.topic_prefix).petition_events)
-        _serve_health(Health(monitor.metrics.registry, [probe]), settings)
+        stop_health = _serve_health(Health(monitor.metrics.registry, [probe]), settings)
         worker = faust.Worker(faust_app, loglevel="WARNING", quiet=True)
         worker.spinner = None  # a terminal spinner would interleave escape codes with the JSON log lines
-        worker.execute_from_commandline()
+        try:
+            worker.execute_from_commandline()
+        finally:
+            stop_health()
         return
     _run_service("sla-monitor", settings)
 
