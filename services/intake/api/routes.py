@@ -198,7 +198,8 @@ def _if_match(value: str | None) -> int | None:
 
 
 @router.post("/v1/petitions", status_code=201, response_model=PetitionFiledOut, tags=["petitions"],
-             summary="File a petition (appends PetitionReceived; 201 only once the log has it)")
+             summary="File a petition (records PetitionReceived; 201 once it is committed with its outbox row, "
+                     "which the relay puts on the log in the case's order)")
 async def post_petition(body: Annotated[PetitionIn, Body(openapi_examples=examples.PETITION)], c: Deps, m: Metrics,
                         ob: IntakeOutbox, agency_id: Agency, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     cmd = filing_command(body, agency_id)
