@@ -54,12 +54,14 @@ def _settings(mode: str | None = None, **overrides: object) -> Settings:
     if updates:
         settings = Settings(**{**settings.model_dump(), **updates})
     configure(settings.log_level)
+    _crash_reports()
     return settings
 
 
 def _crash_reports() -> None:
-    """A long-running process that crashes in native code (a driver, the event loop) prints every thread's
-    stack to stderr instead of dying with a bare -11. Only where stderr is a real file."""
+    """A process that crashes in native code (a driver, the event loop) prints every thread's stack to
+    stderr instead of dying with a bare -11: every command, since every one reads its settings first
+    (intake and `audit serve` as much as `up`). Only where stderr is a real file."""
     try:
         faulthandler.enable()
     except (AttributeError, ValueError, io.UnsupportedOperation):  # stderr replaced (a test's runner)
@@ -83,7 +85,6 @@ def up(mode: Mode = None, port: Annotated[Optional[int], typer.Option(help="HTTP
     from services.topology import PARTS, process
 
     settings = _settings(mode, port=port, host=host)
-    _crash_reports()
     _require_free_ports(settings)  # before anything starts: a second `up` must not claim to be up
     c = bootstrap(settings)
     c.log.create_topics(c.topics.specs())
@@ -209,7 +210,6 @@ def _run_service(service: str, settings: Settings, http_port: dict[str, int] | N
     from services.bootstrap import bootstrap
     from services.topology import parts_of, process
 
-    _crash_reports()
     c = bootstrap(settings)
     wiring = process(c, service, http_port)
     supervisor, consumers = _start_parts(wiring, parts_of(service))
@@ -357,7 +357,6 @@ def sla_monitor(mode: Mode = None) -> None:
 
         # /readyz: the broker answers (the worker's own loop is faust's); /metrics: the monitor's registry
         probe = log_probe(KafkaLog(settings.kafka_bootstrap_servers), Topics(settings.topic_prefix).petition_events)
-        _crash_reports()
         stop_health = _serve_health(Health(monitor.metrics.registry, [probe]), settings)
         worker = faust.Worker(faust_app, loglevel="WARNING", quiet=True)
         worker.spinner = None  # a terminal spinner would interleave escape codes with the JSON log lines
