@@ -15,8 +15,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.compensation.ledger.book import Ledger
-from services.compensation.ledger.orm import CaseAccessRow, CompensationCaseRow
+from services.compensation.ledger.book import (
+    Ledger,
+    case_row,
+    forget,
+    grant_access,
+    prefetch,
+)
 from services.compensation.schema import RUNTIME
 from services.platform.consumer import Consumer, ConsumerMetrics, Wait
 from services.platform.log.port import EventLog
@@ -32,13 +37,11 @@ log = get_logger("compensation")
 Clock = Callable[[], datetime]
 
 
-def _grant(session: Session, case_id: str, agency_id: str) -> None:
-    with session.no_autoflush:
-        if session.get(CaseAccessRow, (case_id, agency_id)) is None:
-            session.add(CaseAccessRow(case_id=case_id, agency_id=agency_id))
-
-
 class LedgerHandler:
+    # Every effect is in the session: a batch may run without a savepoint per event (the runtime runs it
+    # again with them if an event is refused).
+    optimistic = True
+
     def __init__(self, ledger: Ledger, clock: Clock) -> None:
         self._ledger = ledger
         self._clock = clock
@@ -49,14 +52,18 @@ class LedgerHandler:
         """Who may see and act on the case's remedies: the filing agency, and any it is transferred to."""
         p = env.payload
         if isinstance(p, ev.PetitionReceived):
-            _grant(session, env.case_id, p.agency_id)
+            grant_access(session, env.case_id, p.agency_id)
         elif isinstance(p, ev.PetitionTransferred) and p.to_agency_id:
-            _grant(session, env.case_id, p.to_agency_id)
+            grant_access(session, env.case_id, p.to_agency_id)
+
+    @staticmethod
+    def prefetch(session: Session, case_ids: set[str]) -> None:
+        """The batch's cases' ledger rows, read in a few queries before its events (keys are case ids)."""
+        prefetch(session, case_ids)
 
     def handle(self, session: Session, env: Envelope, raw: bytes) -> Wait | None:
         if not isinstance(env.payload, ev.PetitionReceived) and env.producer != "intake":
-            with session.no_autoflush:
-                known = session.get(CompensationCaseRow, env.case_id)
+            known = case_row(session, env.case_id)
             if known is None:
                 return Wait("the petition's receipt has not been read yet")
             if known.official_id is not None and env.case_version and env.case_version > known.petition_version:
@@ -65,7 +72,7 @@ class LedgerHandler:
         try:
             events = self._ledger.record(session, env, self._clock())
         except BaseException:
-            session.info.pop("ledger_added", None)  # the savepoint is rolled back: so is what it added
+            forget(session)  # the savepoint is rolled back: so is what it added
             raise
         self._access(session, env)
         self.decided += len(events)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import Counter as Tally
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -65,6 +66,11 @@ class Handler(Protocol):
         """Act on one event (``raw``: its bytes as on the log) inside the batch's transaction.
         Raise to refuse it (it will be tried again, then parked)."""
         ...
+
+
+class _Refused(Exception):
+    """A handler refused an event in a batch run without savepoints: the batch rolls back and runs again,
+    each event in its own savepoint, so only the refused one is tried again and parked."""
 
 
 class Fenced(RuntimeError):
@@ -137,6 +143,12 @@ class Consumer:
         self._moved = False  # partitions gained since the last after_commit
         self._count: int | None = None  # the topics' partition count (co-partitioned)
         self._new_entries: list[tuple[str, bytes]] = []
+        # A handler whose every effect is in the session (``optimistic = True``) runs a batch without a
+        # savepoint per event: its rows are flushed together at commit (one multi-row insert per table, not
+        # one statement per row at each savepoint). Refusals are rare; the batch is then run again carefully.
+        self._optimistic = bool(getattr(handler, "optimistic", False))
+        self._careful = True  # this batch: each event in its own savepoint
+        self._outcomes: Tally[str] = Tally()  # this transaction's, counted once it commits
         self.stopping = threading.Event()
         self.handled = 0
         self._log_ = get_logger(name)
@@ -231,6 +243,7 @@ class Consumer:
                     self._hold(s, record, case, "held", "behind a dead-lettered event of this case")
                 else:
                     self._park(s, record, case, reason)
+        self._counted()
         self._flush_entries()
 
     def save_positions(self, positions: dict[str, dict[int, int]]) -> None:
@@ -307,12 +320,35 @@ class Consumer:
     def step(self, records: list[Record], positions: dict[str, dict[int, int]]) -> None:
         """One batch: handled in one transaction with the positions after it; then the parked entries
         are sent to the dead-letter topic and ``after_commit`` runs (an outbox publish)."""
+        if self._optimistic:
+            try:
+                self._transaction(records, positions, careful=False)
+            except _Refused:  # rolled back: run again, each event in its own savepoint
+                self._transaction(records, positions, careful=True)
+        else:
+            self._transaction(records, positions, careful=True)
+        for topic, at in positions.items():
+            for partition, offset in at.items():
+                if (topic, partition) in self._expected:
+                    self._expected[(topic, partition)] = offset
+        self._flush_entries()
+        self._refresh_gauges()
+        self._after_commit()
+
+    def _transaction(self, records: list[Record], positions: dict[str, dict[int, int]], careful: bool) -> None:
+        """The batch's transaction: its events handled, then its positions; all or nothing."""
         self._new_entries = []
+        self._careful = careful
+        self._outcomes = Tally()
         parked_before, waiting_before = set(self._parked), {k: set(v) for k, v in self._waiting.items()}
+        partitions_before = dict(self._partition_of)
         try:
             with self._sessions.begin() as s:
                 if self.group is not None and self._member is not None:
                     self._fence(s, positions)
+                prefetch = getattr(self._handler, "prefetch", None)
+                if prefetch is not None:  # the batch's cases read in a few queries, not a few per event
+                    prefetch(s, {r.key for r in records if r.key and r.topic != self._decisions})
                 for record in records:
                     if record.topic == self._decisions:
                         self._decide(s, record)
@@ -323,15 +359,18 @@ class Consumer:
                         s.merge(self._position(consumer=self.name, topic=topic, partition=partition,
                                                  next_offset=offset))
         except BaseException:
-            self._parked, self._waiting = parked_before, waiting_before  # the batch left no trace
+            # the batch left no trace
+            self._parked, self._waiting, self._partition_of = parked_before, waiting_before, partitions_before
+            self._new_entries = []
             raise
-        for topic, at in positions.items():
-            for partition, offset in at.items():
-                if (topic, partition) in self._expected:
-                    self._expected[(topic, partition)] = offset
-        self._flush_entries()
-        self._refresh_gauges()
-        self._after_commit()
+        self._counted()
+
+    def _counted(self) -> None:
+        """What the committed transaction did, into the metrics (a rolled-back one did nothing)."""
+        for outcome, n in self._outcomes.items():
+            self.metrics.events.labels(self.name, outcome).inc(n)
+        self.handled += self._outcomes["handled"]
+        self._outcomes = Tally()
 
     def _fence(self, s: Session, positions: dict[str, dict[int, int]]) -> None:
         """Lock this batch's position rows and check they are where this member left them: otherwise
@@ -370,15 +409,21 @@ class Consumer:
             self._hold(s, record, case, "waiting", outcome.reason)
             self._waiting.setdefault(case, set()).add(record.topic)
             self._partition_of[case] = record.partition
-            self.metrics.events.labels(self.name, "waiting").inc()
+            self._outcomes["waiting"] += 1
         else:
-            self.handled += 1
-            self.metrics.events.labels(self.name, "handled").inc()
+            self._outcomes["handled"] += 1
             self._log_.info("event_seen", case_id=case, event_type=env.event_type, topic=record.topic)
             if case in self._waiting:
                 self._release(s, case)
 
     def _attempt(self, s: Session, env: Envelope, raw: bytes) -> Wait | _Failed | None:
+        if not self._careful:
+            try:
+                return self._handler.handle(s, env, raw)
+            except TRANSIENT:
+                raise
+            except Exception as exc:  # the event's own failure: the batch runs again, with savepoints
+                raise _Refused(_reason(exc)) from exc
         failure: BaseException | None = None
         for attempt in range(1, self._attempts + 1):
             try:
@@ -413,7 +458,7 @@ class Consumer:
         self._parked.add(case)
         self._partition_of[case] = record.partition
         self._new_entries.append((case, self._entry(row, reason, entry_id)))
-        self.metrics.events.labels(self.name, "parked").inc()
+        self._outcomes["parked"] += 1
         self._log_.warning("event_dead_lettered", case_id=case, topic=record.topic, partition=record.partition,
                            offset=record.offset, reason=reason, entry_id=entry_id)
 
@@ -449,8 +494,7 @@ class Consumer:
                     stuck.add(row.topic)
                     continue
                 s.delete(row)
-                self.handled += 1
-                self.metrics.events.labels(self.name, "handled").inc()
+                self._outcomes["handled"] += 1
                 progress = True
             if stuck:
                 self._waiting[case] = stuck
@@ -468,7 +512,7 @@ class Consumer:
         self._partition_of[case] = row.partition
         self._waiting.pop(case, None)
         self._new_entries.append((case, self._entry(row, reason, entry_id)))
-        self.metrics.events.labels(self.name, "parked").inc()
+        self._outcomes["parked"] += 1
         self._log_.warning("event_dead_lettered", case_id=case, topic=row.topic, partition=row.partition,
                            offset=row.offset, reason=reason, entry_id=entry_id)
 

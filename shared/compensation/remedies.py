@@ -192,7 +192,7 @@ class Remedies:
 
     def _action(self, state: LedgerState, kind: ActionKind, action_id: str, found: CauseFound, promise_id: str,
                 env: Envelope, now: datetime, payload: BaseModel) -> list[Envelope]:
-        if state.has_action(action_id):
+        if state.has_action(action_id, found.case_id):
             return []
         state.add_action(RemedyAction(action_id, kind, found.case_id, found.official_id, found.cause,
                                       found.cause_event_id, promise_id, found.occurred_at))

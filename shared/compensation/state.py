@@ -106,7 +106,9 @@ class LedgerState(Protocol):
         """A voucher after a transition, with one more line of its history."""
         ...
 
-    def has_action(self, action_id: str) -> bool: ...
+    def has_action(self, action_id: str, case_id: str | None = None) -> bool:
+        """``case_id``: the action's case, when the caller knows it (a store may answer from what it read)."""
+        ...
 
     def add_action(self, action: RemedyAction) -> None: ...
 
@@ -188,7 +190,7 @@ class InMemoryLedgerState:
         self.vouchers[step.voucher.voucher_id] = step.voucher
         self.history[step.voucher.voucher_id].append(step)
 
-    def has_action(self, action_id: str) -> bool:
+    def has_action(self, action_id: str, case_id: str | None = None) -> bool:
         return action_id in self.actions
 
     def add_action(self, action: RemedyAction) -> None:

@@ -353,3 +353,52 @@ def test_redelivered_five_times_and_killed_around_the_ledger_commit_still_one_vo
                          ).scalar_one() == 0
     published = [decode(r.value) for r in read_all(log, topics.compensation_events)[0]]
     assert sorted(types(published)) == ["ApologyOwed", "VoucherApproved", "VoucherIssued", "VoucherProposed"]
+
+
+def test_a_refused_breach_in_a_batch_runs_it_again_with_savepoints_and_decides_the_rest_once(
+        sessions, ledger, tmp_path: Path) -> None:
+    """The worker runs a batch without a savepoint per event (its rows flushed together) and with the
+    batch's cases read up front; one refused event rolls that back and the batch runs again, each event in
+    its own savepoint: the refused one parked, every other decided once, each outcome counted once."""
+    from services.compensation.worker import NAME, LedgerHandler
+    from services.platform.consumer import Consumer
+
+    log = EmbeddedLog(tmp_path / "log.db")
+    topics = Topics("")
+    log.create_topics(topics.specs())
+    cases = [Case(municipality="dangjin", at=kst(2027, 3, 2, 10)) for _ in range(6)]
+    for case in cases:
+        log.append(topics.petition_events, case.case_id, encode(case.received))
+    sick = breach(cases[2], kst(2027, 3, 11, 18))
+    for case in cases:
+        b = breach(case, kst(2027, 3, 11, 18))
+        for _ in range(2):  # each breach delivered twice in the one batch
+            log.append(topics.sla_events, case.case_id, encode(b))
+
+    class RefusesOne(LedgerHandler):
+        runs: list[bool] = []
+
+        def handle(self, session, env, raw):  # type: ignore[no-untyped-def]
+            out = super().handle(session, env, raw)
+            if env.event_id == sick.event_id:
+                raise ValueError("a breach this ledger cannot decide")
+            return out
+
+    assert LedgerHandler.optimistic
+    consumer = Consumer(NAME, log, [topics.petition_events, topics.sla_events], sessions, RUNTIME,
+                        RefusesOne(ledger, lambda: NOW), topics.dead_letter, topics.dead_letter_decisions,
+                        lambda: NOW, retry_delay=0.001)
+    consumer.run(poll_timeout=0.2, until_caught_up=True)
+    rows = vouchers(sessions)
+    assert sorted(r.case_id for r in rows) == sorted(c.case_id for c in cases if c is not cases[2])
+    with sessions() as s:
+        assert s.execute(select(func.count()).select_from(RemedyActionRow)).scalar_one() == 5  # one apology each
+        assert s.execute(select(func.count()).select_from(OutboxRow)).scalar_one() == 5 * 4
+        held = list(s.execute(select(RUNTIME.held.case_id, RUNTIME.held.state)))
+    assert sorted(held) == sorted([(cases[2].case_id, "parked"), (cases[2].case_id, "held")])
+    [entry] = read_all(log, topics.dead_letter)[0]
+    assert b"cannot decide" in entry.value
+    counted = {s.labels["outcome"]: s.value for m in consumer.metrics.registry.collect() for s in m.samples
+               if s.name == "charterwatch_consumer_events_total"}
+    assert counted == {"handled": 6 + 5 * 2, "parked": 1}
+    assert consumer.handled == 6 + 5 * 2

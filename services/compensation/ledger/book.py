@@ -8,7 +8,7 @@ emits nothing; its replay then finds the row.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from services.compensation.ledger.orm import (
+    CaseAccessRow,
     CompensationCaseRow,
     OfficialLockRow,
     RemedyActionRow,
@@ -106,7 +107,7 @@ class SqlLedgerState:
 
     # -- cases -----------------------------------------------------------------------
     def case(self, case_id: str) -> CompensationCase | None:
-        row = _row(self.session, CompensationCaseRow, case_id)
+        row = case_row(self.session, case_id)
         if row is None:
             return None
         return CompensationCase(row.case_id, row.agency_id, row.charter_id, row.charter_version, row.resolved_at,
@@ -119,7 +120,7 @@ class SqlLedgerState:
                                                official_id=case.official_id, petition_version=case.petition_version))
 
     def save_case(self, case: CompensationCase) -> None:
-        row = _row(self.session, CompensationCaseRow, case.case_id)
+        row = case_row(self.session, case.case_id)
         assert row is not None
         row.resolved_at, row.handling_agency = case.resolved_at, case.handling_agency
         row.official_id, row.petition_version = case.official_id, case.petition_version
@@ -130,11 +131,17 @@ class SqlLedgerState:
         return None if row is None else _voucher(row)
 
     def voucher_for(self, case_id: str, cause: str) -> Voucher | None:
+        known = _batch(self.session).vouchers_of(case_id)
+        if known is not None:
+            return next((_voucher(r) for r in known if r.cause == cause), None)
         row = self.session.execute(select(VoucherRow).where(VoucherRow.case_id == case_id, VoucherRow.cause == cause)
                                    ).scalar_one_or_none()
         return None if row is None else _voucher(row)
 
     def unsettled(self, case_id: str) -> list[Voucher]:
+        known = _batch(self.session).vouchers_of(case_id)
+        if known is not None:
+            return [_voucher(r) for r in known if r.settled is False and r.status == "proposed"]
         rows = self.session.execute(select(VoucherRow).where(VoucherRow.case_id == case_id,
                                                              VoucherRow.settled.is_(False),
                                                              VoucherRow.status == "proposed")).scalars()
@@ -147,7 +154,11 @@ class SqlLedgerState:
         return [_voucher(r) for r in rows]
 
     def add_voucher(self, step: Step) -> None:
-        _add(self.session, VoucherRow(**{name: getattr(step.voucher, name) for name in _COLUMNS}))
+        row = VoucherRow(**{name: getattr(step.voucher, name) for name in _COLUMNS})
+        _add(self.session, row)
+        known = _batch(self.session).vouchers_of(row.case_id)
+        if known is not None:
+            known.append(row)
         self._history(step)
 
     def save_voucher(self, step: Step) -> None:
@@ -167,8 +178,8 @@ class SqlLedgerState:
                                               reason=step.reason))
 
     # -- apologies, retraining orders, referrals --------------------------------------
-    def has_action(self, action_id: str) -> bool:
-        return _row(self.session, RemedyActionRow, action_id) is not None
+    def has_action(self, action_id: str, case_id: str | None = None) -> bool:
+        return _row(self.session, RemedyActionRow, action_id, case_id=case_id) is not None
 
     def add_action(self, action: RemedyAction) -> None:
         _add(self.session, RemedyActionRow(action_id=action.action_id, kind=action.kind, case_id=action.case_id,
@@ -223,12 +234,75 @@ def _voucher(row: VoucherRow) -> Voucher:
     return Voucher(**{name: getattr(row, name) for name in _COLUMNS})
 
 
-def _row(session: Session, model: type, *key: str) -> Any:
+class BatchRows:
+    """The rows of a consumer batch's cases, read at its start in a few queries (``prefetch``): a lookup of
+    one of those cases is answered here, found or not, instead of one query per lookup. Kept in the
+    session (``session.info``), so it ends with the transaction; dropped (``forget``) when a savepoint rolls
+    back, since what was added inside it is gone."""
+
+    def __init__(self) -> None:
+        self.cases: set[str] = set()
+        self.rows: dict[tuple[type, tuple[str, ...]], Any] = {}
+        self.vouchers: dict[str, list[VoucherRow]] = {}
+
+    def knows(self, case_id: str | None) -> bool:
+        return case_id is not None and case_id in self.cases
+
+    def vouchers_of(self, case_id: str) -> list[VoucherRow] | None:
+        return self.vouchers.setdefault(case_id, []) if case_id in self.cases else None
+
+
+_PER_QUERY = 400  # case ids per IN (...): under every database's limit on bound parameters
+
+
+def _batch(session: Session) -> BatchRows:
+    batch = session.info.get("ledger_batch")
+    if batch is None:
+        batch = session.info["ledger_batch"] = BatchRows()
+    return batch
+
+
+def prefetch(session: Session, case_ids: Collection[str]) -> None:
+    """Read every ledger row of these cases now: the batch's lookups of them then cost no query."""
+    batch = _batch(session)
+    ids = sorted(set(case_ids) - batch.cases)
+    for i in range(0, len(ids), _PER_QUERY):
+        chunk = ids[i:i + _PER_QUERY]
+        for model in (CompensationCaseRow, RemedyActionRow, CaseAccessRow):
+            for row in session.execute(select(model).where(model.case_id.in_(chunk))).scalars():
+                batch.rows[(model, tuple(inspect(row).mapper.primary_key_from_instance(row)))] = row
+        for v in session.execute(select(VoucherRow).where(VoucherRow.case_id.in_(chunk))).scalars():
+            batch.rows[(VoucherRow, (v.voucher_id,))] = v
+            batch.vouchers.setdefault(v.case_id, []).append(v)
+        batch.cases.update(chunk)
+
+
+def forget(session: Session) -> None:
+    """A savepoint rolled back: what this transaction added, and read, is no longer to be trusted."""
+    session.info.pop("ledger_added", None)
+    session.info.pop("ledger_batch", None)
+
+
+def case_row(session: Session, case_id: str) -> CompensationCaseRow | None:
+    return _row(session, CompensationCaseRow, case_id, case_id=case_id)
+
+
+def grant_access(session: Session, case_id: str, agency_id: str) -> None:
+    """The agency may see and act on the case's remedies (kept once)."""
+    if _row(session, CaseAccessRow, case_id, agency_id, case_id=case_id) is None:
+        _add(session, CaseAccessRow(case_id=case_id, agency_id=agency_id))
+
+
+def _row(session: Session, model: type, *key: str, case_id: str | None = None) -> Any:
     """The row with this key (its primary key's columns, in order): added in this transaction, or stored
-    before; None if neither."""
+    before; None if neither. ``case_id``: the row's case, if the caller knows it (a prefetched case is
+    answered without a query)."""
     row = session.info.get("ledger_added", {}).get((model, key))
     if row is not None:
         return row
+    batch = session.info.get("ledger_batch")
+    if batch is not None and batch.knows(case_id):
+        return batch.rows.get((model, key))
     with session.no_autoflush:  # a lookup must not flush every pending row one statement at a time
         return session.get(model, key if len(key) > 1 else key[0])
 
