@@ -1,13 +1,13 @@
-"""Intake under a fixed request rate over the real broker: sustained commands/s and p50/p99 latency.
+"""Intake over the real broker beside the issue's baseline, a bare FastAPI endpoint producing with aiokafka
+(bench/bare_intake.py), both loaded the same way in one run: saturated commands/s and p50/p99 latency.
 
-An intake server runs in one process; the load generator in a second process
-sends an open-loop schedule (requests leave at fixed intervals, latency is
-measured from the scheduled instant, so a slow server cannot hide its queue).
-Half the commands file petitions, half assign an official to a filed one.
-The bare kafka-python producer rate to the same broker is printed beside it.
+Each server runs in its own process, the load generator in another. Two runs per server: closed loop
+(``--concurrency`` clients, each sending as soon as answered: the saturated rate) and open loop at
+``--rate`` (requests leave at fixed intervals, latency measured from the scheduled instant, so a slow
+server cannot hide its queue). Half the commands file petitions, half assign an official to one filed.
 
 Run: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 python3 bench/intake_load.py [--rate 200] [--seconds 20]
-     [--database-url postgresql://...]   (default: SQLite in a temporary folder)
+     [--concurrency 64] [--workers N] [--database-url postgresql://...]   (default: SQLite in a temp folder)
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import time
 import uuid
 from pathlib import Path
 
+import aiohttp
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,40 +37,61 @@ OFFICIAL = {"official_id": "o-1", "name": "박주무관", "department": "도로�
             "email": "park@dangjin.go.kr"}
 
 
-async def generate(url: str, token: str, rate: float, seconds: float) -> dict:
+def _request(client: aiohttp.ClientSession, url: str, i: int, filed: list[str]):  # type: ignore[no-untyped-def]
+    """Half the commands file a petition, half assign an official to one filed before."""
+    if i % 2 == 1 and filed:
+        return client.post(f"{url}/v1/petitions/{filed.pop()}/assignment",
+                           json={"occurred_at": "2026-11-02T11:00:00+09:00", "official": OFFICIAL}), False
+    return client.post(f"{url}/v1/petitions", json=FILE), True
+
+
+async def generate(url: str, token: str, rate: float, seconds: float, concurrency: int = 0) -> dict:
+    """Open loop at ``rate`` (latency from each request's scheduled instant), or, with ``concurrency``,
+    closed loop: that many clients each sending its next command as soon as the last is answered (the
+    server's saturated rate). aiohttp, not httpx: httpx's pool spent a whole core on ~110 requests/s."""
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     filed: list[str] = []
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(headers=headers, connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=30)) as client:
         async def one(i: int, scheduled: float) -> None:
-            if i % 2 == 1 and filed:
-                case_id = filed.pop()
-                request = client.post(f"/v1/petitions/{case_id}/assignment",
-                                      json={"occurred_at": "2026-11-02T11:00:00+09:00", "official": OFFICIAL})
-            else:
-                request = client.post("/v1/petitions", json=FILE)
+            request, filing = _request(client, url, i, filed)
             try:
-                response = await request
-                status = response.status_code
-                if status == 201 and i % 2 == 0:
-                    filed.append(response.json()["case_id"])
-            except httpx.HTTPError:
+                async with request as response:
+                    status = response.status
+                    body = await response.json() if status == 201 and filing else None
+                if body is not None:
+                    filed.append(body["case_id"])
+            except (aiohttp.ClientError, asyncio.TimeoutError):
                 status = 0
             latencies.append(time.perf_counter() - scheduled)
             statuses[status] = statuses.get(status, 0) + 1
 
         start = time.perf_counter() + 0.2
-        tasks = []
-        total = int(rate * seconds)
-        for i in range(total):
-            scheduled = start + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, scheduled)))
-        await asyncio.gather(*tasks)
+        total = 0
+        if concurrency:
+            await asyncio.sleep(0.2)
+            ends = start + seconds
+            counter = iter(range(10**9))
+
+            async def client_loop() -> None:
+                while time.perf_counter() < ends:
+                    await one(next(counter), time.perf_counter())
+
+            await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+            total = sum(statuses.values())
+        else:
+            tasks = []
+            total = int(rate * seconds)
+            for i in range(total):
+                scheduled = start + i / rate
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(i, scheduled)))
+            await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
     latencies.sort()
     ok = statuses.get(201, 0)
@@ -77,16 +99,55 @@ async def generate(url: str, token: str, rate: float, seconds: float) -> dict:
             "p50_ms": 1000 * latencies[len(latencies) // 2], "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)]}
 
 
+def _wait_healthy(url: str, server: subprocess.Popen) -> None:
+    for _ in range(150):
+        if server.poll() is not None:
+            raise SystemExit(f"the server at {url} exited with {server.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the server at {url} never answered /healthz")
+
+
+def _load(url: str, token: str, rate: float, seconds: float, concurrency: int = 0) -> dict:
+    """One generator run, in a second process (the server keeps its own cores' worth of GIL)."""
+    out = subprocess.run([sys.executable, __file__, "--generate", url, token, "--rate", str(rate), "--seconds",
+                          str(seconds), "--concurrency", str(concurrency)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def _measure(url: str, token: str, args: argparse.Namespace) -> tuple[dict, dict]:
+    """(open loop at the offered rate, closed loop at saturation), after a short warm-up."""
+    _load(url, token, 20, 1)
+    offered = _load(url, token, args.rate, args.seconds)
+    saturated = _load(url, token, 0, args.seconds, args.concurrency)
+    return offered, saturated
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--rate", type=float, default=200, help="requests/s offered, open loop (latency)")
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--concurrency", type=int, default=64, help="clients of the closed-loop (saturated) run")
+    parser.add_argument("--workers", type=int, default=0, help="intake worker processes (0: intake's default)")
     parser.add_argument("--database-url")
     parser.add_argument("--code", type=Path, help="run the intake server from this checkout (a before/after run)")
     parser.add_argument("--generate", nargs=2, metavar=("URL", "TOKEN"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:  # the second process
-        print(json.dumps(asyncio.run(generate(args.generate[0], args.generate[1], args.rate, args.seconds))))
+        print(json.dumps(asyncio.run(generate(args.generate[0], args.generate[1], args.rate, args.seconds,
+                                              args.concurrency))))
         return
 
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -103,26 +164,15 @@ def main() -> None:
     subprocess.run([*cli, "topics", "create"], env=env, check=True, capture_output=True, cwd=code)
     token = subprocess.run([*cli, "keys", "create", "--agency", "bench"], env=env, check=True,
                            capture_output=True, text=True, cwd=code).stdout.strip().splitlines()[-1]
-    server = subprocess.Popen([*cli, "intake"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              cwd=code)
+    workers = ["--workers", str(args.workers)] if args.workers else []
+    server = subprocess.Popen([*cli, "intake", *workers], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, cwd=code)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        warm = subprocess.run([sys.executable, __file__, "--generate", url, token, "--rate", "20", "--seconds", "1"],
-                              capture_output=True, text=True, check=True)
-        del warm
-        result = json.loads(subprocess.run(
-            [sys.executable, __file__, "--generate", url, token, "--rate", str(args.rate), "--seconds",
-             str(args.seconds)], capture_output=True, text=True, check=True).stdout)
+        _wait_healthy(url, server)
+        offered, saturated = _measure(url, token, args)
     finally:
-        server.terminate()
-        server.wait(30)
-    from producer_rate import bare_producer_rate, events
+        _stop(server)
 
     from services.platform.log.kafka import KafkaLog
     from services.platform.log.port import TopicSpec
@@ -131,23 +181,34 @@ def main() -> None:
     log = KafkaLog(servers)
     log.create_topics([TopicSpec(topic, 6, -1)])
     log.close()
-    bare = bare_producer_rate(servers, topic, events(10_000))
+    bare_port = free_port()
+    bare = subprocess.Popen([sys.executable, str(Path(__file__).resolve().parent / "bare_intake.py"), str(bare_port)],
+                            env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": servers, "BARE_TOPIC": topic},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bare_url = f"http://127.0.0.1:{bare_port}"
+    try:
+        _wait_healthy(bare_url, bare)
+        bare_offered, bare_saturated = _measure(bare_url, "none", args)
+    finally:
+        _stop(bare)
+
     database = "PostgreSQL" if args.database_url else "SQLite"
-    print(f"intake over Kafka at {servers}, read/command store on {database}, offered {args.rate:.0f} req/s "
-          f"for {args.seconds:.0f} s (open loop, second process)")
-    print(f"sustained: {result['commands_per_s']:8.1f} commands/s  ({result['ok']}/{result['sent']} answered 201; "
-          f"statuses {result['statuses']})")
-    print(f"latency:   p50 {result['p50_ms']:7.1f} ms   p99 {result['p99_ms']:7.1f} ms")
-    print(f"bare kafka-python producer, same broker: {bare:8.0f} events/s  "
-          f"(intake sustains {result['commands_per_s'] / bare:.3f}x of it)")
-    figure("intake_load", f"intake sustained ({database}, {args.rate:.0f} req/s offered)", result["commands_per_s"],
-           "commands/s", "bare kafka-python producer", bare, goal=1500 if args.rate >= 1500 else None,
-           note="the issue's baseline is a bare FastAPI endpoint producing with aiokafka: not built here")
-    figure("intake_load", f"intake p99 ({database}, {args.rate:.0f} req/s offered)", result["p99_ms"], "ms",
-           goal=50 if args.rate >= 1000 else None, lower_is_better=True, note=f"p50 {result['p50_ms']:.1f} ms")
+    print(f"intake over Kafka at {servers}, read/command store on {database}; open loop {args.rate:.0f} req/s "
+          f"for {args.seconds:.0f} s, closed loop {args.concurrency} clients (generator in a second process)")
+    for label, o, sat in (("intake", offered, saturated), ("bare FastAPI + aiokafka", bare_offered, bare_saturated)):
+        print(f"{label:>24}: saturated {sat['commands_per_s']:8.1f} commands/s (statuses {sat['statuses']}); "
+              f"at {args.rate:.0f} req/s: {o['commands_per_s']:.1f}/s answered 201, "
+              f"p50 {o['p50_ms']:.1f} ms, p99 {o['p99_ms']:.1f} ms (statuses {o['statuses']})")
+    figure("intake_load", f"intake saturated ({database}, {args.concurrency} clients)", saturated["commands_per_s"],
+           "commands/s", "bare FastAPI endpoint producing with aiokafka", bare_saturated["commands_per_s"],
+           goal_ratio=0.6, goal=1500)
+    figure("intake_load", f"intake p99 ({database}, {args.rate:.0f} req/s offered)", offered["p99_ms"], "ms",
+           "bare endpoint p99", bare_offered["p99_ms"], goal=50 if args.rate >= 1000 else None, lower_is_better=True,
+           note=f"p50 {offered['p50_ms']:.1f} ms; {offered['commands_per_s']:.0f}/s answered 201 of "
+                f"{args.rate:.0f} offered")
     print(json.dumps({"bench": "intake_load", "code": str(code), "database": database, "offered": args.rate,
-                      **{k: result[k] for k in ("commands_per_s", "p50_ms", "p99_ms", "ok", "sent")},
-                      "bare_producer": bare}))
+                      "intake": {"offered": offered, "saturated": saturated},
+                      "bare": {"offered": bare_offered, "saturated": bare_saturated}}))
 
 
 if __name__ == "__main__":

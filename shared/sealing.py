@@ -41,6 +41,22 @@ class KeySource(Protocol):
     def opening_key(self, kid: str, case_id: str) -> bytes: ...
 
 
+class MadeKeys:
+    """Data keys a vault has just made (and committed) for new cases: sealing under them reads nothing back;
+    any other case's key, and every opening, is the vault's."""
+
+    def __init__(self, made: dict[str, bytes], vault: KeySource) -> None:
+        self._made = made
+        self._vault = vault
+
+    def sealing_key(self, case_id: str) -> tuple[str, bytes]:
+        key = self._made.get(case_id)
+        return (CASE_KID, key) if key is not None else self._vault.sealing_key(case_id)
+
+    def opening_key(self, kid: str, case_id: str) -> bytes:
+        return self._vault.opening_key(kid, case_id)
+
+
 class Sealed(BaseModel):
     """An encrypted JSON value as it travels in events and sits in read models."""
 

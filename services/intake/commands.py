@@ -171,9 +171,9 @@ def choose_channels(cmd: FilePetition, charter: Charter) -> Notices:
 
 def next_case_number(session: Session, municipality_id: str, received_at: datetime, case_id: str) -> str:
     """The case's number: ``<municipality>-<year of receipt in KST>-<sequence, six digits or more>``, the
-    sequence per (municipality, year) claimed in the caller's transaction. The first row is inserted with
-    conflicts ignored; the increment then holds the row (PostgreSQL) or the database's write lock (SQLite)
-    until the command commits, so a racing filing waits and takes the next value; a rolled-back command
+    sequence per (municipality, year) claimed in the caller's transaction by one upsert (the year's first
+    filing inserts the row, later ones increment it), which holds the row (PostgreSQL) or the database's
+    write lock (SQLite) until the command commits, so a racing filing waits and takes the next value; a rolled-back command
     gives its value back (no gaps). The number is recorded under unique constraints as a last guard."""
     return next_case_numbers(session, [(municipality_id, received_at, case_id)])[0]
 
@@ -189,16 +189,19 @@ def next_case_numbers(session: Session, cases: list[tuple[str, datetime, str]]) 
     dialect = session.get_bind().dialect.name
     next_value: dict[tuple[str, int], int] = {}
     for (municipality_id, year), count in wanted.items():
-        first = {"municipality_id": municipality_id, "year": year, "last_value": 0}
-        if dialect == "postgresql":
-            session.execute(postgresql.insert(seq).values(**first).on_conflict_do_nothing())
-        elif dialect == "sqlite":
-            session.execute(sqlite.insert(seq).values(**first).on_conflict_do_nothing())
-        elif session.get(seq, (municipality_id, year)) is None:
-            with session.begin_nested():
-                session.execute(insert(seq).values(**first))
-        last = session.execute(update(seq).where(seq.municipality_id == municipality_id, seq.year == year)
-                               .values(last_value=seq.last_value + count).returning(seq.last_value)).scalar_one()
+        if dialect in ("postgresql", "sqlite"):
+            # one statement: the first of the year inserts the row, every later one increments it
+            upsert = (postgresql.insert(seq) if dialect == "postgresql" else sqlite.insert(seq)).values(
+                municipality_id=municipality_id, year=year, last_value=count)
+            last = session.execute(upsert.on_conflict_do_update(
+                index_elements=[seq.municipality_id, seq.year], set_={"last_value": seq.last_value + count})
+                .returning(seq.last_value)).scalar_one()
+        else:
+            if session.get(seq, (municipality_id, year)) is None:
+                with session.begin_nested():
+                    session.execute(insert(seq).values(municipality_id=municipality_id, year=year, last_value=0))
+            last = session.execute(update(seq).where(seq.municipality_id == municipality_id, seq.year == year)
+                                   .values(last_value=seq.last_value + count).returning(seq.last_value)).scalar_one()
         next_value[(municipality_id, year)] = last - count + 1
     rows = []
     for (municipality_id, _, case_id), year in zip(cases, years):

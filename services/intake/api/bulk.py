@@ -67,7 +67,7 @@ from services.platform.http.problems import (
     wants_korean,
 )
 from services.platform.outbox.publisher import Outbox
-from shared.sealing import CASE_KID, KeySource
+from shared.sealing import MadeKeys
 
 PATH = "/v1/petitions:bulk"
 NDJSON = "application/x-ndjson"
@@ -192,27 +192,12 @@ def _validate(index: int, command: BulkCommand, agency_id: str, korean: bool) ->
     return item
 
 
-class _Made:
-    """The data keys the vault just made for the batch's new cases: sealing under them reads nothing back."""
-
-    def __init__(self, made: dict[str, bytes], vault: KeySource) -> None:
-        self._made = made
-        self._vault = vault
-
-    def sealing_key(self, case_id: str) -> tuple[str, bytes]:
-        key = self._made.get(case_id)
-        return (CASE_KID, key) if key is not None else self._vault.sealing_key(case_id)
-
-    def opening_key(self, kid: str, case_id: str) -> bytes:
-        return self._vault.opening_key(kid, case_id)
-
-
 def _run(c: Intake, m: IntakeMetrics, ob: Outbox, agency_id: str, sent: list[BulkCommand], korean: bool) -> BulkOut:
     items = [_validate(i, s, agency_id, korean) for i, s in enumerate(sent)]
     filings = [it for it in items if it.result is None and "command" in it.extra]
     # Data keys for the new cases, committed before the transaction that seals under them (one commit).
     made = c.prepare_keys([it.extra["command"].case_id for it in filings])
-    sealing = replace(rules(c), keyring=_Made(made, rules(c).keyring))
+    sealing = replace(rules(c), keyring=MadeKeys(made, rules(c).keyring))
     for it in filings:
         cmd: FilePetition = it.extra["command"]
         try:
