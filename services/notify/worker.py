@@ -70,6 +70,11 @@ def _queue_seq() -> int:
 class NoticeDecider:
     """The handler: facts stored, the case folded as it was at the event, deliveries recorded as pending."""
 
+    # Its effects are the session's (an erasure's removal of a channel's files is idempotent, and wanted
+    # even if the batch runs again): a batch runs without a savepoint per event (the runtime's rerun with
+    # them handles a refused one).
+    optimistic = True
+
     def __init__(self, keyring: KeySource, charters: CharterBook, calendar: WorkingCalendar, renderer: Renderer,
                  clock: Clock, forget: Callable[[list[str]], None] = lambda notice_ids: None) -> None:
         self._keyring = keyring
@@ -241,60 +246,105 @@ class Deliverer:
                 return Outcome(False, 0, failure=failure("no_channel"))
             return await deliver(channel, message, self._policy)
 
+        settling: asyncio.Queue[tuple[Message, Outcome, asyncio.Future[None]]] = asyncio.Queue()
+
         async def case(queue: list[Message]) -> None:
             nonlocal sent
             async with gate:
                 for m in queue:
                     outcome = await one(m)
                     self._before_settle(m.notice_id)
-                    await asyncio.to_thread(self._settle, m, outcome)
+                    settled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                    await settling.put((m, outcome, settled))
+                    await settled  # the case's next notice goes out once this one is on record
                     sent += int(outcome.sent)
 
-        await asyncio.gather(*(case(q) for q in by_case.values()))
+        async def settler() -> None:
+            """Group commit: every outcome that arrived while the last transaction ran, settled in one."""
+            while True:
+                batch = [await settling.get()]
+                while not settling.empty():
+                    batch.append(settling.get_nowait())
+                try:
+                    await asyncio.to_thread(self._settle_many, [(m, o) for m, o, _ in batch])
+                except BaseException as exc:  # the database: every waiting case hears it, as it would alone
+                    for _, _, settled in batch:
+                        if not settled.done():
+                            settled.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for _, _, settled in batch:
+                    if not settled.done():
+                        settled.set_result(None)
+
+        settling_task = asyncio.create_task(settler())
+        try:
+            await asyncio.gather(*(case(q) for q in by_case.values()))
+        finally:
+            settling_task.cancel()
         return sent
 
-    def _settle(self, message: Message, outcome: Outcome) -> None:
+    def _settle_many(self, outcomes: list[tuple[Message, Outcome]]) -> None:
+        """Each delivery's outcome on its row and its NoticeSent or NoticeFailed in the outbox, all in one
+        transaction; then the metrics, logs and dead-letter entries of those it settled."""
         now = self._clock()
-        notice_id = message.notice_id
+        settled: list[tuple[Message, Outcome, Envelope]] = []
         with self._sessions.begin() as session:
-            row = session.get(NoticeDeliveryRow, notice_id, with_for_update=True)
-            assert row is not None
-            if row.status != "pending":
-                return  # another worker settled it
-            first = row.attempts == 0  # a notice sent again after an operator's retry settles under a new id
-            row.attempts += outcome.attempts
-            row.updated_at = now
-            lms = message.channel == "sms" and sms.plan(message.text).message_type == "LMS"
-            base = dict(notice_id=notice_id, kind=row.kind, channel="lms" if lms else row.channel,
-                        cause_event_id=row.cause_event_id, template_id=row.template_id,
-                        template_version=row.template_version, attempts=max(1, outcome.attempts))
-            if outcome.sent:
-                row.status, row.provider_reference = "sent", outcome.provider_reference
-                if message.figures_as_of is not None:  # what was sent, as rendered for sending
-                    row.content_sha256 = hashlib.sha256(message.text.encode("utf-8")).hexdigest()
-                payload: Any = nv.NoticeSent(content_sha256=row.content_sha256,
-                                             provider_reference=outcome.provider_reference,
-                                             figures_as_of=message.figures_as_of, **base)
-                self.sent += 1
-            else:
-                f = outcome.failure
-                assert f is not None  # deliver() and one() classify every failure
-                row.status = "unreachable" if outcome.attempts == 0 else "failed"
-                # the classified failure only: the provider's text may echo the contact (docs/notify.md)
-                row.last_error, row.error_class, row.error_provider = f.description, f.error_class, f.provider
-                row.error_code, row.error_retryable = f.code, f.retryable
-                payload = nv.NoticeFailed(reason=f.description, error_class=f.error_class, provider=f.provider,
-                                          code=f.code, retryable=f.retryable, failed_at=now, **base)
-            env = Envelope(event_id=uuid.uuid5(uuid.UUID(notice_id), "outcome" if first else f"outcome|{row.attempts}"),
-                           case_id=row.case_id, occurred_at=now,
-                           recorded_at=now, producer=PRODUCER, payload=payload)
-            session.add(OutboxRow(event_id=str(env.event_id), case_id=row.case_id,
-                                  value=encode(env), published=False, created_at=now))
+            ids = [m.notice_id for m, _ in outcomes]
+            rows = {r.notice_id: r for r in session.execute(
+                select(NoticeDeliveryRow).where(NoticeDeliveryRow.notice_id.in_(ids)).with_for_update()).scalars()}
+            for message, outcome in outcomes:
+                row = rows.get(message.notice_id)
+                assert row is not None
+                if row.status != "pending":
+                    continue  # another worker settled it
+                settled.append((message, outcome, self._settle_row(session, row, message, outcome, now)))
+        for message, outcome, env in settled:
+            self._told(message, outcome, env)
+
+    def _settle_row(self, session: Session, row: NoticeDeliveryRow, message: Message, outcome: Outcome,
+                    now: datetime) -> Envelope:
+        notice_id = message.notice_id
+        first = row.attempts == 0  # a notice sent again after an operator's retry settles under a new id
+        row.attempts += outcome.attempts
+        row.updated_at = now
+        lms = message.channel == "sms" and sms.plan(message.text).message_type == "LMS"
+        base = dict(notice_id=notice_id, kind=row.kind, channel="lms" if lms else row.channel,
+                    cause_event_id=row.cause_event_id, template_id=row.template_id,
+                    template_version=row.template_version, attempts=max(1, outcome.attempts))
+        if outcome.sent:
+            row.status, row.provider_reference = "sent", outcome.provider_reference
+            if message.figures_as_of is not None:  # what was sent, as rendered for sending
+                row.content_sha256 = hashlib.sha256(message.text.encode("utf-8")).hexdigest()
+            payload: Any = nv.NoticeSent(content_sha256=row.content_sha256,
+                                         provider_reference=outcome.provider_reference,
+                                         figures_as_of=message.figures_as_of, **base)
+        else:
+            f = outcome.failure
+            assert f is not None  # deliver() and one() classify every failure
+            row.status = "unreachable" if outcome.attempts == 0 else "failed"
+            # the classified failure only: the provider's text may echo the contact (docs/notify.md)
+            row.last_error, row.error_class, row.error_provider = f.description, f.error_class, f.provider
+            row.error_code, row.error_retryable = f.code, f.retryable
+            payload = nv.NoticeFailed(reason=f.description, error_class=f.error_class, provider=f.provider,
+                                      code=f.code, retryable=f.retryable, failed_at=now, **base)
+        env = Envelope(event_id=uuid.uuid5(uuid.UUID(notice_id), "outcome" if first else f"outcome|{row.attempts}"),
+                       case_id=row.case_id, occurred_at=now,
+                       recorded_at=now, producer=PRODUCER, payload=payload)
+        session.add(OutboxRow(event_id=str(env.event_id), case_id=row.case_id,
+                              value=encode(env), published=False, created_at=now))
+        return env
+
+    def _told(self, message: Message, outcome: Outcome, env: Envelope) -> None:
+        """After the commit: the settlement in the metrics and the log, a given-up notice parked."""
+        notice_id = message.notice_id
         # The notice id, kind, channel and the classified failure: never the body, the contact, nor the
         # provider's text (which may echo the contact).
         f = outcome.failure
         provider = f.provider if f is not None else getattr(self._channels.get(message.channel), "provider", "unknown")
         status = "sent" if outcome.sent else ("unreachable" if outcome.attempts == 0 else "failed")  # as the row
+        self.sent += int(outcome.sent)
         self.metrics.settled(message.channel, provider, status, outcome.attempts)
         log.info("notice_sent" if outcome.sent else "notice_failed", case_id=message.case_id, notice_id=notice_id,
                  kind=message.kind, channel=message.channel, attempts=outcome.attempts,

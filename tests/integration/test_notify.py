@@ -400,3 +400,33 @@ def test_an_sms_to_a_landline_is_unreachable_not_parked(c) -> None:
     failed = [e for e in outcomes(c) if e.event_type == "NoticeFailed" and e.payload.channel in ("sms", "lms")]
     assert failed and {e.payload.error_class for e in failed} == {"no_mobile"}
     assert read_all(c.log, c.topics.dead_letter)[0] == []
+
+
+def test_many_cases_at_once_are_settled_in_shared_transactions_each_case_in_order(c, smtp) -> None:
+    """Sending 8 cases at a time, the outcomes that arrive while a settlement commits are settled together
+    (group commit): fewer transactions than notices, every notice settled once, each case's in order."""
+    box, port = smtp
+    cases = [petition(c, channels=("email",)) for _ in range(12)]
+    for case_id, events in cases:
+        for e in events:
+            c.log.append(c.topics.petition_events, case_id, encode(e))
+    w = wiring.notify_worker(c, channels={"email": SmtpChannel("127.0.0.1", port, "x@y.kr")},
+                             policy=RetryPolicy(2, 0.01), concurrency=8, decisions_topic=None)
+    deliverer = w.deliverer
+    batches: list[int] = []
+    settle = deliverer._settle_many
+
+    def counted(outcomes):  # type: ignore[no-untyped-def]
+        batches.append(len(outcomes))
+        settle(outcomes)
+
+    deliverer._settle_many = counted  # type: ignore[method-assign]
+    w.run(poll_timeout=0.2, until_caught_up=True)
+    settled = outcomes(c)  # the e-mails sent, and what the charter sends by other channels (the inbox)
+    assert len(box.messages) == 12 * 3 and sum(batches) == len(settled)
+    assert len(batches) < len(settled) and max(batches) > 1
+    assert len({e.payload.notice_id for e in settled}) == len(settled)
+    sent = [e for e in settled if e.event_type == "NoticeSent" and e.payload.channel == "email"]
+    assert len(sent) == 12 * 3
+    for case_id, _ in cases:
+        assert [e.payload.kind for e in sent if e.case_id == case_id] == ["receipt", "extension", "completion"]
