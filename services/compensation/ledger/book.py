@@ -13,7 +13,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from services.compensation.ledger.orm import (
@@ -92,7 +92,11 @@ class Ledger:
         (a strike) goes to the findings topic, keyed by its official (its envelope's key)."""
         for env in events:
             table = FindingOutboxRow if isinstance(env.payload, FINDINGS) else OutboxRow
-            session.add(table(event_id=str(env.event_id), case_id=env.case_id, value=encode(env), published=False))
+            _pending(session, table).append({"event_id": str(env.event_id), "case_id": env.case_id,
+                                             "value": encode(env), "published": False})
+        for table, values in session.info.pop("ledger_inserts", {}).items():
+            # one multi-row insert per table for the whole decision, in the order decided
+            session.connection().execute(insert(table.__table__), values)
         return events
 
 
@@ -173,9 +177,9 @@ class SqlLedgerState:
     def _history(self, step: Step) -> None:
         """Every state a voucher passed through, with who moved it: the ledger is never rewritten."""
         v = step.voucher
-        self.session.add(VoucherTransitionRow(event_id=str(step.event_id), voucher_id=v.voucher_id, status=v.status,
-                                              at=step.at, actor=step.actor, amount_won=v.amount_won,
-                                              reason=step.reason))
+        _pending(self.session, VoucherTransitionRow).append({
+            "event_id": str(step.event_id), "voucher_id": v.voucher_id, "status": v.status, "at": step.at,
+            "actor": step.actor, "amount_won": v.amount_won, "reason": step.reason})
 
     # -- apologies, retraining orders, referrals --------------------------------------
     def has_action(self, action_id: str, case_id: str | None = None) -> bool:
@@ -230,6 +234,13 @@ class SqlLedgerState:
                 for r in self.session.execute(query.order_by(StrikeRow.confirmed_at)).scalars()]
 
 
+def _pending(session: Session, model: type) -> list[dict[str, Any]]:
+    """Rows only ever inserted (outbox, voucher history), kept until the decision is queued (``_queue``) and
+    then inserted straight on the transaction's connection: neither the unit of work's cost per object
+    nor a flush of what the session holds (a batch's ledger rows are flushed together at its end)."""
+    return session.info.setdefault("ledger_inserts", {}).setdefault(model, [])
+
+
 def _voucher(row: VoucherRow) -> Voucher:
     return Voucher(**{name: getattr(row, name) for name in _COLUMNS})
 
@@ -281,6 +292,7 @@ def forget(session: Session) -> None:
     """A savepoint rolled back: what this transaction added, and read, is no longer to be trusted."""
     session.info.pop("ledger_added", None)
     session.info.pop("ledger_batch", None)
+    session.info.pop("ledger_inserts", None)
 
 
 def case_row(session: Session, case_id: str) -> CompensationCaseRow | None:
