@@ -99,6 +99,33 @@ async def generate(url: str, token: str, rate: float, seconds: float, concurrenc
             "p50_ms": 1000 * latencies[len(latencies) // 2], "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)]}
 
 
+async def bulk_load(url: str, token: str, seconds: float, clients: int, size: int) -> dict:
+    """Bulk ingest: ``clients`` each sending batches of ``size`` filings (NDJSON, each with its own key) as
+    soon as the last is answered, for ``seconds``: events recorded per second."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
+    recorded = refused = batches = 0
+    async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=120)) as client:
+        ends = time.perf_counter() + seconds
+        start = time.perf_counter()
+
+        async def loop() -> None:
+            nonlocal recorded, refused, batches
+            while time.perf_counter() < ends:
+                body = "\n".join(json.dumps({"idempotency_key": uuid.uuid4().hex, "path": "/v1/petitions",
+                                              "body": FILE}, ensure_ascii=False) for _ in range(size))
+                async with client.post(f"{url}/v1/petitions:bulk", data=body.encode()) as response:
+                    answer = await response.json()
+                if response.status == 200:
+                    recorded += answer["recorded"]
+                    refused += answer["refused"]
+                batches += 1
+
+        await asyncio.gather(*(loop() for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return {"recorded": recorded, "refused": refused, "batches": batches, "elapsed_s": elapsed,
+            "events_per_s": recorded / elapsed}
+
+
 def _wait_healthy(url: str, server: subprocess.Popen) -> None:
     for _ in range(150):
         if server.poll() is not None:
@@ -116,6 +143,13 @@ def _load(url: str, token: str, rate: float, seconds: float, concurrency: int = 
     """One generator run, in a second process (the server keeps its own cores' worth of GIL)."""
     out = subprocess.run([sys.executable, __file__, "--generate", url, token, "--rate", str(rate), "--seconds",
                           str(seconds), "--concurrency", str(concurrency)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def _bulk(url: str, token: str, args: argparse.Namespace) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--generate-bulk", url, token, "--seconds",
+                          str(args.bulk_seconds), "--bulk-size", str(args.bulk_size)],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
@@ -143,11 +177,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="intake worker processes (0: intake's default)")
     parser.add_argument("--database-url")
     parser.add_argument("--code", type=Path, help="run the intake server from this checkout (a before/after run)")
+    parser.add_argument("--bulk-seconds", type=float, default=10, help="bulk ingest run (0: none)")
+    parser.add_argument("--bulk-size", type=int, default=1000, help="filings per bulk request")
     parser.add_argument("--generate", nargs=2, metavar=("URL", "TOKEN"), help=argparse.SUPPRESS)
+    parser.add_argument("--generate-bulk", nargs=2, metavar=("URL", "TOKEN"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:  # the second process
         print(json.dumps(asyncio.run(generate(args.generate[0], args.generate[1], args.rate, args.seconds,
                                               args.concurrency))))
+        return
+    if args.generate_bulk:
+        print(json.dumps(asyncio.run(bulk_load(args.generate_bulk[0], args.generate_bulk[1], args.bulk_seconds,
+                                               2, args.bulk_size))))
         return
 
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -171,6 +212,7 @@ def main() -> None:
     try:
         _wait_healthy(url, server)
         offered, saturated = _measure(url, token, args)
+        bulk = _bulk(url, token, args) if args.bulk_seconds else None
     finally:
         _stop(server)
 
@@ -206,9 +248,17 @@ def main() -> None:
            "bare endpoint p99", bare_offered["p99_ms"], goal=50 if args.rate >= 1000 else None, lower_is_better=True,
            note=f"p50 {offered['p50_ms']:.1f} ms; {offered['commands_per_s']:.0f}/s answered 201 of "
                 f"{args.rate:.0f} offered")
+    if bulk is not None:
+        from producer_rate import bare_producer_rate, events
+
+        producer = bare_producer_rate(servers, topic, events(20_000))
+        print(f"bulk ingest: {bulk['recorded']:,} filings recorded in {bulk['batches']} requests of "
+              f"{args.bulk_size} ({bulk['refused']} refused) in {bulk['elapsed_s']:.1f} s")
+        figure("intake_load", f"bulk ingest ({database}, {args.bulk_size} filings a request)", bulk["events_per_s"],
+               "events/s", "bare kafka-python producer (crc32c)", producer, goal_ratio=0.5, goal=10_000)
     print(json.dumps({"bench": "intake_load", "code": str(code), "database": database, "offered": args.rate,
                       "intake": {"offered": offered, "saturated": saturated},
-                      "bare": {"offered": bare_offered, "saturated": bare_saturated}}))
+                      "bare": {"offered": bare_offered, "saturated": bare_saturated}, "bulk": bulk}))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ mkdir -p "$(dirname "$BENCH_JSON")"
 : > "$BENCH_JSON"
 if [ "${BENCH_SIZE:-}" = small ]; then
   deadline=(--cases 5000 --rounds 2); producer=(--events 5000 --single 500); clients=(--messages 20000)
-  intake=(--rate 100 --seconds 5 --concurrency 32)
+  intake=(--rate 100 --seconds 5 --concurrency 32 --bulk-seconds 4)
   monitor=(--obligations 50000 --burst 5000 --history 1,10 --history-cases 1000 --throughput 1000 --idle 5)
   compensation=(--breaches 5000); notify=(--notices 400); replay=(--events 50000)
 else
