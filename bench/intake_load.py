@@ -1,13 +1,16 @@
 """Intake over the real broker beside the issue's baseline, a bare FastAPI endpoint producing with aiokafka
 (bench/bare_intake.py), both loaded the same way in one run: saturated commands/s and p50/p99 latency.
 
-Each server runs in its own process, the load generator in another. Two runs per server: closed loop
-(``--concurrency`` clients, each sending as soon as answered: the saturated rate) and open loop at
-``--rate`` (requests leave at fixed intervals, latency measured from the scheduled instant, so a slow
-server cannot hide its queue). Half the commands file petitions, half assign an official to one filed.
+Each server runs in its own process, the load generator in another. Runs per server: closed loop
+(``--concurrency`` clients, each sending as soon as answered: the saturated rate), then for intake bulk
+ingest (``--bulk-seconds``: batches of ``--bulk-size`` filings, against the bare kafka-python producer),
+then open loop at ``--rate`` (requests leave at fixed intervals, latency measured from the scheduled
+instant, so a slow server cannot hide its queue; last, since its backlog outlives it). Half the
+per-request commands file petitions, half assign an official to one filed.
 
 Run: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 python3 bench/intake_load.py [--rate 200] [--seconds 20]
-     [--concurrency 64] [--workers N] [--database-url postgresql://...]   (default: SQLite in a temp folder)
+     [--concurrency 64] [--bulk-seconds 10] [--workers N] [--database-url postgresql://...]
+     (default: SQLite in a temporary folder)
 """
 from __future__ import annotations
 
@@ -153,12 +156,15 @@ def _bulk(url: str, token: str, args: argparse.Namespace) -> dict:
     return json.loads(out.stdout)
 
 
-def _measure(url: str, token: str, args: argparse.Namespace) -> tuple[dict, dict]:
-    """(open loop at the offered rate, closed loop at saturation), after a short warm-up."""
+def _measure(url: str, token: str, args: argparse.Namespace, bulk: bool = False) -> tuple[dict, dict, dict | None]:
+    """(open loop at the offered rate, closed loop at saturation, bulk), after a short warm-up. The open
+    loop runs last: offered more than it serves, a server is still working off that queue (requests
+    their clients gave up on included) long after the run, and would slow whatever came next."""
     _load(url, token, 20, 1)
-    offered = _load(url, token, args.rate, args.seconds)
     saturated = _load(url, token, 0, args.seconds, args.concurrency)
-    return offered, saturated
+    bulked = _bulk(url, token, args) if bulk else None
+    offered = _load(url, token, args.rate, args.seconds)
+    return offered, saturated, bulked
 
 
 def _stop(server: subprocess.Popen) -> None:
@@ -211,8 +217,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, server)
-        offered, saturated = _measure(url, token, args)
-        bulk = _bulk(url, token, args) if args.bulk_seconds else None
+        offered, saturated, bulk = _measure(url, token, args, bulk=bool(args.bulk_seconds))
     finally:
         _stop(server)
 
@@ -230,7 +235,7 @@ def main() -> None:
     bare_url = f"http://127.0.0.1:{bare_port}"
     try:
         _wait_healthy(bare_url, bare)
-        bare_offered, bare_saturated = _measure(bare_url, "none", args)
+        bare_offered, bare_saturated, _ = _measure(bare_url, "none", args)
     finally:
         _stop(bare)
 
