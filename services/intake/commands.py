@@ -173,8 +173,8 @@ def next_case_number(session: Session, municipality_id: str, received_at: dateti
     """The case's number: ``<municipality>-<year of receipt in KST>-<sequence, six digits or more>``, the
     sequence per (municipality, year) claimed in the caller's transaction by one upsert (the year's first
     filing inserts the row, later ones increment it), which holds the row (PostgreSQL) or the database's
-    write lock (SQLite) until the command commits, so a racing filing waits and takes the next value; a rolled-back command
-    gives its value back (no gaps). The number is recorded under unique constraints as a last guard."""
+    write lock (SQLite) until the command commits, so a racing filing waits and takes the next value; a
+    rolled-back command gives its value back (no gaps). The number is recorded under unique constraints as a last guard."""
     return next_case_numbers(session, [(municipality_id, received_at, case_id)])[0]
 
 

@@ -267,12 +267,10 @@ class Deliverer:
                     batch.append(settling.get_nowait())
                 try:
                     await asyncio.to_thread(self._settle_many, [(m, o) for m, o, _ in batch])
-                except BaseException as exc:  # the database: every waiting case hears it, as it would alone
+                except Exception as exc:  # the database: every waiting case hears it, as it would alone
                     for _, _, settled in batch:
                         if not settled.done():
                             settled.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
                     continue
                 for _, _, settled in batch:
                     if not settled.done():

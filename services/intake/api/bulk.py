@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -67,7 +67,6 @@ from services.platform.http.problems import (
     wants_korean,
 )
 from services.platform.outbox.publisher import Outbox
-from shared.sealing import MadeKeys
 
 PATH = "/v1/petitions:bulk"
 NDJSON = "application/x-ndjson"
@@ -196,8 +195,7 @@ def _run(c: Intake, m: IntakeMetrics, ob: Outbox, agency_id: str, sent: list[Bul
     items = [_validate(i, s, agency_id, korean) for i, s in enumerate(sent)]
     filings = [it for it in items if it.result is None and "command" in it.extra]
     # Data keys for the new cases, committed before the transaction that seals under them (one commit).
-    made = c.prepare_keys([it.extra["command"].case_id for it in filings])
-    sealing = replace(rules(c), keyring=MadeKeys(made, rules(c).keyring))
+    sealing = c.sealing_rules([it.extra["command"].case_id for it in filings])
     for it in filings:
         cmd: FilePetition = it.extra["command"]
         try:

@@ -3,7 +3,7 @@ database, the log (readiness only) and the outbox that publishes what a command 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Annotated
 
@@ -14,6 +14,7 @@ from services.intake.metrics import IntakeMetrics
 from services.platform.db.database import Database
 from services.platform.log.port import EventLog
 from services.platform.outbox.publisher import Outbox
+from shared.sealing import MadeKeys
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class Intake:
         for case_id in case_ids:
             self.prepare_case_key(case_id)
         return {}
+
+    def sealing_rules(self, case_ids: list[str]) -> Rules:
+        """New cases' data keys made and committed, and the rules that seal under them as made (read back
+        from the vault only where it could not say what it made)."""
+        return replace(self.rules, keyring=MadeKeys(self.prepare_keys(case_ids), self.rules.keyring))
 
 
 async def intake(request: Request) -> Intake:  # async: reading app.state needs no thread

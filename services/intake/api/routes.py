@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -71,7 +70,7 @@ from shared.instants import to_kst
 from shared.periods import PetitionType
 from shared.petition_case import OPEN, CaseState, Status
 from shared.petition_clock import period_for
-from shared.sealing import Erased, MadeKeys, Sealed, unseal
+from shared.sealing import Erased, Sealed, unseal
 
 router = APIRouter()
 log = get_logger("intake")
@@ -209,9 +208,7 @@ async def post_petition(body: Annotated[PetitionIn, Body(openapi_examples=exampl
         # The case's data key exists (committed) before the transaction that seals the applicant under it,
         # and is sealed under as made (not read back); the checks and the sealing run before the
         # transaction, its writes inside.
-        made = c.prepare_keys([cmd.case_id])
-        prepared = prepare_filing(cmd, replace(rules(c), keyring=MadeKeys(made, rules(c).keyring)) if made
-                                  else rules(c))
+        prepared = prepare_filing(cmd, c.sealing_rules([cmd.case_id]))
         return _execute(c, m, ob, agency_id, idempotency_key, body.model_dump(mode="json"),
                         lambda session: filed_body(c, commit_filing(session, prepared, rules(c))))
 
