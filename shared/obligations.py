@@ -19,13 +19,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 from pydantic import BaseModel
 
+from shared.case_snapshot import decode_state, encode_state, record_codec
 from shared.charters import CharterBook
 from shared.charters.model import Callback, Charter, OpinionResponse
 from shared.deadline import Deadline, due_epoch
-from shared.events import Envelope, notice, sla
+from shared.events import Envelope, decode, encode, notice, sla
 from shared.events import petition as ev
 from shared.events.envelope import CharterRef
 from shared.events.registry import type_of
@@ -36,6 +38,7 @@ from shared.petition_clock import case_deadlines
 from shared.working_time import WorkingCalendar
 
 PRODUCER = "sla_monitor"
+SNAPSHOT_FORMAT = 2  # snapshot_of's form; format 1 (implicit) held the case's facts, folded on restore
 EVENT_NAMESPACE = uuid.UUID("6f1c2b9e-4a57-4e0f-9a8c-2c1d7e0b5a31")
 # Breach events are built this long before their due instant and only stamped and sent at it,
 # so ten thousand obligations falling due in one second go out within it.
@@ -68,6 +71,9 @@ class Obligation:
     @cached_property  # read at every diff and timer check: computed once (frozen: it cannot go stale)
     def due_epoch(self) -> int:
         return int(self.due_at.timestamp())
+
+
+_OBLIGATION_CODEC = record_codec(Obligation, frozenset({"deadline"}))  # kept without its Deadline, as in memory
 
 
 def _without_deadline(ob: Obligation) -> Obligation:
@@ -451,8 +457,13 @@ class ObligationBook:
         warn_at = self._at_risk_instant(ob)
         if warn_at < known_at:  # kept only for these few: a million obligations are held at once
             self._known_at[(case_id, ob.obligation_id, ob.due_epoch)] = known_at
-        timers = [(int(max(warn_at, known_at).timestamp()), AT_RISK),
-                  (ob.due_epoch - PREPARE_AHEAD_SECONDS, PREPARE), (ob.due_epoch, BREACH)]
+        self._push_timers(case_id, ob, max(warn_at, known_at))
+
+    def _push_timers(self, case_id: str, ob: Obligation, warn_at: datetime | None) -> None:
+        """The breach's timers, and the at-risk warning's at ``warn_at`` unless it is None (given already)."""
+        timers = [(ob.due_epoch - PREPARE_AHEAD_SECONDS, PREPARE), (ob.due_epoch, BREACH)]
+        if warn_at is not None:
+            timers.insert(0, (int(warn_at.timestamp()), AT_RISK))
         for epoch, timer in timers:
             self._seq += 1
             heapq.heappush(self._heap, (epoch, self._seq, case_id, ob.obligation_id, ob.due_epoch, timer))
@@ -558,6 +569,82 @@ class ObligationBook:
         for oid, epoch in marks.get("at_risk", ()):
             scratch._mark(case_id, oid, epoch, breached=False)
         self._adopt(scratch)
+
+    def snapshot_of(self, case_id: str) -> dict[str, Any] | None:
+        """The case as this book holds it, JSON-ready and compact: its folded state, the obligations
+        the clock breached, the warnings given, the notices counted and the keys of the decisions made.
+        ``restore_snapshot`` rebuilds the case from it with one derivation, however long its history
+        (the open obligations are derived again: they are what the state owes, less what was breached).
+        None for a case this book has never heard of."""
+        case = self._cases.get(case_id)
+        early = [encode(e).decode() for e in self._early_notices.get(case_id, ())]
+        if case is None:
+            return {"format": SNAPSHOT_FORMAT, "early": early} if early else None
+        prefix = len(case_id) + 1
+        enc_ob = _OBLIGATION_CODEC[0]
+        known = []
+        for oid, ob in case.open.items():
+            at = self._known_at.get((case_id, oid, ob.due_epoch))
+            if at is not None:
+                known.append([oid, ob.due_epoch, at.isoformat()])
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "state": encode_state(case.state),
+            "charter": [case.charter.id, case.charter.version] if case.charter else None,
+            "breached": sorted([oid, epoch, enc_ob(ob)] for (oid, epoch), ob in case.breached.items()),
+            "at_risk": sorted([oid, epoch] for oid, epoch in case.at_risk_sent),
+            "basis": case.basis_event_id,
+            "notices": {kind: [encode(e).decode() for e in sent] for kind, sent in case.notice_events.items()},
+            "extension_notices_closed": sorted(case.extension_notices_closed),
+            "last_version": case.last_version,
+            "keys": sorted(k[prefix:] for k in case.keys_used),
+            "known": known,
+            "early": early,
+        }
+
+    def restore_snapshot(self, data: Mapping[str, Any]) -> str:
+        """Rebuild one case from ``snapshot_of``'s form. Its timers go on the heap as they stood: what fell
+        due since fires at the next ``due``, never here. Returns the case id. A snapshot of another
+        format raises ValueError (the caller reports the case; an older form of facts is folded by
+        ``restore_case``)."""
+        if data.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError(f"snapshot format {data.get('format')!r}: this release reads format {SNAPSHOT_FORMAT}")
+        early = [decode(f.encode()) for f in data.get("early", ())]
+        if "state" not in data:
+            case_id = early[0].case_id if early else ""
+            self._early_notices.setdefault(case_id, []).extend(early)
+            return case_id
+        state = decode_state(data["state"])
+        case_id = state.case_id
+        charter = self.charters.get(*data["charter"]) if data["charter"] else None
+        dec_ob = _OBLIGATION_CODEC[1]
+        case = _Case(state, charter, basis_event_id=data["basis"], last_version=data["last_version"])
+        case.breached = {(oid, epoch): dec_ob(ob) for oid, epoch, ob in data["breached"]}
+        case.at_risk_sent = {(oid, epoch) for oid, epoch in data["at_risk"]}
+        for kind, sent in data["notices"].items():
+            envs = [decode(f.encode()) for f in sent]
+            case.notice_events[kind] = envs
+            case.notices[kind] = len(envs)
+            case.notice_ids.update(e.payload.notice_id for e in envs)
+        case.extension_notices_closed = set(data["extension_notices_closed"])
+        case.keys_used = {f"{case_id}|{k}" for k in data["keys"]}
+        known = {(oid, epoch): datetime.fromisoformat(at) for oid, epoch, at in data["known"]}
+        open_now = {oid: _without_deadline(ob) for oid, ob in derive(state, charter, self.calendar, case.notices).items()
+                    if (oid, ob.due_epoch) not in case.breached}
+        warnings: dict[str, datetime | None] = {}  # computed before the book changes: all or nothing
+        for oid, ob in open_now.items():
+            at = known.get((oid, ob.due_epoch))
+            warn_at = None if (oid, ob.due_epoch) in case.at_risk_sent else self._at_risk_instant(ob)
+            warnings[oid] = max(warn_at, at) if warn_at is not None and at is not None else warn_at
+        self._cases[case_id] = case
+        self._set_open(case, open_now)
+        for oid, ob in open_now.items():
+            if (oid, ob.due_epoch) in known and warnings[oid] is not None:
+                self._known_at[(case_id, oid, ob.due_epoch)] = known[(oid, ob.due_epoch)]
+            self._push_timers(case_id, ob, warnings[oid])
+        if early:
+            self._early_notices.setdefault(case_id, []).extend(early)
+        return case_id
 
     def _adopt(self, other: "ObligationBook") -> None:
         """Take every case, timer and prepared breach of ``other`` (a book of distinct cases)."""

@@ -2,7 +2,7 @@
 the agent reads raw bytes and decodes them into envelopes at the edge.
 
 State lives in a faust table backed by a changelog topic (``tables.py``): one
-snapshot per case. After a rebalance or restart faust restores the table, and the
+snapshot per case, the case as the book folded it. After a rebalance or restart faust restores the table, and the
 obligation book for the partitions now held is rebuilt from it, each case on its own;
 breaches that fell due meanwhile sit on the book's timer heap and go out once the
 backlog is read: the timer never fires for a partition until the agent has read that
@@ -80,7 +80,10 @@ class FaustMonitor:
             snap = Snapshot.load(raw)
             case_id = key.decode()
             try:
-                book.restore_case(snap.envelopes(), snap.marks, now)
+                if snap.case is not None:
+                    book.restore_snapshot(snap.case)
+                elif snap.facts:  # written before the compact form: folded (upcast at the case's next write)
+                    book.restore_case(snap.envelopes(), snap.marks, now)
             except Exception as exc:  # a snapshot this release cannot fold: the case waits, reported
                 log.error("case_not_restored", case_id=case_id, reason=f"{type(exc).__name__}: {exc}")
                 self.parked[case_id] = snap.parked.get("entry_id", "") if snap.parked else ""
@@ -151,15 +154,19 @@ class FaustMonitor:
     async def observe(self, env: Envelope) -> None:
         if not self.book.accepts(env):
             return
-        key = env.case_id.encode()
         now = self.clock()
         fired = self.book.due_before(env, now)  # what fell due in its case before this fact was recorded
         await self.emit(fired)
         await self._mark(fired)
         out = self.book.observe(env, now)
         await self.emit(out)
-        snap = Snapshot.load(self.snapshots.get(key)).with_fact(env)
-        snap.marks = self.book.marks_of(env.case_id)
+        self._save(env.case_id)
+
+    def _save(self, case_id: str) -> None:
+        """The case's snapshot as the book now holds it (what it waits behind, if parked, kept)."""
+        key = case_id.encode()
+        snap = Snapshot.load(self.snapshots.get(key))
+        snap.case, snap.facts, snap.marks = self.book.snapshot_of(case_id), [], {}
         self.snapshots[key] = snap.dump()
 
     async def park(self, case_id: str, record: Record, reason: str) -> None:
@@ -207,10 +214,7 @@ class FaustMonitor:
 
     async def _mark(self, out: list[Envelope]) -> None:
         for case_id in {e.case_id for e in out}:
-            key = case_id.encode()
-            snap = Snapshot.load(self.snapshots.get(key))
-            snap.marks = self.book.marks_of(case_id)
-            self.snapshots[key] = snap.dump()
+            self._save(case_id)
 
     async def emit(self, events: list[Envelope]) -> None:
         self.metrics.emitted(events, self.clock())
