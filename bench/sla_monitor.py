@@ -221,8 +221,11 @@ class Reader:
 
         self.consumer = KafkaConsumer(bootstrap_servers=servers.split(","), enable_auto_commit=False, group_id=None,
                                       max_poll_records=5000, fetch_max_wait_ms=20)
-        self.consumer.assign([TopicPartition(topic, p) for p in range(6)])
+        tps = [TopicPartition(topic, p) for p in range(6)]
+        self.consumer.assign(tps)
         self.consumer.seek_to_end()
+        for tp in tps:  # seek_to_end is lazy: resolved now, or records written before the first poll are missed
+            self.consumer.position(tp)
 
     def until(self, wanted: bytes, count: int, timeout: float, quiet: float | None = None) -> list[float]:
         """Arrival times of records containing ``wanted``, until ``count`` (or ``quiet`` s with none new)."""

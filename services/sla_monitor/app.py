@@ -8,6 +8,7 @@ import faust
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TransportT
 
+from services.platform.log.partitioner import KeyPartitioner
 from services.platform.settings import Settings
 
 APP_ID = "charterwatch-sla-monitor"
@@ -43,6 +44,11 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.kafka_replication_factor,  # the topics faust creates itself
         web_enabled=False,
         producer_acks=-1,
+        producer_partitioner=KeyPartitioner(),  # Kafka's murmur2, cached per key
+        # An idempotent producer has one request in flight per broker: a burst leaves in as many requests as
+        # its batches. faust's 16 KiB batches held ~10 breaches each.
+        producer_max_batch_size=512 * 1024,
+        producer_max_request_size=4 * 1024 * 1024,
         consumer_auto_offset_reset="earliest",
         # A worker killed outright is noticed after the session timeout; its partitions then move to the
         # others (and their timers wait until the moved backlog is read).

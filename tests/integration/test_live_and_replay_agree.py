@@ -206,6 +206,9 @@ class InProcessFaust(agents.FaustMonitor):
     async def emit(self, events: list[Envelope]) -> None:
         self.out.extend(events)
 
+    async def flush(self) -> None:
+        pass  # emitted in place
+
 
 def run_embedded(tmp: Path, script: Script, ops: list[tuple], calendar: WorkingCalendar) -> list[Envelope]:
     log = EmbeddedLog(tmp / f"{uuid.uuid4().hex}.db")

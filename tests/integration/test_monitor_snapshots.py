@@ -10,7 +10,11 @@ import orjson
 from shared.events import encode
 from shared.events import petition as ev
 from shared.working_time import WorkingCalendar
-from tests.integration.test_live_and_replay_agree import Clock, DictTable, InProcessFaust
+from tests.integration.test_live_and_replay_agree import (
+    Clock,
+    DictTable,
+    InProcessFaust,
+)
 from tests.unit.test_obligations import OFFICIAL, Case, kst
 
 

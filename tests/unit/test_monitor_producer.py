@@ -21,3 +21,21 @@ def test_the_monitor_producer_is_idempotent_with_acks_all() -> None:
     txn_manager = asyncio.run(build())
     assert txn_manager is not None  # aiokafka keeps a producer id and sequence numbers only when idempotent
     assert app.producer._settings_extra()["acks"] == "all"
+
+
+def test_the_monitor_producers_partitioner_is_kafkas_default() -> None:
+    """The faust producer's cached partitioner puts every key where aiokafka's default (Kafka's murmur2) does:
+    the table's changelog and the breaches stay on the case's partition."""
+    import uuid as _uuid
+
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from services.platform.log.partitioner import KeyPartitioner
+
+    ours, theirs = KeyPartitioner(), DefaultPartitioner()
+    for n in (1, 6, 12):
+        partitions = list(range(n))
+        for key in [str(_uuid.uuid4()).encode() for _ in range(300)] + [b"", b"a", "민원".encode()]:
+            assert ours(key, partitions, partitions) == theirs(key, partitions, partitions)
+            assert ours(key, partitions, partitions) == ours(bytearray(key), partitions, partitions)
+    assert ours(None, [0, 1, 2], [1]) == 1

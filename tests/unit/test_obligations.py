@@ -316,3 +316,23 @@ def test_event_ids_are_those_earlier_releases_gave_except_for_a_reopening(book: 
     assert reopened and reopened[0].payload.due_at == first[0].payload.due_at  # the day's close was not paused
     assert reopened[0].event_id != first[0].event_id
     assert len({e.event_id for e in first + pause + again}) == len(first + pause + again)
+
+
+def test_a_breach_built_ahead_is_built_again_after_a_fact_of_its_case(book: ObligationBook) -> None:
+    """A breach is built ahead of its instant (PREPARE_AHEAD_SECONDS); a fact recorded in between (a new
+    official: the due instant stays) changes the case's version and the proof's basis. The breach sent must
+    be the one built at its instant, as the replay builds it, not the one built before the fact."""
+    from datetime import timedelta
+
+    from shared.obligations import PREPARE_AHEAD_SECONDS
+
+    case = Case()
+    opened = {e.payload.obligation_id: e.payload.due_at for e in book.observe(case.received, kst(2026, 11, 2, 10))}
+    due = opened["charter_target"]
+    early = book.due(due - timedelta(seconds=PREPARE_AHEAD_SECONDS))  # the breach built, not sent
+    assert "ObligationBreached" not in {e.event_type for e in early} and book._prepared
+    assigned = case.event(ev.OfficialAssigned(official=OFFICIAL), due - timedelta(seconds=2))
+    book.observe(assigned, due - timedelta(seconds=2))
+    breach = [e for e in book.due(due) if e.event_type == "ObligationBreached"]
+    assert [e.payload.obligation_id for e in breach] == ["charter_target"]
+    assert breach[0].case_version == 2 and breach[0].payload.proof.basis_event_id == str(assigned.event_id)
