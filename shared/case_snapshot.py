@@ -69,9 +69,10 @@ def _codec(tp: Any) -> tuple[Encode, Decode]:
 @cache
 def record_codec(cls: type, exclude: frozenset[str] = frozenset()) -> tuple[Encode, Decode]:
     """(encode, decode) for a frozen dataclass: a dict of the fields that differ from their defaults.
-    ``exclude``: fields kept out of the snapshot (they must have defaults: decoding gives those)."""
+    ``exclude``: fields kept out of the snapshot (they must have defaults: decoding gives those). Fields
+    not set by ``__init__`` are derived from the others, so left out too."""
     hints = typing.get_type_hints(cls)
-    fields = [f for f in dataclasses.fields(cls) if f.name not in exclude]
+    fields = [f for f in dataclasses.fields(cls) if f.init and f.name not in exclude]  # not init: derived
     codecs = {f.name: _codec(hints[f.name]) for f in fields}
     defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
 

@@ -16,9 +16,8 @@ import math
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
@@ -56,7 +55,7 @@ STATUTORY_RULES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a million are held at once (a __dict__ each was ~600 B)
 class Obligation:
     obligation_id: str
     kind: str
@@ -68,13 +67,15 @@ class Obligation:
     period: str | None = None
     counting: str = "working_time"
     deadline: Deadline | None = None  # the full computation, for statutory and target obligations
+    # read at every diff and timer check: computed once (frozen: it cannot go stale)
+    due_epoch: int = field(init=False, repr=False, compare=False)
 
-    @cached_property  # read at every diff and timer check: computed once (frozen: it cannot go stale)
-    def due_epoch(self) -> int:
-        return int(self.due_at.timestamp())
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "due_epoch", int(self.due_at.timestamp()))
 
 
 _OBLIGATION_CODEC = record_codec(Obligation, frozenset({"deadline"}))  # kept without its Deadline, as in memory
+_OBLIGATION_SLOTS = tuple(f.name for f in fields(Obligation))
 
 
 def _without_deadline(ob: Obligation) -> Obligation:
@@ -82,7 +83,9 @@ def _without_deadline(ob: Obligation) -> Obligation:
     if ob.deadline is None:
         return ob
     new = object.__new__(Obligation)
-    new.__dict__.update(ob.__dict__, deadline=None)
+    for name in _OBLIGATION_SLOTS:
+        object.__setattr__(new, name, getattr(ob, name))
+    object.__setattr__(new, "deadline", None)
     return new
 
 
@@ -191,7 +194,7 @@ def fact_order(env: Envelope) -> tuple[datetime, int, int]:
     return env.recorded_at, int(is_notice), env.case_version or 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Case:
     state: CaseState
     charter: Charter | None
