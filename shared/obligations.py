@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
@@ -194,22 +195,50 @@ def fact_order(env: Envelope) -> tuple[datetime, int, int]:
     return env.recorded_at, int(is_notice), env.case_version or 0
 
 
+_NONE: frozenset = frozenset()  # the empty containers of a case until it needs its own (most never do)
+_NOTHING: Mapping = MappingProxyType({})
+
+
 @dataclass(slots=True)
 class _Case:
     state: CaseState
     charter: Charter | None
     open: dict[str, Obligation] = field(default_factory=dict)
-    at_risk_sent: set[tuple[str, int]] = field(default_factory=set)
-    breached: dict[tuple[str, int], Obligation] = field(default_factory=dict)
+    at_risk_sent: set[tuple[str, int]] | frozenset = _NONE
+    breached: dict[tuple[str, int], Obligation] | Mapping = field(default_factory=lambda: _NOTHING)
     basis_event_id: str = ""
-    notices: Counter[str] = field(default_factory=Counter)  # NoticeSent by kind
-    notice_ids: set[str] = field(default_factory=set)
-    notice_events: dict[str, list[Envelope]] = field(default_factory=dict)  # NoticeSent by kind, in order
-    extension_notices_closed: set[int] = field(default_factory=set)
+    notices: Counter[str] | Mapping = field(default_factory=lambda: _NOTHING)  # NoticeSent by kind
+    notice_ids: set[str] | frozenset = _NONE
+    notice_events: dict[str, list[Envelope]] | Mapping = field(default_factory=lambda: _NOTHING)  # by kind, in order
+    extension_notices_closed: set[int] | frozenset = _NONE
     # The newest petition-stream version applied: a redelivery is told by it, even when an operator
     # skipped an event of the case (then the fold counts fewer events than the stream holds).
     last_version: int = 0
     keys_used: set[str] = field(default_factory=set)  # openings and suspensions keyed so far (see _envelope)
+
+    # The shared empties are immutable: a case's first write of each kind gives it its own container.
+    def warned(self, key: tuple[str, int]) -> None:
+        if not self.at_risk_sent:
+            self.at_risk_sent = set()
+        self.at_risk_sent.add(key)  # type: ignore[union-attr]
+
+    def breach(self, key: tuple[str, int], ob: Obligation) -> None:
+        if not self.breached:
+            self.breached = {}
+        self.breached[key] = ob  # type: ignore[index]
+
+    def extension_noticed(self, i: int) -> None:
+        if not self.extension_notices_closed:
+            self.extension_notices_closed = set()
+        self.extension_notices_closed.add(i)  # type: ignore[union-attr]
+
+    def notice_sent(self, env: Envelope) -> None:
+        if not self.notice_ids:
+            self.notice_ids, self.notices, self.notice_events = set(), Counter(), {}
+        kind = env.payload.kind  # type: ignore[attr-defined]
+        self.notice_ids.add(env.payload.notice_id)  # type: ignore[union-attr, attr-defined]
+        self.notices[kind] += 1  # type: ignore[index]
+        self.notice_events.setdefault(kind, []).append(env)  # type: ignore[union-attr]
 
 
 def _copy_case(case: _Case) -> _Case:
@@ -313,9 +342,7 @@ class ObligationBook:
                 self._prepared.pop((case.state.case_id, oid, ob.due_epoch), None)
         if isinstance(env.payload, notice.NoticeSent):
             # Not part of the case's version sequence: deduplicated by its own id.
-            case.notice_ids.add(env.payload.notice_id)
-            case.notices[env.payload.kind] += 1
-            case.notice_events.setdefault(env.payload.kind, []).append(env)
+            case.notice_sent(env)
         else:
             case.state = apply(case.state, env)
             case.last_version = max(case.last_version, env.case_version)
@@ -333,7 +360,7 @@ class ObligationBook:
             else:
                 out.append(self._discharged(case, old, env, now, voids=False))
                 if old.kind == "extension_notice":
-                    case.extension_notices_closed.add(int(oid.split(":")[1]))
+                    case.extension_noticed(int(oid.split(":")[1]))
         for oid, ob in new.items():
             if oid not in case.open and (oid, ob.due_epoch) not in case.breached:
                 out.append(self._opened(case, ob, env, now))
@@ -342,7 +369,7 @@ class ObligationBook:
         for key, ob in list(case.breached.items()):
             if ob.obligation_id not in new and env.occurred_at <= ob.due_at and _can_void(ob, env):
                 out.append(self._discharged(case, ob, env, now, voids=True))
-                del case.breached[key]
+                del case.breached[key]  # type: ignore[attr-defined]
         # Kept without the full Deadline computation (it is recomputed for a proof when needed):
         # a million open obligations must fit one worker.
         self._set_open(case, {oid: _without_deadline(ob) for oid, ob in new.items()
@@ -361,7 +388,7 @@ class ObligationBook:
             ob = _extension_notice(case.state, case.charter, self.calendar, i)
             if ob is None:
                 continue  # paused: the deadline it must precede is not fixed yet
-            case.extension_notices_closed.add(i)
+            case.extension_noticed(i)
             out += [self._opened(case, ob, env, now), self._discharged(case, ob, sent[i - 1], now, voids=False)]
         return out
 
@@ -374,7 +401,7 @@ class ObligationBook:
                         True, "Decree 13", period=str(limit))
         if env.occurred_at <= ob.due_at:
             return [self._discharged(case, ob, env, now, voids=False)]
-        case.breached[(ob.obligation_id, ob.due_epoch)] = ob
+        case.breach((ob.obligation_id, ob.due_epoch), ob)
         return [self._breached(case, ob, now)]
 
     # -- wall-clock triggers ---------------------------------------------------
@@ -443,7 +470,7 @@ class ObligationBook:
             prepared = self._prepared.pop((case_id, oid, due_epoch), None)
             breach = prepared.restamped(now) if prepared else self._breached(case, ob, now)
             self._close(case, oid)
-            case.breached[(oid, due_epoch)] = ob
+            case.breach((oid, due_epoch), ob)
             return breach
         if (oid, due_epoch) in case.at_risk_sent:
             return None
@@ -452,7 +479,7 @@ class ObligationBook:
         warning = self._envelope(case, sla.ObligationAtRisk(
             obligation_id=oid, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
             threshold=self.at_risk), max(at, known_at) if known_at else at, now)
-        case.at_risk_sent.add((oid, due_epoch))
+        case.warned((oid, due_epoch))
         return warning
 
     def _schedule(self, case_id: str, ob: Obligation, known_at: datetime) -> None:
@@ -631,14 +658,15 @@ class ObligationBook:
         charter = self.charters.get(*data["charter"]) if data["charter"] else None
         dec_ob = _OBLIGATION_CODEC[1]
         case = _Case(state, charter, basis_event_id=data["basis"], last_version=data["last_version"])
-        case.breached = {(oid, epoch): dec_ob(ob) for oid, epoch, ob in data["breached"]}
-        case.at_risk_sent = {(oid, epoch) for oid, epoch in data["at_risk"]}
-        for kind, sent in data["notices"].items():
-            envs = [decode(f.encode()) for f in sent]
-            case.notice_events[kind] = envs
-            case.notices[kind] = len(envs)
-            case.notice_ids.update(e.payload.notice_id for e in envs)
-        case.extension_notices_closed = set(data["extension_notices_closed"])
+        for oid, epoch, ob in data["breached"]:
+            case.breach((oid, epoch), dec_ob(ob))
+        for oid, epoch in data["at_risk"]:
+            case.warned((oid, epoch))
+        for sent in data["notices"].values():
+            for f in sent:
+                case.notice_sent(decode(f.encode()))
+        for i in data["extension_notices_closed"]:
+            case.extension_noticed(i)
         case.keys_used = {f"{case_id}|{k}" for k in data["keys"]}
         known = {(oid, epoch): datetime.fromisoformat(at) for oid, epoch, at in data["known"]}
         open_now = {oid: _without_deadline(ob) for oid, ob in derive(state, charter, self.calendar, case.notices).items()
@@ -684,9 +712,9 @@ class ObligationBook:
         if case is None:
             return
         if not breached:
-            case.at_risk_sent.add((oid, epoch))
+            case.warned((oid, epoch))
             return
         ob = case.open.get(oid)
         if ob is not None and ob.due_epoch == epoch:
             self._close(case, oid)
-            case.breached[(oid, epoch)] = ob
+            case.breach((oid, epoch), ob)
