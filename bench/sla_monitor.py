@@ -86,6 +86,7 @@ def snapshot_template(facts: list[Envelope], legacy: bool = False) -> str:
     form. ``legacy``: as releases before that form wrote it (the facts, folded again at every restore)."""
     import orjson
 
+    from services.sla_monitor.tables import Snapshot
     from shared.holiday_source import korean_calendar
     from shared.obligations import ObligationBook
 
@@ -95,7 +96,7 @@ def snapshot_template(facts: list[Envelope], legacy: bool = False) -> str:
     book = ObligationBook(korean_calendar(), CharterBook.bundled())
     for env in facts:
         book.observe(env, env.recorded_at)
-    return orjson.dumps({"case": book.snapshot_of(CASE_MARK), "parked": None, "held": []}).decode()
+    return Snapshot(case=book.snapshot_of(CASE_MARK)).dump().decode()
 
 
 def snapshots(n: int, template: str, first: int) -> Iterator[tuple[bytes, bytes]]:
