@@ -248,9 +248,23 @@ class Consumer:
 
     def save_positions(self, positions: dict[str, dict[int, int]]) -> None:
         with self._sessions.begin() as s:
-            for topic, at in positions.items():
-                for partition, offset in at.items():
-                    s.merge(self._position(consumer=self.name, topic=topic, partition=partition, next_offset=offset))
+            self._store_positions(s, positions)
+
+    def _store_positions(self, s: Session, positions: dict[str, dict[int, int]]) -> None:
+        """The positions after a batch, its topics' rows read in one query (a merge reads one row at a time)."""
+        t = self._position
+        topics = [topic for topic, at in positions.items() if at]
+        if not topics:
+            return
+        rows = {(r.topic, r.partition): r for r in s.execute(
+            select(t).where(t.consumer == self.name, t.topic.in_(topics))).scalars()}
+        for topic in topics:
+            for partition, offset in positions[topic].items():
+                row = rows.get((topic, partition))
+                if row is None:
+                    s.add(t(consumer=self.name, topic=topic, partition=partition, next_offset=offset))
+                elif row.next_offset != offset:
+                    row.next_offset = offset
 
     def status(self) -> dict[str, int]:
         return {"parked_cases": len(self._parked), "waiting_cases": len(self._waiting)}
@@ -354,10 +368,7 @@ class Consumer:
                         self._decide(s, record)
                     else:
                         self._one(s, record)
-                for topic, at in positions.items():
-                    for partition, offset in at.items():
-                        s.merge(self._position(consumer=self.name, topic=topic, partition=partition,
-                                                 next_offset=offset))
+                self._store_positions(s, positions)
         except BaseException:
             # the batch left no trace
             self._parked, self._waiting, self._partition_of = parked_before, waiting_before, partitions_before
