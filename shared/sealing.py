@@ -15,8 +15,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict
@@ -39,6 +40,16 @@ class KeySource(Protocol):
     def sealing_key(self, case_id: str) -> tuple[str, bytes]: ...
 
     def opening_key(self, kid: str, case_id: str) -> bytes: ...
+
+
+@runtime_checkable
+class ScopedKeySource(KeySource, Protocol):
+    """A vault that can read many cases' keys at once, for one batch of decisions."""
+
+    def scoped(self, case_ids: Collection[str]) -> KeySource:
+        """These cases' keys read now in a few queries (any other case's asked as usual), for one batch:
+        an erasure during it is seen by the next."""
+        ...
 
 
 class MadeKeys:
@@ -120,6 +131,8 @@ class OneCase:
             return self._keys.sealing_key(case_id)
         if self._sealing is None:
             self._sealing = self._keys.sealing_key(case_id)
+            if self._sealing[0] == CASE_KID:  # the case's own key seals and opens: one lookup serves both
+                self._opening.setdefault(CASE_KID, self._sealing[1])
         return self._sealing
 
     def opening_key(self, kid: str, case_id: str) -> bytes:
@@ -127,6 +140,8 @@ class OneCase:
             return self._keys.opening_key(kid, case_id)
         if kid not in self._opening:
             self._opening[kid] = self._keys.opening_key(kid, case_id)
+            if kid == CASE_KID and self._sealing is None:  # a case with its own key seals under it
+                self._sealing = (CASE_KID, self._opening[kid])
         return self._opening[kid]
 
 

@@ -20,6 +20,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +50,15 @@ from shared.notices import sms
 from shared.notices.decide import NoticeCase, Order, as_of, observe, owed
 from shared.notices.render import Renderer
 from shared.phones import kind_of
-from shared.sealing import Erased, KeySource, OneCase, Sealed, seal, unseal
+from shared.sealing import (
+    Erased,
+    KeySource,
+    OneCase,
+    ScopedKeySource,
+    Sealed,
+    seal,
+    unseal,
+)
 from shared.working_time import WorkingCalendar
 
 NAME = "notify"
@@ -65,6 +74,20 @@ _queued = itertools.count()
 def _queue_seq() -> int:
     """Orders pending deliveries as they were decided, across restarts (wall nanoseconds, then a counter)."""
     return time.time_ns() + next(_queued)
+
+
+_BATCH = "notify_batch"
+_PER_QUERY = 500
+
+
+@dataclass
+class _Batch:
+    """What one batch's transaction read ahead and has added since, by case."""
+
+    keyring: KeySource
+    events: dict[str, list[tuple[str, Envelope]]] = field(default_factory=dict)
+    notices: dict[str, set[str]] = field(default_factory=dict)
+    keys: dict[str, OneCase] = field(default_factory=dict)
 
 
 class NoticeDecider:
@@ -84,27 +107,81 @@ class NoticeDecider:
         self._renderer = renderer
         self._clock = clock
 
+    def prefetch(self, session: Session, case_ids: set[str]) -> None:
+        """The batch's cases' stored events and decided notices, read in a few queries before its events."""
+        ids = sorted(case_ids)
+        batch = session.info[_BATCH] = _Batch(
+            keyring=self._keyring.scoped(ids) if isinstance(self._keyring, ScopedKeySource) else self._keyring)
+        for i in range(0, len(ids), _PER_QUERY):
+            chunk = ids[i:i + _PER_QUERY]
+            for case_id in chunk:
+                batch.events[case_id] = []
+                batch.notices[case_id] = set()
+            for case_id, event_id, text in session.execute(
+                    select(NotifyCaseEventRow.case_id, NotifyCaseEventRow.event_id, NotifyCaseEventRow.envelope)
+                    .where(NotifyCaseEventRow.case_id.in_(chunk)).order_by(NotifyCaseEventRow.seq)):
+                batch.events[case_id].append((event_id, decode(text.encode())))
+            for case_id, notice_id in session.execute(
+                    select(NoticeDeliveryRow.case_id, NoticeDeliveryRow.notice_id)
+                    .where(NoticeDeliveryRow.case_id.in_(chunk))):
+                batch.notices[case_id].add(notice_id)
+
     def handle(self, session: Session, env: Envelope, raw: bytes) -> Wait | None:
-        rows = session.execute(select(NotifyCaseEventRow.seq, NotifyCaseEventRow.event_id, NotifyCaseEventRow.envelope)
-                               .where(NotifyCaseEventRow.case_id == env.case_id)
-                               .order_by(NotifyCaseEventRow.seq)).all()
-        if any(event_id == str(env.event_id) for _, event_id, _ in rows):
+        stored = self._stored(session, env.case_id)
+        if any(event_id == str(env.event_id) for event_id, _ in stored):
             return None  # redelivered (or published twice by a relay): decided before
-        stored = [decode(r.encode()) for _, _, r in rows]
-        petition_version = max((e.case_version for e in stored if e.producer == "intake"), default=0)
+        petition_version = max((e.case_version for _, e in stored if e.producer == "intake"), default=0)
         is_fact = env.producer == "intake"
         if not is_fact and (petition_version == 0 or petition_version < env.case_version):
             return Wait(f"petition facts up to version {env.case_version} not read yet")
         session.add(NotifyCaseEventRow(case_id=env.case_id, event_id=str(env.event_id), envelope=raw.decode()))
+        before = [e for _, e in stored]
+        stored.append((str(env.event_id), env))  # the batch's copy (a fresh list when read in a savepoint)
         if isinstance(env.payload, ev.PersonalDataErased):
             self._erase(session, env.case_id)
             return None
-        case = self._as_at(stored, env)
+        case = self._as_at(before, env)
         if case is None:
             return None
         for order in owed(case, env, self._calendar):
             self._pending(session, case, order)
         return None
+
+    @staticmethod
+    def _batch(session: Session) -> _Batch | None:
+        """What the batch read ahead; not trusted inside a savepoint (the runtime's careful rerun), whose
+        rollback would leave it holding rows the database no longer has."""
+        return None if session.in_nested_transaction() else session.info.get(_BATCH)
+
+    def _stored(self, session: Session, case_id: str) -> list[tuple[str, Envelope]]:
+        """The case's events read before (event id, envelope), in the order read."""
+        batch = self._batch(session)
+        if batch is not None and case_id in batch.events:
+            return batch.events[case_id]
+        stored = [(event_id, decode(text.encode())) for event_id, text in session.execute(
+            select(NotifyCaseEventRow.event_id, NotifyCaseEventRow.envelope)
+            .where(NotifyCaseEventRow.case_id == case_id).order_by(NotifyCaseEventRow.seq))]
+        if batch is not None:
+            batch.events[case_id] = stored
+        return stored
+
+    def _decided(self, session: Session, case_id: str, notice_id: str) -> bool:
+        batch = self._batch(session)
+        if batch is None:
+            return session.get(NoticeDeliveryRow, notice_id) is not None
+        if case_id not in batch.notices:
+            batch.notices[case_id] = set(session.execute(
+                select(NoticeDeliveryRow.notice_id).where(NoticeDeliveryRow.case_id == case_id)).scalars())
+        return notice_id in batch.notices[case_id]
+
+    def _keys(self, session: Session, case_id: str) -> OneCase:
+        """The case's key from the vault once per batch (once per event inside a savepoint), not per field."""
+        batch = self._batch(session)
+        if batch is None:
+            return OneCase(self._keyring, case_id)
+        if case_id not in batch.keys:
+            batch.keys[case_id] = OneCase(batch.keyring, case_id)
+        return batch.keys[case_id]
 
     def _as_at(self, stored: list[Envelope], env: Envelope) -> NoticeCase | None:
         """The case as it stood when ``env`` happened: petition facts up to its case version and the
@@ -131,13 +208,13 @@ class NoticeDecider:
         log.info("personal_data_erased", case_id=case_id, notices=len(rows))
 
     def _pending(self, session: Session, case: NoticeCase, order: Order) -> None:
-        if session.get(NoticeDeliveryRow, order.notice_id) is not None or case.state.personal_data_erased:
+        if case.state.personal_data_erased or self._decided(session, case.state.case_id, order.notice_id):
             return
         now = self._clock()
         # Rendered now only to check the context renders and to name the template; the text sent is rendered
         # when it is sent, its figures as of then (``shared.notices.decide.as_of``).
         rendered = self._renderer.render(order.kind, as_of(order.context, self._calendar, now))
-        keys = OneCase(self._keyring, case.state.case_id)  # the case's key from the vault once, not per field
+        keys = self._keys(session, case.state.case_id)
         try:
             contact = self._contact(keys, case, order.channel)
             message = seal(keys, {"kind": order.kind, "context": order.context,
@@ -152,6 +229,9 @@ class NoticeDecider:
             template_version=rendered.template_version, content_sha256=rendered.sha256,
             message_sealed=message, contact_sealed=sealed_contact,
             status="pending", attempts=0, queued_seq=_queue_seq(), created_at=now, updated_at=now))
+        batch = self._batch(session)
+        if batch is not None and case.state.case_id in batch.notices:
+            batch.notices[case.state.case_id].add(order.notice_id)
 
     @staticmethod
     def _contact(keys: KeySource, case: NoticeCase, channel: str) -> str | None:
@@ -195,10 +275,13 @@ class Deliverer:
                                         .order_by(NoticeDeliveryRow.queued_seq, NoticeDeliveryRow.created_at,
                                                   NoticeDeliveryRow.notice_id)).scalars())
         rows = [row for row in rows if self.owns(row.case_id)]
+        keyring = self._keyring
+        if isinstance(keyring, ScopedKeySource):  # every pending case's key in a few queries, not one each
+            keyring = keyring.scoped({row.case_id for row in rows})
         messages = []
         for row in rows:
             try:
-                messages.append(self._message(row))
+                messages.append(self._message(row, keyring))
             except Erased:  # its key destroyed since it was decided: never sent
                 self._mark_erased(row.notice_id)
         sent = asyncio.run(self._send_all(messages)) if messages else 0
@@ -211,10 +294,10 @@ class Deliverer:
             if row is not None and row.status == "pending":
                 row.status, row.message_sealed, row.contact_sealed = "erased", {}, None
 
-    def _message(self, row: NoticeDeliveryRow) -> Message:
+    def _message(self, row: NoticeDeliveryRow, keyring: KeySource) -> Message:
         if not row.message_sealed:
             raise Erased(row.case_id)
-        keys = OneCase(self._keyring, row.case_id)
+        keys = OneCase(keyring, row.case_id)
         body = unseal(keys, Sealed.model_validate(row.message_sealed), row.case_id)
         to = unseal(keys, Sealed.model_validate(row.contact_sealed), row.case_id) if row.contact_sealed else None
         at: datetime | None = None
@@ -281,6 +364,10 @@ class Deliverer:
             await asyncio.gather(*(case(q) for q in by_case.values()))
         finally:
             settling_task.cancel()
+            for channel in self._channels.values():
+                close = getattr(channel, "aclose", None)  # connections kept open for this batch (SMTP)
+                if close is not None:
+                    await close()
         return sent
 
     def _settle_many(self, outcomes: list[tuple[Message, Outcome]]) -> None:

@@ -42,3 +42,6 @@ class Channel(Protocol):
     async def send(self, message: Message) -> str | None:
         """Hand the message over; return the provider's reference. Raise DeliveryError otherwise."""
         ...
+
+    # Optional: ``async def aclose(self) -> None``, called at the end of each batch of deliveries (in the
+    # event loop that sent it) to release what the channel kept open for it, e.g. SMTP connections.
