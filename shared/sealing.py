@@ -117,8 +117,8 @@ class Keyring:
 
 
 class OneCase:
-    """A KeySource for one case over one decision: each key is looked up once (the vault is asked once,
-    not once per sealed field) and kept no longer, so an erasure is seen by the next decision."""
+    """A KeySource for one case over one decision (or one consumer batch): each key is looked up once (the
+    vault is asked once, not once per sealed field) and kept no longer, so an erasure is seen by the next."""
 
     def __init__(self, keys: KeySource, case_id: str) -> None:
         self._keys = keys

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.compensation.ledger.book import (
     Ledger,
     case_row,
+    defer_inserts,
     forget,
     grant_access,
     prefetch,
@@ -58,7 +59,9 @@ class LedgerHandler:
 
     @staticmethod
     def prefetch(session: Session, case_ids: set[str]) -> None:
-        """The batch's cases' ledger rows, read in a few queries before its events (keys are case ids)."""
+        """The batch's cases' ledger rows, read in a few queries before its events (keys are case ids);
+        the rows its decisions queue are inserted together at its commit."""
+        defer_inserts(session)
         prefetch(session, case_ids)
 
     def handle(self, session: Session, env: Envelope, raw: bytes) -> Wait | None:

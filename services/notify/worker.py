@@ -43,7 +43,7 @@ from services.platform.log.port import EventLog, Record
 from services.platform.logs import get_logger
 from services.platform.outbox.publisher import Outbox
 from shared.charters import CharterBook
-from shared.events import Envelope, decode, encode
+from shared.events import Envelope, EventDecodeError, decode, encode
 from shared.events import notice as nv
 from shared.events import petition as ev
 from shared.notices import sms
@@ -117,10 +117,16 @@ class NoticeDecider:
             for case_id in chunk:
                 batch.events[case_id] = []
                 batch.notices[case_id] = set()
+            unreadable: set[str] = set()
             for case_id, event_id, text in session.execute(
                     select(NotifyCaseEventRow.case_id, NotifyCaseEventRow.event_id, NotifyCaseEventRow.envelope)
                     .where(NotifyCaseEventRow.case_id.in_(chunk)).order_by(NotifyCaseEventRow.seq)):
-                batch.events[case_id].append((event_id, decode(text.encode())))
+                try:
+                    batch.events[case_id].append((event_id, decode(text.encode())))
+                except EventDecodeError:  # read again in ``handle``: refused there, that case alone is parked
+                    unreadable.add(case_id)
+            for case_id in unreadable:
+                del batch.events[case_id]
             for case_id, notice_id in session.execute(
                     select(NoticeDeliveryRow.case_id, NoticeDeliveryRow.notice_id)
                     .where(NoticeDeliveryRow.case_id.in_(chunk))):
@@ -175,7 +181,9 @@ class NoticeDecider:
         return notice_id in batch.notices[case_id]
 
     def _keys(self, session: Session, case_id: str) -> OneCase:
-        """The case's key from the vault once per batch (once per event inside a savepoint), not per field."""
+        """The case's key from the vault once per batch (once per event inside a savepoint), not per field.
+        A key erased while the batch runs may still seal its pending notices: the deliverer reads the keys
+        again after the commit, finds it erased, and sends nothing."""
         batch = self._batch(session)
         if batch is None:
             return OneCase(self._keyring, case_id)
@@ -360,9 +368,13 @@ class Deliverer:
                         settled.set_result(None)
 
         settling_task = asyncio.create_task(settler())
+        cases = [asyncio.create_task(case(q)) for q in by_case.values()]
         try:
-            await asyncio.gather(*(case(q) for q in by_case.values()))
+            await asyncio.gather(*cases)
         finally:
+            for task in cases:  # one case failed (a channel crashed): the others stop before the channels close
+                task.cancel()
+            await asyncio.gather(*cases, return_exceptions=True)
             settling_task.cancel()
             for channel in self._channels.values():
                 close = getattr(channel, "aclose", None)  # connections kept open for this batch (SMTP)

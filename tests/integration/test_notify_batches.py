@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 from services import wiring
 from services.notify.channels.email import SmtpChannel, recipient
 from services.notify.delivery import RetryPolicy
+from services.sla_monitor.runner import read_all
 from shared.events import encode
 from shared.sealing import Erased, seal, unseal
 from tests.e2e.harness import free_port
@@ -135,3 +136,28 @@ def test_keys_read_for_a_batch_open_as_the_vault_does_and_see_an_erasure_made_be
     with pytest.raises(Erased):
         scoped.opening_key("case", missing)
     assert scoped.sealing_key("outside-the-scope") == keys.sealing_key("outside-the-scope")
+
+
+def test_a_stored_event_that_no_longer_decodes_parks_its_case_alone(c, relay) -> None:  # noqa: F811
+    """A batch reads its cases' stored events ahead; one that cannot be read must not stop the batch (and
+    with it every case): its case's event is refused and parked, the others are decided."""
+    from sqlalchemy import update
+
+    from services.notify.store.orm import NotifyCaseEventRow
+
+    box, port = relay
+    broken, healthy = petition(c, channels=("email",)), petition(c, channels=("email",))
+    for case_id, events in (broken, healthy):
+        c.log.append(c.topics.petition_events, case_id, encode(events[0]))
+    run(c, port)
+    db = c.database("notify")
+    with db.sessions.begin() as s:
+        s.execute(update(NotifyCaseEventRow).where(NotifyCaseEventRow.case_id == broken[0]).values(envelope="{not json"))
+    for case_id, events in (broken, healthy):
+        for e in events[1:]:
+            c.log.append(c.topics.petition_events, case_id, encode(e))
+    run(c, port)
+    kinds = [m["Subject"] for m in box.messages]
+    assert kinds.count("[당진시] 민원 접수 안내") == 2 and kinds.count("[당진시] 민원 처리 완료 안내") == 1
+    parked = read_all(c.log, c.topics.dead_letter)[0]
+    assert parked and {r.key for r in parked} == {broken[0]}

@@ -13,7 +13,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from services.compensation.ledger.orm import (
@@ -94,7 +94,14 @@ class Ledger:
             table = FindingOutboxRow if isinstance(env.payload, FINDINGS) else OutboxRow
             _pending(session, table).append({"event_id": str(env.event_id), "case_id": env.case_id,
                                              "value": encode(env), "published": False})
-        for table, values in session.info.pop("ledger_inserts", {}).items():
+        decided = session.info.pop("ledger_inserts", {})
+        if session.info.get(_DEFER) and not session.in_nested_transaction():
+            # a consumer batch without savepoints: the whole batch's rows in one insert per table at its
+            # commit (a refused event reruns the batch in a new transaction, so nothing here is half-kept)
+            for table, values in decided.items():
+                session.info.setdefault(_DEFERRED, {}).setdefault(table, []).extend(values)
+            return events
+        for table, values in decided.items():
             # one multi-row insert per table for the whole decision, in the order decided
             session.connection().execute(insert(table.__table__), values)
         return events
@@ -271,6 +278,25 @@ def _batch(session: Session) -> BatchRows:
     if batch is None:
         batch = session.info["ledger_batch"] = BatchRows()
     return batch
+
+
+_DEFER = "ledger_defer"
+_DEFERRED = "ledger_deferred"
+
+
+def defer_inserts(session: Session) -> None:
+    """For a consumer batch: the outbox and history rows its decisions queue are inserted once, at the
+    commit, in the order decided, instead of once per decision (those inside a savepoint still go at once:
+    its rollback must not take the rows of the decisions before it)."""
+    if session.info.get(_DEFER):
+        return
+    session.info[_DEFER] = True
+    event.listen(session, "before_commit", _insert_deferred)
+
+
+def _insert_deferred(session: Session) -> None:
+    for table, values in session.info.pop(_DEFERRED, {}).items():
+        session.connection().execute(insert(table.__table__), values)
 
 
 def prefetch(session: Session, case_ids: Collection[str]) -> None:

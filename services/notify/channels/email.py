@@ -62,7 +62,7 @@ class SmtpChannel:
         """The same message written directly: ASCII headers (the subject in RFC 2047 words), the body in
         base64 UTF-8, so any relay carries it unchanged."""
         body = base64.encodebytes(m.text.encode("utf-8")).decode("ascii").replace("\n", "\r\n")
-        return (f"From: {self._from_header}\r\nTo: {to}\r\nSubject: {Header(m.subject, 'utf-8').encode()}\r\n"
+        return (f"From: {self._from_header}\r\nTo: {to}\r\nSubject: {_subject(m.subject)}\r\n"
                 f"Date: {formatdate(localtime=False)}\r\nMessage-ID: <{m.notice_id}@charterwatch>\r\n"
                 "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n"
                 f"Content-Transfer-Encoding: base64\r\n\r\n{body}").encode("ascii")
@@ -75,15 +75,17 @@ class SmtpChannel:
             raise DeliveryError(failure("smtp_bad_address"))  # never quote the address: it is the contact
         reference = f"<{m.notice_id}@charterwatch>"
         try:
-            if to.isascii():
-                await self._send_pooled(to, self.render(m, to))
+            message: bytes | EmailMessage = self.render(m, to) if to.isascii() else self.build(m)
+        except (ValueError, TypeError):
+            raise DeliveryError(failure("smtp_bad_address")) from None  # its text quotes the address
+        try:
+            if isinstance(message, bytes):
+                await self._send_pooled(to, message)
             else:
-                await aiosmtplib.send(self.build(m), hostname=self.host, port=self.port, start_tls=self.start_tls,
+                await aiosmtplib.send(message, hostname=self.host, port=self.port, start_tls=self.start_tls,
                                       username=self.username, password=self.password, timeout=self.timeout)
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise DeliveryError(classify(exc)) from None  # the chained error would carry the reply text
-        except (ValueError, TypeError):
-            raise DeliveryError(failure("smtp_bad_address")) from None  # its text quotes the address
         return reference
 
     async def _send_pooled(self, to: str, data: bytes) -> None:
@@ -121,27 +123,42 @@ class SmtpChannel:
         await asyncio.gather(*(_quit(client) for client in mine))
 
 
+def _subject(text: str) -> str:
+    """The Subject's value, folded to RFC 5322's line length: in RFC 2047 words (each within 75 characters)
+    unless it is plain printable ASCII."""
+    plain = text.isascii() and text.isprintable()
+    return Header(text, "us-ascii" if plain else "utf-8", header_name="Subject").encode(linesep="\r\n")
+
+
 async def _quit(client: aiosmtplib.SMTP) -> None:
     try:
         await client.quit()
     except (aiosmtplib.SMTPException, OSError):
         client.close()  # the message was accepted before this: a failed goodbye changes nothing
+    except BaseException:  # cancelled while saying goodbye: the socket must not outlive the batch
+        client.close()
+        raise
 
 
 def recipient(address: str) -> str | None:
-    """The one address a notice goes to, checked as an RFC 5322 addr-spec (no display name, no list, no
-    line break), or None. An internationalised address (letters outside ASCII, sent with SMTPUTF8) is
-    checked for its shape only: one ``@``, no spaces or control characters."""
+    """The one mailbox a notice goes to, or None: an RFC 5322 addr-spec with a plain local part (no
+    quotes) and a domain name with a dot (no address literal, no bare host name: the relay must not be
+    pointed at internal hosts). An internationalised address (letters outside ASCII, sent with
+    SMTPUTF8) is checked for the same shape: one ``@``, no spaces, controls or punctuation of headers."""
     address = address.strip()
     if not address.isascii():
         local, at, domain = address.rpartition("@")
         plain = all(c.isprintable() and not c.isspace() and c not in '<>(),;:"[]\\' for c in address)
-        return address if at and local and domain and "@" not in local and plain else None
-    try:
-        parsed = Address(addr_spec=address).addr_spec
-    except (ValueError, IndexError, HeaderParseError):  # the parser's ways of saying "not an address"
-        return None
-    return parsed if "@" in parsed else None
+        ok = bool(at and local and "@" not in local and plain)
+    else:
+        try:
+            address = Address(addr_spec=address).addr_spec
+        except (ValueError, IndexError, HeaderParseError):  # the parser's ways of saying "not an address"
+            return None
+        local, at, domain = address.rpartition("@")
+        ok = bool(at and local and '"' not in local)
+    labels = domain.split(".")
+    return address if ok and len(labels) > 1 and all(labels) and not domain.startswith("[") else None
 
 
 def classify(exc: BaseException) -> Failure:

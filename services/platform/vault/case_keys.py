@@ -2,7 +2,8 @@
 data with. Intake makes a case's key when the petition is filed (committed before the data that uses
 it); erasing destroys it, and every copy of that data, on the log included, can no longer be opened.
 
-No key is cached: a process that has not restarted must not open what another just erased.
+No key is kept beyond one decision or one consumer batch (``scoped``): a process that has not restarted
+must not open what another erased before its next batch.
 """
 from __future__ import annotations
 
