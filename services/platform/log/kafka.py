@@ -1,4 +1,5 @@
-"""The Kafka adapter (kafka-python): the production log.
+"""The Kafka adapter: the production log. Reading, groups and topics through kafka-python; appending
+through librdkafka (``services.platform.log.producer``), chosen by measurement.
 
 Idempotent producer with acks=all, so a retried send never duplicates a record
 and ``append`` returns only after every in-sync replica has it. Keys are case
@@ -10,13 +11,14 @@ import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
+from services.platform.log.partitioner import partition_for
 from services.platform.log.port import (
     AllPartitions,
     LogUnavailable,
@@ -27,6 +29,7 @@ from services.platform.log.port import (
     assigned_partitions,
     co_partitioned,
 )
+from services.platform.log.producer import RecordProducer
 
 
 class KafkaLog:
@@ -39,7 +42,8 @@ class KafkaLog:
         self._client_id = client_id
         self._timeout_s = timeout_s
         self._timeout_ms = int(timeout_s * 1000)
-        self._producer: KafkaProducer | None = None
+        self._producer: RecordProducer | None = None
+        self._counts: dict[str, int] = {}
         self._meta: KafkaConsumer | None = None
         self._lock = threading.Lock()
         self._group_lock = threading.Lock()
@@ -54,20 +58,10 @@ class KafkaLog:
             "bootstrap_timeout_ms": self._timeout_ms,
         }
 
-    def _get_producer(self) -> KafkaProducer:
+    def _get_producer(self) -> RecordProducer:
         with self._lock:
             if self._producer is None:
-                try:
-                    self._producer = KafkaProducer(
-                        **self._common(),
-                        acks="all",
-                        enable_idempotence=True,
-                        linger_ms=0,  # appends are acknowledged one request at a time: do not wait to batch
-                        max_block_ms=self._timeout_ms,
-                        delivery_timeout_ms=self._timeout_ms * 3,
-                    )
-                except KafkaError as exc:
-                    raise LogUnavailable(f"kafka at {self.bootstrap_servers}: {exc}") from exc
+                self._producer = RecordProducer(self.bootstrap_servers, self._client_id, self._timeout_ms)
             return self._producer
 
     def _metadata(self) -> KafkaConsumer:
@@ -150,14 +144,19 @@ class KafkaLog:
         return self.append_many(topic, [(key, value)])[0]
 
     def append_many(self, topic: str, items: Sequence[tuple[str, bytes]]) -> list[Position]:
+        if not items:
+            return []
         producer = self._get_producer()
-        try:
-            # No flush(): it would wait for every thread's records; each caller waits for its own.
-            futures = [producer.send(topic, key=key.encode(), value=value) for key, value in items]
-            metas = [f.get(timeout=self._timeout_ms / 1000 * 3) for f in futures]
-        except KafkaError as exc:
-            raise LogUnavailable(f"kafka at {self.bootstrap_servers} did not acknowledge: {exc}") from exc
-        return [Position(topic, m.partition, m.offset) for m in metas]
+        n = self._partition_count(topic)
+        acked = producer.send(topic, [(key.encode(), value, partition_for(key, n)) for key, value in items])
+        return [Position(topic, partition, offset) for partition, offset in acked]
+
+    def _partition_count(self, topic: str) -> int:
+        """Kept once known: a topic's partitions are never added to (that would move its cases' keys)."""
+        n = self._counts.get(topic)
+        if n is None:
+            n = self._counts[topic] = self.partitions(topic)
+        return n
 
     # -- reading --------------------------------------------------------------
     def end_offsets(self, topic: str) -> dict[int, int]:
