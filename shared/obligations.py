@@ -412,7 +412,7 @@ class ObligationBook:
         limit = int(now.timestamp())
         out: list[Envelope] = []
         while self._heap and self._heap[0][0] <= limit:
-            _, _, case_id, oid, due_epoch, timer = heapq.heappop(self._heap)
+            epoch, _, case_id, oid, due_epoch, timer = heapq.heappop(self._heap)
             case = self._cases.get(case_id)
             ob = case.open.get(oid) if case else None
             if case is None or ob is None or ob.due_epoch != due_epoch:
@@ -422,7 +422,9 @@ class ObligationBook:
                 fired = self._fire(case, ob, oid, due_epoch, timer, now)
             except (ValueError, ArithmeticError) as exc:  # an instant the calendar cannot count: dropped, reported
                 self.failures.append((case_id, f"{oid}: {exc}"))
-                continue
+                fired = None
+            if timer != BREACH:
+                self._push_next(case, ob, epoch, timer)
             if fired is not None:
                 out.append(fired)
         return out
@@ -494,13 +496,30 @@ class ObligationBook:
         self._push_timers(case_id, ob, max(warn_at, known_at))
 
     def _push_timers(self, case_id: str, ob: Obligation, warn_at: datetime | None) -> None:
-        """The breach's timers, and the at-risk warning's at ``warn_at`` unless it is None (given already)."""
-        timers = [(ob.due_epoch - PREPARE_AHEAD_SECONDS, PREPARE), (ob.due_epoch, BREACH)]
+        """The obligation's first timer: the at-risk warning's at ``warn_at`` (unless None: given already) or
+        the breach's preparation, whichever comes first. Each timer, once it has fired, puts the next on the
+        heap (``_push_next``): one entry per open obligation, not three (a million are held at once)."""
+        first = (ob.due_epoch - PREPARE_AHEAD_SECONDS, PREPARE)
         if warn_at is not None:
-            timers.insert(0, (int(warn_at.timestamp()), AT_RISK))
-        for epoch, timer in timers:
-            self._seq += 1
-            heapq.heappush(self._heap, (epoch, self._seq, case_id, ob.obligation_id, ob.due_epoch, timer))
+            first = min(first, (int(warn_at.timestamp()), AT_RISK))
+        self._push(case_id, ob.obligation_id, ob.due_epoch, *first)
+
+    def _push_next(self, case: _Case, ob: Obligation, epoch: int, timer: int) -> None:
+        """The timer after (``epoch``, ``timer``) of an obligation still open: in order of instant, then
+        warning, preparation, breach (as they were first scheduled); the warning only while it is owed."""
+        case_id = case.state.case_id
+        timers = [(ob.due_epoch - PREPARE_AHEAD_SECONDS, PREPARE), (ob.due_epoch, BREACH)]
+        if timer != AT_RISK and (ob.obligation_id, ob.due_epoch) not in case.at_risk_sent:
+            known = self._known_at.get((case_id, ob.obligation_id, ob.due_epoch))
+            warn = self._at_risk_instant(ob)
+            timers.append((int((max(warn, known) if known else warn).timestamp()), AT_RISK))
+        after = min((t for t in timers if t > (epoch, timer)), default=None)
+        if after is not None:
+            self._push(case_id, ob.obligation_id, ob.due_epoch, *after)
+
+    def _push(self, case_id: str, oid: str, due_epoch: int, epoch: int, timer: int) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (epoch, self._seq, case_id, oid, due_epoch, timer))
 
     def _at_risk_instant(self, ob: Obligation) -> datetime:
         if ob.counting == "calendar_days":

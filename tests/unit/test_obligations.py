@@ -82,6 +82,26 @@ def test_breaches_fire_once_at_their_due_instant(book: ObligationBook) -> None:
     assert [e for e in book.due(kst(2026, 11, 13)) if e.event_type == "ObligationBreached"] == []
 
 
+def test_the_timer_heap_holds_one_entry_per_open_obligation_through_its_warning_and_breach(
+        book: ObligationBook) -> None:
+    """Each obligation has one timer waiting at a time (warning, then the breach built ahead, then the
+    breach): a million open obligations are a million heap entries, not three million; and each timer,
+    once fired, still brings the next in its turn, whatever instants the clock jumps to."""
+    cases = [Case() for _ in range(5)]
+    for case in cases:
+        book.observe(case.received, kst(2026, 11, 2, 10))
+    assert len(book._heap) == book.open_count() == 15
+    fired = []
+    for at in (kst(2026, 11, 6, 9), kst(2026, 11, 9, 9, 59, 40), kst(2026, 11, 9, 10), kst(2026, 11, 12, 9)):
+        fired += book.due(at)
+        assert len(book._heap) == book.open_count()
+    statutory = [e for e in fired if e.event_type == "ObligationBreached" and e.payload.obligation_id ==
+                 "statutory_deadline"]
+    warned = [e for e in fired if e.event_type == "ObligationAtRisk"]
+    assert len(statutory) == 5 and len(warned) == 10  # statutory and charter target warned; interim not yet due
+    assert {e.occurred_at for e in statutory} == {kst(2026, 11, 10, 18)}
+
+
 def test_resolution_discharges(book: ObligationBook) -> None:
     case = Case()
     book.observe(case.received, kst(2026, 11, 2, 10))
