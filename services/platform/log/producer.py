@@ -47,8 +47,10 @@ class RecordProducer:
             self._producer = Producer({
                 "bootstrap.servers": bootstrap_servers, "client.id": client_id,
                 "acks": "all", "enable.idempotence": True,
-                # a relay hands over a batch and waits for it: a few ms of linger fill requests under load
-                "linger.ms": 2,
+                # no linger: librdkafka batches what queues while a request is in flight anyway; measured
+                # (bench/producer_rate.py) linger 2 ms cut one-at-a-time appends from 6,144/s to 432/s and
+                # gave batches of 500 nothing (46,746/s against 51,889/s)
+                "linger.ms": 0,
                 "message.timeout.ms": timeout_ms * 3, "request.timeout.ms": timeout_ms,
                 "socket.timeout.ms": timeout_ms,
                 # librdkafka's own lines through the service's JSON logs (served by poll), not raw to stderr
