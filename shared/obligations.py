@@ -16,7 +16,7 @@ import math
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -31,6 +31,7 @@ from shared.events import Envelope, decode, encode, notice, sla
 from shared.events import petition as ev
 from shared.events.envelope import CharterRef
 from shared.events.registry import type_of
+from shared.frozen import copier
 from shared.instants import KST
 from shared.periods import Period, PetitionType
 from shared.petition_case import OPEN, CaseState, Status, apply
@@ -76,18 +77,12 @@ class Obligation:
 
 
 _OBLIGATION_CODEC = record_codec(Obligation, frozenset({"deadline"}))  # kept without its Deadline, as in memory
-_OBLIGATION_SLOTS = tuple(f.name for f in fields(Obligation))
+_copy_obligation = copier(Obligation)
 
 
 def _without_deadline(ob: Obligation) -> Obligation:
     """The obligation as kept in memory: without its full Deadline (a copy that skips __init__)."""
-    if ob.deadline is None:
-        return ob
-    new = object.__new__(Obligation)
-    for name in _OBLIGATION_SLOTS:
-        object.__setattr__(new, name, getattr(ob, name))
-    object.__setattr__(new, "deadline", None)
-    return new
+    return ob if ob.deadline is None else _copy_obligation(ob, deadline=None)
 
 
 def _after(cal: WorkingCalendar, start: datetime, period: Period) -> datetime:
@@ -442,9 +437,7 @@ class ObligationBook:
         timers: list[tuple[int, int, str, int]] = []
         for oid, ob in case.open.items():
             if (oid, ob.due_epoch) not in case.at_risk_sent:
-                known = self._known_at.get((env.case_id, oid, ob.due_epoch))
-                warn = self._at_risk_instant(ob)
-                timers.append((int((max(warn, known) if known else warn).timestamp()), AT_RISK, oid, ob.due_epoch))
+                timers.append((int(self._warning_at(env.case_id, ob).timestamp()), AT_RISK, oid, ob.due_epoch))
             timers.append((ob.due_epoch, BREACH, oid, ob.due_epoch))
         out: list[Envelope] = []
         for epoch, timer, oid, due in sorted(timers):
@@ -476,11 +469,11 @@ class ObligationBook:
             return breach
         if (oid, due_epoch) in case.at_risk_sent:
             return None
-        known_at = self._known_at.pop((case_id, oid, due_epoch), None)
-        at = self._at_risk_instant(ob)
+        at = self._warning_at(case_id, ob)
+        self._known_at.pop((case_id, oid, due_epoch), None)
         warning = self._envelope(case, sla.ObligationAtRisk(
             obligation_id=oid, kind=ob.kind, due_at=ob.due_at, citizen_facing=ob.citizen_facing,
-            threshold=self.at_risk), max(at, known_at) if known_at else at, now)
+            threshold=self.at_risk), at, now)
         case.warned((oid, due_epoch))
         return warning
 
@@ -510,9 +503,7 @@ class ObligationBook:
         case_id = case.state.case_id
         timers = [(ob.due_epoch - PREPARE_AHEAD_SECONDS, PREPARE), (ob.due_epoch, BREACH)]
         if timer != AT_RISK and (ob.obligation_id, ob.due_epoch) not in case.at_risk_sent:
-            known = self._known_at.get((case_id, ob.obligation_id, ob.due_epoch))
-            warn = self._at_risk_instant(ob)
-            timers.append((int((max(warn, known) if known else warn).timestamp()), AT_RISK))
+            timers.append((int(self._warning_at(case_id, ob).timestamp()), AT_RISK))
         after = min((t for t in timers if t > (epoch, timer)), default=None)
         if after is not None:
             self._push(case_id, ob.obligation_id, ob.due_epoch, *after)
@@ -520,6 +511,13 @@ class ObligationBook:
     def _push(self, case_id: str, oid: str, due_epoch: int, epoch: int, timer: int) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (epoch, self._seq, case_id, oid, due_epoch, timer))
+
+    def _warning_at(self, case_id: str, ob: Obligation) -> datetime:
+        """When the obligation's at-risk warning is given: at its instant, or when the obligation became
+        known if that was later (``_schedule``)."""
+        at = self._at_risk_instant(ob)
+        known = self._known_at.get((case_id, ob.obligation_id, ob.due_epoch))
+        return max(at, known) if known else at
 
     def _at_risk_instant(self, ob: Obligation) -> datetime:
         if ob.counting == "calendar_days":

@@ -8,16 +8,16 @@ Intake checks before appending; the read model folds after; both use this.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
-from operator import attrgetter
 
 from pydantic import BaseModel
 
 from shared.deadline import MAX_EXTENSIONS, Extension, Pause
 from shared.events import Envelope
 from shared.events import petition as ev
+from shared.frozen import copier
 from shared.periods import Period, PetitionType, statutory_period
 
 OBJECTION_WINDOW = timedelta(days=60)  # Act 35: an objection within 60 days of the result
@@ -50,18 +50,6 @@ class Opinion:
     recorded_at: datetime
     acknowledged_at: datetime | None = None
     answered_at: datetime | None = None
-
-
-def evolve(state: "CaseState", **changes: object) -> "CaseState":
-    """dataclasses.replace without re-running __init__: a fold applies one change per event, and
-    replace() on a thirty-field state was the largest cost of replaying a log."""
-    new = object.__new__(CaseState)
-    put = object.__setattr__
-    for name, value in zip(_STATE_FIELDS, _read_state(state)):
-        put(new, name, value)
-    for name, value in changes.items():
-        put(new, name, value)
-    return new
 
 
 # slots: the monitor holds a million cases' states at once; a __dict__ of forty keys was ~1.7 KB each
@@ -133,8 +121,9 @@ class CaseState:
         return self.receipt_number or self.case_number or self.case_id
 
 
-_STATE_FIELDS = tuple(f.name for f in fields(CaseState))
-_read_state = attrgetter(*_STATE_FIELDS)
+# dataclasses.replace without re-running __init__: a fold applies one change per event, and replace() on a
+# thirty-field state was the largest cost of replaying a log
+evolve: Callable[..., CaseState] = copier(CaseState)
 
 
 # -- mutators: one per event type ------------------------------------------------

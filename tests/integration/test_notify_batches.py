@@ -2,8 +2,6 @@
 connections it keeps open, and the addresses it refuses before any server hears them."""
 from __future__ import annotations
 
-import email
-import email.policy
 from collections.abc import Iterator
 
 import pytest
@@ -16,16 +14,17 @@ from services.sla_monitor.runner import read_all
 from shared.events import encode
 from shared.sealing import Erased, seal, unseal
 from tests.e2e.harness import free_port
-from tests.integration.test_notify import APPLICANT, c, outcomes, petition  # noqa: F401 (c: the fixture)
+from tests.integration.test_notify import APPLICANT, Mailbox, c, outcomes, petition  # noqa: F401 (c: the fixture)
 
 REFUSED = "nobody@example.kr"
 
 
-class Relay:
-    """Counts connections and messages; refuses one mailbox (550), as a relay would an unknown user."""
+class Relay(Mailbox):
+    """The recording server of the notify tests, counting connections and greetings too; refuses one
+    mailbox (550), as a relay would an unknown user."""
 
     def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
+        super().__init__()
         self.sessions: set[int] = set()
         self.greetings = 0
 
@@ -42,8 +41,7 @@ class Relay:
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
         self.sessions.add(id(session))
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
+        return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.fixture

@@ -101,9 +101,7 @@ class Ledger:
             for table, values in decided.items():
                 session.info.setdefault(_DEFERRED, {}).setdefault(table, []).extend(values)
             return events
-        for table, values in decided.items():
-            # one multi-row insert per table for the whole decision, in the order decided
-            session.connection().execute(insert(table.__table__), values)
+        _insert(session, decided)  # one multi-row insert per table for the whole decision, in the order decided
         return events
 
 
@@ -295,7 +293,11 @@ def defer_inserts(session: Session) -> None:
 
 
 def _insert_deferred(session: Session) -> None:
-    for table, values in session.info.pop(_DEFERRED, {}).items():
+    _insert(session, session.info.pop(_DEFERRED, {}))
+
+
+def _insert(session: Session, rows: dict[type, list[dict[str, Any]]]) -> None:
+    for table, values in rows.items():
         session.connection().execute(insert(table.__table__), values)
 
 

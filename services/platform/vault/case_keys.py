@@ -67,13 +67,12 @@ class CaseKeys:
         return made
 
     def sealing_key(self, case_id: str) -> tuple[str, bytes]:
-        """The case's data key; a case filed before per-case keys existed has none and is sealed under
-        the keyring's active key (readable, but not erasable from the log)."""
-        with self._readers() as session:
-            row = session.get(CaseKeyRow, case_id)
-        if row is None:
-            return self._keyring.sealing_key(case_id)
-        return CASE_KID, self._open(row, case_id)
+        return self._sealing(case_id, self._row(case_id))
+
+    def opening_key(self, kid: str, case_id: str) -> bytes:
+        if kid != CASE_KID:
+            return self._keyring.opening_key(kid, case_id)  # sealed before per-case keys existed
+        return self._opening(case_id, self._row(case_id))
 
     def scoped(self, case_ids: Collection[str]) -> KeySource:
         """These cases' keys in one query per 500 cases (``ScopedKeySource``)."""
@@ -83,19 +82,25 @@ class CaseKeys:
             for i in range(0, len(ids), 500):
                 rows.update((r.case_id, r) for r in session.execute(
                     select(CaseKeyRow).where(CaseKeyRow.case_id.in_(ids[i:i + 500]))).scalars())
-        return _Scoped(self, self._keyring, frozenset(ids), {case_id: row.wrapped for case_id, row in rows.items()})
+        return _Scoped(self, frozenset(ids), rows)
 
-    def opening_key(self, kid: str, case_id: str) -> bytes:
-        if kid != CASE_KID:
-            return self._keyring.opening_key(kid, case_id)  # sealed before per-case keys existed
+    def _row(self, case_id: str) -> CaseKeyRow | None:
         with self._readers() as session:
-            row = session.get(CaseKeyRow, case_id)
+            return session.get(CaseKeyRow, case_id)
+
+    def _sealing(self, case_id: str, row: CaseKeyRow | None) -> tuple[str, bytes]:
+        """The case's data key; a case filed before per-case keys existed has none and is sealed under
+        the keyring's active key (readable, but not erasable from the log)."""
+        if row is None:
+            return self._keyring.sealing_key(case_id)
+        return CASE_KID, self._opening(case_id, row)
+
+    def _opening(self, case_id: str, row: CaseKeyRow | None) -> bytes:
         if row is None:
             raise Erased(f"no data key for case {case_id}")
-        return self._open(row, case_id)
-
-    def _open(self, row: CaseKeyRow, case_id: str) -> bytes:
-        return _unwrap(self._keyring, row.wrapped, case_id)
+        if row.wrapped is None:
+            raise Erased(f"the personal data of case {case_id} was erased")
+        return unwrap_key(self._keyring, Sealed.model_validate(row.wrapped), case_id)
 
     def erase(self, case_id: str, because: str) -> bool:
         """Destroy the case's data key (the row stays, as proof of when and why). False if it had none
@@ -117,32 +122,21 @@ class CaseKeys:
         return row is not None and row.wrapped is None
 
 
-def _unwrap(keyring: Keyring, wrapped: dict | None, case_id: str) -> bytes:
-    if wrapped is None:
-        raise Erased(f"the personal data of case {case_id} was erased")
-    return unwrap_key(keyring, Sealed.model_validate(wrapped), case_id)
-
-
 class _Scoped:
-    """Keys of the cases read at once by ``CaseKeys.scoped`` (their wrapped form: None once erased);
-    any other case's from the vault."""
+    """Keys of the cases read at once by ``CaseKeys.scoped`` (a case in the scope without a row has no key),
+    under the vault's own rules; any other case's from the vault."""
 
-    def __init__(self, vault: CaseKeys, keyring: Keyring, scope: frozenset[str], wrapped: dict[str, dict | None]) -> None:
+    def __init__(self, vault: CaseKeys, scope: frozenset[str], rows: dict[str, CaseKeyRow]) -> None:
         self._vault = vault
-        self._keyring = keyring
         self._scope = scope
-        self._wrapped = wrapped
+        self._rows = rows
 
     def sealing_key(self, case_id: str) -> tuple[str, bytes]:
         if case_id not in self._scope:
             return self._vault.sealing_key(case_id)
-        if case_id not in self._wrapped:
-            return self._keyring.sealing_key(case_id)  # filed before per-case keys existed
-        return CASE_KID, _unwrap(self._keyring, self._wrapped[case_id], case_id)
+        return self._vault._sealing(case_id, self._rows.get(case_id))
 
     def opening_key(self, kid: str, case_id: str) -> bytes:
         if kid != CASE_KID or case_id not in self._scope:
             return self._vault.opening_key(kid, case_id)
-        if case_id not in self._wrapped:
-            raise Erased(f"no data key for case {case_id}")
-        return _unwrap(self._keyring, self._wrapped[case_id], case_id)
+        return self._vault._opening(case_id, self._rows.get(case_id))
